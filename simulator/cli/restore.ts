@@ -1,0 +1,87 @@
+// Stand-in for admin/cli/restore_backup.php: extracts to the temp dir,
+// creates an empty "restoring" course first (left behind if the restore
+// fails, as in Moodle), renames on a name clash and clears idnumber.
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { backupFilePath, extractMbz, readBackupDir, type BackupContents } from '../mbz';
+import { CliSite, cliParams, simulatedSeconds, sleep } from './site';
+
+const HELP = `Restore backup into provided category or course.
+If courseid is set, course module/s will be added into the course.
+
+Options:
+-f, --file=STRING       Path to the backup file.
+-c, --categoryid=INT    ID of the course category to restore to. This option is ignored when restoring an activity and courseid is set.
+-C, --courseid=INT      ID of the course to restore to. This option is ignored when restoring a course and the categoryid is set.
+-s, --showdebugging     Show developer level debugging information
+-h, --help              Print out this help.
+
+Example:
+\$sudo -u www-data /usr/bin/php admin/cli/restore_backup.php --file=/path/to/backup/coursebackup.mbz --categoryid=1
+
+\$sudo -u www-data /usr/bin/php admin/cli/restore_backup.php --file=/path/to/backup/activitybackup.mbz --courseid=1
+`;
+
+export async function restore(site: CliSite, argv: string[], out: (s: string) => void): Promise<number> {
+  const { options, unknown } = cliParams(argv, {
+    file: undefined, categoryid: undefined, courseid: undefined, showdebugging: undefined, help: undefined,
+    f: 'file', c: 'categoryid', C: 'courseid', s: 'showdebugging', h: 'help',
+  });
+  if (unknown.length) {
+    out(`Unrecognised options:\n  ${unknown.join('\n  ')}\nPlease use --help option.\n`);
+    return 1;
+  }
+  if (options.help || !options.file || (!options.categoryid && !options.courseid)) {
+    out(HELP);
+    return 0;
+  }
+  const file = String(options.file);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    out('!!! Sorry, the requested file could not be found !!!\n');
+    return 1;
+  }
+  const categoryId = Number(options.categoryid);
+  const { category } = await site.rpc<{ category: unknown }>('category', { id: categoryId });
+  if (!category) {
+    out('!!! Incorrect category ID! !!!\n');
+    return 1;
+  }
+  const tempdir = join(site.layout.tempdir, createHash('md5').update(`${file}:${process.pid}:${Date.now()}`).digest('hex'));
+  out(`== Extracting backup file to: ${tempdir} ==\n`);
+  let backup: BackupContents;
+  try {
+    await extractMbz(file, tempdir);
+    out('== Preprocessing backup file ==\n');
+    backup = readBackupDir(tempdir);
+  } catch {
+    rmSync(tempdir, { recursive: true, force: true });
+    out('== Preprocessing backup file ==\n!!! Exception - Call to a member function destroy() on null !!!\n');
+    return 1;
+  }
+  try {
+    const { id } = await site.rpc<{ id: number }>('createRestoringCourse', { categoryId });
+    const settings = await site.settings();
+    const declared = backup.files.reduce((n, f) => n + f.filesize, 0);
+    await sleep(simulatedSeconds(settings, declared, backup.activities.length));
+    const { fail } = await site.rpc<{ fail: boolean }>('takeFault', { script: 'restore', shortname: backup.course.shortname });
+    if (fail) {
+      out('== Cleaning temp data ==\n!!! Exception - error/restore_not_executable_awaiting_required !!!\n');
+      return 1;
+    }
+    const storedFiles: Record<string, number> = {};
+    for (const f of backup.files) {
+      const src = backupFilePath(tempdir, f.contenthash);
+      if (!src || f.filename === '.') continue;
+      const destDir = join(site.layout.filedir, f.contenthash.slice(0, 2));
+      mkdirSync(destDir, { recursive: true });
+      copyFileSync(src, join(destDir, f.contenthash));
+      storedFiles[f.contenthash] = statSync(src).size;
+    }
+    await site.rpc('fillRestoredCourse', { id, backup, storedFiles });
+    out(`== Restored course ID: ${id} ==\n`);
+    return 0;
+  } finally {
+    rmSync(tempdir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,226 @@
+// The Moodle simulator: one process serving several sites, each on its own
+// loopback port, speaking Moodle's REST protocol. Admin-CLI stand-ins (run as
+// separate processes, like Moodle's own CLI scripts) reach the site's
+// "database" through an internal endpoint guarded by a per-site secret.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { accessDenied, errorBody, invalidParameter, invalidToken, MoodleException, missingRecord } from './errors';
+import { FUNCTIONS } from './functions';
+import { decodePhpForm, InvalidParameter, validateParameters } from './params';
+import { NOW, SiteStore, type SimCourse, type SimFault } from './state';
+import type { BackupContents } from './mbz';
+
+export interface RunningSite {
+  siteId: string;
+  url: string;
+  store: SiteStore;
+  /** Folder that stands for the Moodle code directory (holds admin/cli/*.php). */
+  moodleDir: string;
+}
+
+export interface RunningSimulator {
+  sites: Record<string, RunningSite>;
+  stop(): Promise<void>;
+}
+
+const CLI_SCRIPTS = ['backup.php', 'restore_backup.php', 'delete_course.php'];
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0',
+    'Accept-Ranges': 'none',
+    'Access-Control-Allow-Origin': '*',
+  });
+  res.end(body);
+}
+
+function xmlValue(v: unknown, indent = ''): string {
+  if (v === null || v === undefined) return `${indent}<VALUE null="null"/>\n`;
+  if (Array.isArray(v)) return `${indent}<MULTIPLE>\n${v.map((x) => xmlValue(x, indent)).join('')}${indent}</MULTIPLE>\n`;
+  if (typeof v === 'object') {
+    return `${indent}<SINGLE>\n${Object.entries(v as Record<string, unknown>).map(([k, x]) =>
+      `${indent}<KEY name="${k}">${typeof x === 'object' && x !== null ? `\n${xmlValue(x, indent)}${indent}` : xmlValue(x).trim()}</KEY>\n`).join('')}${indent}</SINGLE>\n`;
+  }
+  const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  return `<VALUE>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</VALUE>`;
+}
+
+function handleRest(site: RunningSite, params: URLSearchParams, res: ServerResponse): void {
+  const settings = site.store.data.settings;
+  const format = params.get('moodlewsrestformat') === 'json' ? 'json' : 'xml';
+  const reply = (body: unknown) => {
+    if (format === 'json') send(res, 200, JSON.stringify(body), 'application/json');
+    else send(res, 200, `<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n${xmlValue(body)}</RESPONSE>\n`, 'application/xml; charset=utf-8');
+  };
+  const fail = (err: MoodleException) => {
+    const body = errorBody(err, settings);
+    if (format === 'json') send(res, 200, JSON.stringify(body), 'application/json');
+    else send(res, 200, `<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="${body.exception}">\n<ERRORCODE>${body.errorcode}</ERRORCODE>\n<MESSAGE>${body.message}</MESSAGE>\n${body.debuginfo ? `<DEBUGINFO>${body.debuginfo}</DEBUGINFO>\n` : ''}</EXCEPTION>\n`, 'application/xml; charset=utf-8');
+  };
+  try {
+    // Moodle's order: authenticate, then find the function, then check the service, then validate.
+    const token = params.get('wstoken') ?? '';
+    const grant = settings.tokens[token];
+    if (!grant) throw invalidToken();
+    const fnName = params.get('wsfunction');
+    if (!fnName) throw invalidParameter('Missing function name');
+    const fn = FUNCTIONS[fnName];
+    if (!fn) throw missingRecord('external_functions', 'SELECT * FROM {external_functions} WHERE name = ?', fnName);
+    if (grant.functions && !grant.functions.includes(fnName)) throw accessDenied(fnName);
+    const rest = [...params.entries()].filter(([k]) => !['wstoken', 'wsfunction', 'moodlewsrestformat'].includes(k) && !k.startsWith('moodlewssetting'));
+    let validated: Record<string, unknown>;
+    try {
+      validated = validateParameters(fn.params, decodePhpForm(rest));
+    } catch (e) {
+      if (e instanceof InvalidParameter) throw invalidParameter(e.debuginfo);
+      throw e;
+    }
+    reply(fn.run(site.store, validated, site.url));
+  } catch (e) {
+    if (e instanceof MoodleException) fail(e);
+    else if (e instanceof InvalidParameter) fail(invalidParameter(e.debuginfo));
+    else fail(new MoodleException('moodle_exception', 'generalexceptionmessage', `Exception - ${(e as Error).message}`));
+  }
+}
+
+/** The "database" operations the admin-CLI stand-ins need; none of them is a web service. */
+function handleInternal(site: RunningSite, op: string, args: Record<string, unknown>): unknown {
+  const store = site.store;
+  switch (op) {
+    case 'settings':
+      return store.data.settings;
+    case 'course': {
+      const c = store.course(Number(args.id));
+      return c ? { course: c, category: store.category(c.category) } : { course: null };
+    }
+    case 'category':
+      return { category: store.category(Number(args.id)) ?? null };
+    case 'takeFault':
+      return { fail: store.takeFault(args.script as SimFault['script'], args as { id?: number; shortname?: string }) };
+    case 'createRestoringCourse': {
+      // restore_dbops::create_new_course: an empty course first, filled later.
+      const names = store.uniqueCourseNames('Course restoration in progress', 'restoring');
+      const course: SimCourse = {
+        id: store.newId('course'), category: Number(args.categoryId), fullname: names.fullname, shortname: names.shortname,
+        idnumber: '', summary: '', format: 'topics', startdate: 0, enddate: 0, visible: 1, contextid: store.newId('context'),
+        timecreated: NOW(), timemodified: NOW(), sections: [],
+      };
+      store.data.courses.push(course);
+      store.save();
+      return { id: course.id };
+    }
+    case 'fillRestoredCourse': {
+      const course = store.course(Number(args.id));
+      if (!course) throw new Error('restored course vanished');
+      const backup = args.backup as BackupContents;
+      const stored = args.storedFiles as Record<string, number>; // contenthash -> bytes on disk
+      const names = store.uniqueCourseNames(backup.course.fullname, backup.course.shortname);
+      Object.assign(course, {
+        fullname: names.fullname, shortname: names.shortname,
+        idnumber: '', // a restore to another site always clears idnumber
+        summary: backup.course.summary, format: backup.course.format, startdate: backup.course.startdate,
+        enddate: backup.course.enddate, visible: backup.course.visible, timemodified: NOW(),
+      });
+      course.sections = [...backup.sections].sort((a, b) => a.number - b.number).map((s) => ({
+        id: store.newId('section'), section: s.number, name: s.name, summary: s.summary, visible: s.visible,
+        modules: backup.activities.filter((a) => a.sectionid === s.id).map((a) => ({
+          id: store.newId('module'), modname: a.modulename, name: a.title, instance: a.moduleid,
+          contextid: store.newId('context'), visible: a.visible,
+          files: backup.files
+            .filter((f) => f.contextid === a.contextid && f.filename !== '.')
+            .map((f) => ({
+              id: store.newId('file'), filename: f.filename, filepath: f.filepath, filesize: f.filesize,
+              bytes: stored[f.contenthash] ?? 0, mimetype: f.mimetype, contenthash: f.contenthash,
+              timecreated: f.timecreated, timemodified: f.timemodified,
+            })),
+        })),
+      }));
+      store.save();
+      return { id: course.id };
+    }
+    case 'deleteCourse': {
+      const idx = store.data.courses.findIndex((c) => c.id === Number(args.id));
+      if (idx < 0) return { deleted: false };
+      const [course] = store.data.courses.splice(idx, 1);
+      store.save();
+      return { deleted: true, course };
+    }
+    default:
+      throw new Error(`unknown internal op ${op}`);
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** Installs the stand-in admin/cli scripts so `php <moodleDir>/admin/cli/backup.php` has a real path. */
+function installCliScripts(moodleDir: string): void {
+  const cliDir = join(moodleDir, 'admin', 'cli');
+  mkdirSync(cliDir, { recursive: true });
+  for (const script of CLI_SCRIPTS) {
+    const p = join(cliDir, script);
+    if (!existsSync(p)) writeFileSync(p, `<?php\n// Stand-in for Moodle's admin/cli/${script}; run by simulator/php.ts.\n`);
+  }
+}
+
+export async function startSimulator(opts: { dataDir: string; sites: { siteId: string; port?: number }[] }): Promise<RunningSimulator> {
+  const running: Record<string, RunningSite> = {};
+  const servers: Server[] = [];
+  for (const { siteId, port = 0 } of opts.sites) {
+    const siteDir = join(opts.dataDir, siteId);
+    const store = new SiteStore(siteDir);
+    const secret = randomBytes(16).toString('hex');
+    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir };
+    const server = createServer((req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const body = req.method === 'POST' ? await readBody(req) : '';
+        if (url.pathname === '/webservice/rest/server.php') {
+          const params = new URLSearchParams(url.search);
+          if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+            for (const [k, v] of new URLSearchParams(body)) params.set(k, v); // POST wins, as in array_merge($_GET, $_POST)
+          }
+          handleRest(site, params, res);
+        } else if (url.pathname.startsWith('/__sim/') && req.headers['x-sim-secret'] === secret) {
+          try {
+            const result = handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});
+            send(res, 200, JSON.stringify(result), 'application/json');
+          } catch (e) {
+            send(res, 500, JSON.stringify({ error: (e as Error).message }), 'application/json');
+          }
+        } else {
+          send(res, 404, '', 'text/html');
+        }
+      })().catch((e: unknown) => {
+        if (!res.headersSent) send(res, 500, String(e), 'text/plain');
+      });
+    });
+    const actualPort = await listen(server, port);
+    site.url = `http://127.0.0.1:${actualPort}`;
+    installCliScripts(siteDir);
+    writeFileSync(store.layout.configFile, JSON.stringify({ wwwroot: site.url, secret }));
+    servers.push(server);
+    running[siteId] = site;
+  }
+  return {
+    sites: running,
+    async stop() {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+    },
+  };
+}
+

@@ -1,0 +1,224 @@
+// A simulated Moodle site's database: categories, courses, sections, modules
+// and files, persisted as one JSON file so a restart keeps state.
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SimFile {
+  id: number;
+  filename: string;
+  filepath: string;
+  /** Declared size, what Moodle reports (may exceed the bytes actually stored in the demo). */
+  filesize: number;
+  /** Bytes actually stored or generated for this file. */
+  bytes: number;
+  mimetype: string;
+  contenthash: string;
+  /** Content is generated from this seed when the file is not in the filedir. */
+  seed?: string;
+  timecreated: number;
+  timemodified: number;
+}
+
+export interface SimModule {
+  id: number; // cmid
+  modname: string;
+  name: string;
+  instance: number;
+  contextid: number;
+  visible: number;
+  files: SimFile[];
+}
+
+export interface SimSection {
+  id: number;
+  section: number;
+  name: string;
+  summary: string;
+  visible: number;
+  modules: SimModule[];
+}
+
+export interface SimCourse {
+  id: number;
+  category: number;
+  fullname: string;
+  shortname: string;
+  idnumber: string;
+  summary: string;
+  format: string;
+  startdate: number;
+  enddate: number;
+  visible: number;
+  contextid: number;
+  timecreated: number;
+  timemodified: number;
+  sections: SimSection[];
+}
+
+export interface SimCategory {
+  id: number;
+  name: string;
+  idnumber: string | null;
+  description: string;
+  descriptionformat: number;
+  parent: number;
+  sortorder: number;
+  visible: number;
+  timemodified: number;
+  depth: number;
+  path: string;
+}
+
+/** A fault the test or demo injects: the next matching admin-CLI runs fail. */
+export interface SimFault {
+  script: 'backup' | 'restore' | 'delete';
+  courseId?: number;
+  shortname?: string;
+  /** How many runs fail; -1 for always. */
+  times: number;
+}
+
+export interface SiteSettings {
+  siteId: string;
+  sitename: string;
+  release: string;
+  version: string;
+  /** 4.5+ namespaces exception classes (core\exception\...); older sites do not. */
+  namespacedExceptions: boolean;
+  /** Include debuginfo in errors, as a site with debugging on does. */
+  debug: boolean;
+  /** Token -> allowed functions (all when null). */
+  tokens: Record<string, { functions: string[] | null }>;
+  /** Seconds of simulated admin-CLI work per declared MB and per activity, and a fixed cost. */
+  latency: { fixedSeconds: number; secondsPerMB: number; secondsPerActivity: number };
+}
+
+export interface SiteData {
+  settings: SiteSettings;
+  nextId: { category: number; course: number; section: number; module: number; file: number; context: number };
+  categories: SimCategory[];
+  courses: SimCourse[];
+  faults: SimFault[];
+}
+
+export const NOW = () => Math.floor(Date.now() / 1000);
+
+export function emptySite(settings: SiteSettings): SiteData {
+  return {
+    settings,
+    nextId: { category: 2, course: 2, section: 1, module: 1, file: 1, context: 10 },
+    categories: [
+      {
+        id: 1, name: 'Category 1', idnumber: null, description: '', descriptionformat: 1, parent: 0,
+        sortorder: 10000, visible: 1, timemodified: NOW(), depth: 1, path: '/1',
+      },
+    ],
+    courses: [],
+    faults: [],
+  };
+}
+
+/** Where a site keeps its files: state, filedir, temp, and its admin/cli scripts. */
+export function siteLayout(siteDir: string) {
+  return {
+    root: siteDir,
+    stateFile: join(siteDir, 'state.json'),
+    configFile: join(siteDir, 'config.json'),
+    filedir: join(siteDir, 'moodledata', 'filedir'),
+    tempdir: join(siteDir, 'moodledata', 'temp', 'backup'),
+    cliDir: join(siteDir, 'admin', 'cli'),
+  };
+}
+
+export class SiteStore {
+  readonly layout: ReturnType<typeof siteLayout>;
+  data: SiteData;
+
+  constructor(siteDir: string, initial?: SiteData) {
+    this.layout = siteLayout(siteDir);
+    mkdirSync(this.layout.filedir, { recursive: true });
+    mkdirSync(this.layout.tempdir, { recursive: true });
+    if (existsSync(this.layout.stateFile)) {
+      this.data = JSON.parse(readFileSync(this.layout.stateFile, 'utf8')) as SiteData;
+    } else if (initial) {
+      this.data = initial;
+      this.save();
+    } else {
+      throw new Error(`No simulated site at ${siteDir}: seed it first`);
+    }
+  }
+
+  /** Atomic write: a crash never leaves half a state file. */
+  save(): void {
+    const tmp = `${this.layout.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data));
+    renameSync(tmp, this.layout.stateFile);
+  }
+
+  newId(kind: keyof SiteData['nextId']): number {
+    return this.data.nextId[kind]++;
+  }
+
+  category(id: number): SimCategory | undefined {
+    return this.data.categories.find((c) => c.id === id);
+  }
+
+  course(id: number): SimCourse | undefined {
+    return this.data.courses.find((c) => c.id === id);
+  }
+
+  addCategory(name: string, parent: number, idnumber: string | null, description = ''): SimCategory {
+    const parentCat = parent ? this.category(parent) : undefined;
+    const id = this.newId('category');
+    const cat: SimCategory = {
+      id, name, idnumber, description, descriptionformat: 1, parent,
+      sortorder: id * 10000, visible: 1, timemodified: NOW(),
+      depth: parentCat ? parentCat.depth + 1 : 1,
+      path: `${parentCat ? parentCat.path : ''}/${id}`,
+    };
+    this.data.categories.push(cat);
+    return cat;
+  }
+
+  /** Category X and every descendant, as Moodle's addsubcategories does. */
+  subtree(id: number): SimCategory[] {
+    const root = this.category(id);
+    if (!root) return [];
+    return this.data.categories.filter((c) => c.id === id || c.path.startsWith(`${root.path}/`));
+  }
+
+  /** Moodle's restore_dbops::calculate_course_names: suffix while either name is taken. */
+  uniqueCourseNames(fullname: string, shortname: string): { fullname: string; shortname: string } {
+    const taken = (f: string, s: string) => this.data.courses.some((c) => c.fullname === f || c.shortname === s);
+    if (!taken(fullname, shortname)) return { fullname, shortname };
+    for (let n = 1; ; n++) {
+      const f = `${fullname} copy ${n}`;
+      const s = `${shortname}_${n}`;
+      if (!taken(f, s)) return { fullname: f, shortname: s };
+    }
+  }
+
+  /** Takes one matching fault, if any: returns true when this run must fail. */
+  takeFault(script: SimFault['script'], course: { id?: number; shortname?: string }): boolean {
+    const fault = this.data.faults.find(
+      (f) => f.script === script &&
+        (f.courseId === undefined || f.courseId === course.id) &&
+        (f.shortname === undefined || f.shortname === course.shortname),
+    );
+    if (!fault) return false;
+    if (fault.times > 0) {
+      fault.times--;
+      if (fault.times === 0) this.data.faults.splice(this.data.faults.indexOf(fault), 1);
+    }
+    this.save();
+    return true;
+  }
+}
+
+export function courseDeclaredBytes(course: SimCourse): number {
+  return course.sections.reduce((n, s) => n + s.modules.reduce((m, mod) => m + mod.files.reduce((k, f) => k + f.filesize, 0), 0), 0);
+}
+
+export function courseActivityCount(course: SimCourse): number {
+  return course.sections.reduce((n, s) => n + s.modules.length, 0);
+}
