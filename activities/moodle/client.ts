@@ -1,0 +1,138 @@
+// The Moodle web-service client: REST over form-encoded POST, JSON format,
+// responses checked against the shapes a real Moodle 4.5 returns. The same
+// code talks to the simulator and to a real site.
+import got, { RequestError } from 'got';
+import { z } from 'zod';
+import { classifyMoodleError, MoodleError } from './errors';
+
+export interface MoodleSite {
+  siteId: string;
+  url: string;
+  token: string;
+  timeoutSeconds?: number;
+}
+
+type Param = string | number | boolean | Param[] | { [k: string]: Param };
+
+/** PHP bracket notation: courseids[0]=5, courses[0][id]=5. Moodle rejects JSON bodies and comma lists. */
+export function encodeParams(params: Record<string, Param>): URLSearchParams {
+  const out = new URLSearchParams();
+  const add = (key: string, v: Param) => {
+    if (Array.isArray(v)) v.forEach((x, i) => add(`${key}[${i}]`, x));
+    else if (typeof v === 'object') for (const [k, x] of Object.entries(v)) add(`${key}[${k}]`, x);
+    else out.append(key, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  };
+  for (const [k, v] of Object.entries(params)) add(k, v);
+  return out;
+}
+
+const ErrorBody = z.object({ exception: z.string(), errorcode: z.string().optional(), message: z.string(), debuginfo: z.string().optional() });
+
+const Warning = z.looseObject({ item: z.string().optional(), itemid: z.number().optional(), warningcode: z.string(), message: z.string() });
+export const SiteInfo = z.looseObject({
+  sitename: z.string(), siteurl: z.string(), userid: z.number(),
+  release: z.string().optional(), version: z.string().optional(),
+  functions: z.array(z.looseObject({ name: z.string(), version: z.string() })),
+});
+export const Category = z.looseObject({
+  id: z.number(), name: z.string(), idnumber: z.string().nullable().optional(), parent: z.number(), path: z.string(), depth: z.number(),
+});
+export const Course = z.looseObject({
+  id: z.number(), fullname: z.string(), shortname: z.string(), categoryid: z.number(),
+  idnumber: z.string().nullable().optional(), visible: z.number().optional(), format: z.string().optional(),
+});
+const FileContent = z.looseObject({ type: z.string(), filename: z.string().optional(), filesize: z.number().nullable().optional() });
+export const Section = z.looseObject({
+  id: z.number(), section: z.number(), name: z.string(),
+  modules: z.array(z.looseObject({ id: z.number(), modname: z.string(), name: z.string(), contents: z.array(FileContent).optional() })),
+});
+export type MoodleCategory = z.infer<typeof Category>;
+export type MoodleCourse = z.infer<typeof Course>;
+export type MoodleSection = z.infer<typeof Section>;
+
+export class MoodleClient {
+  constructor(private readonly site: MoodleSite) {}
+
+  get siteId(): string {
+    return this.site.siteId;
+  }
+
+  /** Calls one web-service function; a Moodle error or an unexpected shape becomes a MoodleError. */
+  async call<S extends z.ZodType>(fn: string, params: Record<string, Param>, schema: S): Promise<z.infer<S>> {
+    const body = encodeParams({ wstoken: this.site.token, wsfunction: fn, moodlewsrestformat: 'json', ...params });
+    let text: string;
+    try {
+      const res = await got.post(new URL('webservice/rest/server.php', this.site.url.replace(/\/?$/, '/')), {
+        body: body.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        timeout: { request: (this.site.timeoutSeconds ?? 120) * 1000 },
+        retry: { limit: 0 }, // Temporal retries the activity; two retry loops would multiply
+        throwHttpErrors: false,
+      });
+      if (res.statusCode === 403) throw new MoodleError('web-services-disabled', this.site.siteId, fn, 'HTTP 403 from the REST server');
+      if (res.statusCode >= 500) throw new MoodleError('transient', this.site.siteId, fn, `HTTP ${res.statusCode}`);
+      if (res.statusCode !== 200) throw new MoodleError('unexpected-response', this.site.siteId, fn, `HTTP ${res.statusCode} (is ${this.site.url} the site's wwwroot?)`);
+      text = res.body;
+    } catch (e) {
+      if (e instanceof MoodleError) throw e;
+      // got's error carries the request body, token included: keep only its code.
+      const code = e instanceof RequestError ? e.code : 'ERR_UNKNOWN';
+      throw new MoodleError('transient', this.site.siteId, fn, `network error ${code}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new MoodleError('unexpected-response', this.site.siteId, fn, `not JSON: ${text.slice(0, 80)}`);
+    }
+    const err = ErrorBody.safeParse(json);
+    if (err.success) {
+      const { exception, errorcode, message, debuginfo } = err.data;
+      const kind = classifyMoodleError(errorcode, exception);
+      throw new MoodleError(kind, this.site.siteId, fn, `${errorcode ?? exception}: ${message}${debuginfo ? ` (${debuginfo.split('\n')[0]})` : ''}`, errorcode);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new MoodleError('unexpected-response', this.site.siteId, fn, `field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    return parsed.data;
+  }
+
+  siteInfo() {
+    return this.call('core_webservice_get_site_info', {}, SiteInfo);
+  }
+
+  /** The category and, when asked, every descendant. */
+  categories(criteria: Record<string, string | number>, addSubcategories = true) {
+    return this.call('core_course_get_categories', {
+      criteria: Object.entries(criteria).map(([key, value]) => ({ key, value: String(value) })),
+      addsubcategories: addSubcategories,
+    }, z.array(Category));
+  }
+
+  async coursesByField(field: 'id' | 'ids' | 'shortname' | 'idnumber' | 'category', value: string | number) {
+    const res = await this.call('core_course_get_courses_by_field', { field, value: String(value) }, z.object({ courses: z.array(Course), warnings: z.array(Warning).optional() }));
+    return res.courses;
+  }
+
+  contents(courseId: number) {
+    return this.call('core_course_get_contents', { courseid: courseId }, z.array(Section));
+  }
+
+  /** Moodle reports per-course problems as warnings, not errors: surface them as errors. */
+  async updateCourses(courses: ({ id: number } & Record<string, string | number>)[]) {
+    const res = await this.call('core_course_update_courses', { courses }, z.object({ warnings: z.array(Warning) }));
+    const w = res.warnings[0];
+    if (w) throw new MoodleError(w.warningcode === 'invalidrecord' ? 'missing-record' : 'transient', this.site.siteId, 'core_course_update_courses', `${w.warningcode}: ${w.message}`, w.warningcode);
+  }
+
+  async deleteCourses(courseIds: number[]) {
+    const res = await this.call('core_course_delete_courses', { courseids: courseIds }, z.object({ warnings: z.array(Warning) }));
+    return res.warnings;
+  }
+
+  createCategories(categories: { name: string; parent: number; idnumber?: string; description?: string }[]) {
+    return this.call('core_course_create_categories', { categories }, z.array(z.looseObject({ id: z.number(), name: z.string() })));
+  }
+}

@@ -1,0 +1,104 @@
+// Runs Moodle's admin CLI scripts on the Moodle host (backup.php,
+// restore_backup.php, delete_course.php) through a configurable command line
+// (e.g. `sudo -u www-data php`), and reads their output the way they print it.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { MoodleError } from './errors';
+
+export interface HostCommand {
+  /** The interpreter command line, e.g. ["sudo", "-u", "www-data", "php"]. */
+  command: string[];
+  /** The Moodle code directory (holds admin/cli/). */
+  moodleDir: string;
+  timeoutSeconds: number;
+}
+
+export interface CliRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class MoodleHost {
+  constructor(readonly siteId: string, private readonly cmd: HostCommand) {}
+
+  /** Runs one admin/cli script; each output line goes to onLine (heartbeats); abort kills it. */
+  run(script: string, args: string[], onLine: (line: string) => void = () => {}, signal?: AbortSignal): Promise<CliRun> {
+    const [bin, ...pre] = this.cmd.command;
+    const child = spawn(bin, [...pre, join(this.cmd.moodleDir, 'admin', 'cli', script), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
+    });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(onLine);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.cmd.timeoutSeconds * 1000);
+    return new Promise((resolve, reject) => {
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(new MoodleError('host-misconfigured', this.siteId, script, `command not found: ${bin}`));
+        } else if (e.name === 'AbortError') {
+          reject(e);
+        } else {
+          reject(new MoodleError('transient', this.siteId, script, e.message));
+        }
+      });
+      child.on('close', (code, sig) => {
+        clearTimeout(timer);
+        if (partial) onLine(partial);
+        if (sig === 'SIGKILL' && !signal?.aborted) {
+          reject(new MoodleError('transient', this.siteId, script, `killed after ${this.cmd.timeoutSeconds}s timeout`));
+        } else {
+          resolve({ exitCode: code ?? 1, stdout, stderr });
+        }
+      });
+    });
+  }
+
+  /** backup.php --destination: the produced file is only known from its "Writing ..." line. */
+  async backup(courseId: number, destination: string, onLine?: (l: string) => void, signal?: AbortSignal): Promise<string> {
+    const r = await this.run('backup.php', [`--courseid=${courseId}`, `--destination=${destination}`], onLine, signal);
+    const written = /^Writing (.+\.mbz)\s*$/m.exec(r.stdout)?.[1];
+    if (r.exitCode === 0 && written && /^Backup completed\.$/m.test(r.stdout)) return written;
+    throw this.failure('backup.php', r, [
+      [/Destination directory does not exists? or not writable/, 'host-misconfigured', 'the staging folder is not writable by the Moodle CLI user'],
+      [/Can't find data record in database table course/, 'missing-record', `course ${courseId} does not exist`],
+      [/No admin account/, 'host-misconfigured', 'Moodle has no admin account'],
+    ]);
+  }
+
+  /** restore_backup.php: the new course id is only known from its "Restored course ID: N" line. */
+  async restore(file: string, categoryId: number, onLine?: (l: string) => void, signal?: AbortSignal): Promise<number> {
+    const r = await this.run('restore_backup.php', [`--file=${file}`, `--categoryid=${categoryId}`], onLine, signal);
+    const id = /Restored course ID: (\d+)/.exec(r.stdout)?.[1];
+    if (r.exitCode === 0 && id) return Number(id);
+    throw this.failure('restore_backup.php', r, [
+      [/Incorrect category ID/, 'missing-record', `target category ${categoryId} does not exist`],
+      [/requested file could not be found/, 'missing-record', `backup file ${file} is not on the target host`],
+    ]);
+  }
+
+  /** delete_course.php with the recycle bin off (else Moodle backs the course up once more first). */
+  async deleteCourse(courseId: number, onLine?: (l: string) => void, signal?: AbortSignal): Promise<'deleted' | 'not-found'> {
+    const r = await this.run('delete_course.php', [`--courseid=${courseId}`, '--non-interactive', '--disablerecyclebin'], onLine, signal);
+    if (r.exitCode === 0 && /^Done!$/m.test(r.stdout)) return 'deleted';
+    if (/Course not found/.test(r.stdout + r.stderr)) return 'not-found';
+    throw this.failure('delete_course.php', r, []);
+  }
+
+  private failure(script: string, r: CliRun, known: [RegExp, MoodleError['kind'], string][]): MoodleError {
+    const out = `${r.stdout}\n${r.stderr}`;
+    for (const [re, kind, detail] of known) if (re.test(out)) return new MoodleError(kind, this.siteId, script, detail);
+    const bang = /^!!! (.*) !!!$/m.exec(out)?.[1];
+    const last = out.trim().split('\n').filter(Boolean).pop() ?? '';
+    return new MoodleError('host-command-failed', this.siteId, script, `exit ${r.exitCode}: ${bang ?? last}`);
+  }
+}

@@ -1,0 +1,67 @@
+// Applies the committed Prisma migrations at start-up, keeping Prisma's own
+// _prisma_migrations table (same columns, sha256 checksums), because
+// `prisma migrate deploy` needs a schema engine these machines cannot download.
+import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface RawSql {
+  $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number>;
+  $queryRawUnsafe<T = unknown>(sql: string, ...values: unknown[]): Promise<T>;
+}
+
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" TEXT PRIMARY KEY NOT NULL,
+    "checksum" TEXT NOT NULL,
+    "finished_at" DATETIME,
+    "migration_name" TEXT NOT NULL,
+    "logs" TEXT,
+    "rolled_back_at" DATETIME,
+    "started_at" DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`;
+
+export const migrationsDir = (provider: 'sqlite') =>
+  join(fileURLToPath(new URL('.', import.meta.url)), provider, 'migrations');
+
+/** Splits a migration file into statements (Prisma's SQL has no semicolons inside strings). */
+function statements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('--'))
+    .join('\n')
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Applies pending migrations in order; refuses one whose file changed after it was applied. */
+export async function migrate(db: RawSql, dir: string): Promise<string[]> {
+  await db.$executeRawUnsafe(MIGRATIONS_TABLE);
+  const applied = await db.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: unknown }[]>(
+    'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
+  );
+  const byName = new Map(applied.map((m) => [m.migration_name, m]));
+  const done: string[] = [];
+  const names = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  for (const name of names) {
+    const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
+    const checksum = createHash('sha256').update(sql).digest('hex');
+    const prior = byName.get(name);
+    if (prior) {
+      if (prior.checksum !== checksum) {
+        throw new Error(`Migration ${name} was changed after it was applied to this catalog; restore the original file and add a new migration instead`);
+      }
+      if (!prior.finished_at) throw new Error(`Migration ${name} started but did not finish; inspect the catalog database before going on`);
+      continue;
+    }
+    const id = randomUUID();
+    await db.$executeRawUnsafe('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, CURRENT_TIMESTAMP, 0)', id, checksum, name);
+    const steps = statements(sql);
+    for (const stmt of steps) await db.$executeRawUnsafe(stmt);
+    await db.$executeRawUnsafe('UPDATE "_prisma_migrations" SET finished_at = CURRENT_TIMESTAMP, applied_steps_count = ? WHERE id = ?', steps.length, id);
+    done.push(name);
+  }
+  return done;
+}

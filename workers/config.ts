@@ -1,0 +1,121 @@
+// Worker-side configuration: site URLs, admin-CLI command lines, staging
+// folders and the Temporal connection, from a JSON file plus the environment.
+// Tokens come only from the environment or a secrets file, never from a
+// workflow input. Every error names the field and the fix.
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
+
+const SiteConfig = z.object({
+  url: z.url({ protocol: /^https?$/, error: 'must be the site\'s wwwroot as an http(s) URL, e.g. "https://moodle.example.edu"' }),
+  tokenEnv: z.string().optional(),
+  tokenFile: z.string().optional(),
+  staging: z.string({ error: 'must be the folder where this site\'s .mbz files are staged, e.g. "/var/archiver/staging/prod"' }).min(1),
+  cli: z.object({
+    command: z.array(z.string().min(1)).min(1).default(['php']),
+    moodleDir: z.string({ error: 'must be the Moodle code directory that holds admin/cli, e.g. "/var/www/moodle"' }).min(1),
+    timeoutSeconds: z.number().positive().default(6 * 3600),
+  }, { error: 'must describe how to run Moodle\'s admin CLI on this host: { "moodleDir": "/var/www/moodle", "command": ["sudo", "-u", "www-data", "php"] }' }),
+  /** At most this many backups/restores at once on this host, whatever the sessions. */
+  maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  requestTimeoutSeconds: z.number().positive().default(120),
+});
+
+const ConfigFile = z.object({
+  temporal: z.object({
+    address: z.string().default('localhost:7233'),
+    namespace: z.string().default('default'),
+    tls: z.boolean().default(false),
+  }).default({ address: 'localhost:7233', namespace: 'default', tls: false }),
+  mainQueue: z.string().min(1).default('archive-main'),
+  catalog: z.object({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
+  sites: z.record(
+    z.string().regex(SITE_ID, 'site ids are lowercase letters, digits, "-" or "_", starting with a letter'),
+    SiteConfig,
+  ).refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export type SiteSettings = z.infer<typeof SiteConfig> & { siteId: string; token: string };
+export interface ArchiverConfig {
+  temporal: { address: string; namespace: string; tls: boolean; apiKey?: string };
+  mainQueue: string;
+  catalog: { url: string };
+  sites: Record<string, SiteSettings>;
+  logLevel: z.infer<typeof ConfigFile>['logLevel'];
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly source: string, readonly problems: string[]) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export const siteQueue = (siteId: string) => `site/${siteId}`;
+export const tokenEnvName = (siteId: string) => `MOODLE_TOKEN_${siteId.toUpperCase().replace(/-/g, '_')}`;
+
+/**
+ * Parses and checks a configuration object. `requireTokens` is false for the
+ * operator's CLI, which never needs a Moodle token.
+ */
+export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; source?: string; requireTokens?: boolean } = {}): ArchiverConfig {
+  const env = opts.env ?? process.env;
+  const source = opts.source ?? 'config';
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(source, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const cfg = parsed.data;
+  const problems: string[] = [];
+  const sites: Record<string, SiteSettings> = {};
+  for (const [siteId, site] of Object.entries(cfg.sites)) {
+    const envName = site.tokenEnv ?? tokenEnvName(siteId);
+    let token = env[envName];
+    if (!token && site.tokenFile) {
+      const file = resolve(opts.baseDir ?? '.', site.tokenFile);
+      if (existsSync(file)) token = readFileSync(file, 'utf8').trim();
+      else problems.push(`sites.${siteId}.tokenFile: ${file} does not exist; create it with the site's web-service token`);
+    }
+    if (!token && opts.requireTokens !== false) {
+      problems.push(`sites.${siteId}.token: missing; set ${envName} in the worker's environment, or "tokenFile" in sites.${siteId}`);
+    } else if (token && !/^[A-Za-z0-9]+$/.test(token)) {
+      problems.push(`sites.${siteId}.token: a Moodle token is letters and digits only; check ${envName}`);
+    }
+    sites[siteId] = {
+      ...site,
+      siteId,
+      token: token ?? '',
+      staging: resolve(opts.baseDir ?? '.', site.staging),
+      cli: { ...site.cli, moodleDir: resolve(opts.baseDir ?? '.', site.cli.moodleDir) },
+    };
+  }
+  if (problems.length) throw new ConfigError(source, problems);
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS ?? cfg.temporal.address,
+      namespace: env.TEMPORAL_NAMESPACE ?? cfg.temporal.namespace,
+      tls: cfg.temporal.tls || Boolean(env.TEMPORAL_API_KEY),
+      apiKey: env.TEMPORAL_API_KEY,
+    },
+    mainQueue: cfg.mainQueue,
+    catalog: { url: env.DATABASE_URL ?? cfg.catalog.url },
+    sites,
+    logLevel: cfg.logLevel,
+  };
+}
+
+/** Reads the config file named by --config or ARCHIVER_CONFIG. */
+export function loadConfig(path = process.env.ARCHIVER_CONFIG ?? 'archiver.config.json', opts: { env?: NodeJS.ProcessEnv; requireTokens?: boolean } = {}): ArchiverConfig {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new ConfigError(file, [`file not found; pass --config <file> or set ARCHIVER_CONFIG (see archiver.config.example.json)`]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(file, [`not valid JSON: ${(e as Error).message}`]);
+  }
+  return parseConfig(raw, { ...opts, baseDir: dirname(file), source: file });
+}
