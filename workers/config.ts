@@ -54,7 +54,6 @@ export class ConfigError extends Error {
   }
 }
 
-export const siteQueue = (siteId: string) => `site/${siteId}`;
 export const tokenEnvName = (siteId: string) => `MOODLE_TOKEN_${siteId.toUpperCase().replace(/-/g, '_')}`;
 
 /**

@@ -1,0 +1,41 @@
+// cleanup: delete the source course (only when the session asks for it AND
+// this run verified the archive), remove the staging files, close the
+// catalog entry.
+import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import type { Catalog } from './catalog';
+import type { Sites } from './sites';
+
+export function cleanupActivities(sites: Sites, catalog: Catalog) {
+  return {
+    async deleteSourceCourse({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      let sourceDeleted = false;
+      if (course.deleteSource) {
+        if (facts.verified !== true) {
+          throw ApplicationFailure.nonRetryable(`Refusing to delete ${course.sourceSiteId} course ${course.courseId}: its archive was not verified in this run`, 'UnverifiedDeletion');
+        }
+        // "not-found" means a previous attempt deleted it before it could report.
+        await sites.host(course.sourceSiteId).deleteCourse(course.courseId, (line) => heartbeat({ line }), cancellationSignal());
+        sourceDeleted = true;
+      }
+      if (facts.backupName) rmSync(join(sites.staging(course.sourceSiteId), facts.backupName), { force: true });
+      return { sourceDeleted };
+    },
+
+    async removeTargetStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      if (facts.backupName) {
+        const file = join(sites.staging(course.targetSiteId), facts.backupName);
+        rmSync(file, { force: true });
+        rmSync(`${file}.part`, { force: true });
+      }
+      return {};
+    },
+
+    async closeCatalogEntry({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      await catalog.markCleaned(course.sourceSiteId, course.courseId, facts.sourceDeleted === true, new Date());
+      return {};
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// All activities, built from their dependencies (sites config, catalog).
+import type { ArchiverConfig } from '../workers/config';
+import { backupActivities } from './backup';
+import type { Catalog } from './catalog';
+import { cleanupActivities } from './cleanup';
+import { withFailureMapping } from './failures';
+import { postprocessActivities } from './postprocess';
+import { prepareActivities } from './prepare';
+import { restoreActivities } from './restore';
+import { selectActivities } from './select';
+import { Sites } from './sites';
+import { transportActivities } from './transport';
+
+export function createActivities(config: ArchiverConfig, catalog: Catalog) {
+  const sites = new Sites(config);
+  return withFailureMapping({
+    ...selectActivities(sites),
+    ...prepareActivities(sites, catalog),
+    ...backupActivities(sites),
+    ...transportActivities(sites),
+    ...restoreActivities(sites),
+    ...postprocessActivities(sites, catalog),
+    ...cleanupActivities(sites, catalog),
+  });
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,57 @@
+// prepare: read the course's metadata and shape, skip it if the catalog
+// already holds a verified archive, and find (or create) its target
+// category. It never modifies the source course.
+import { ApplicationFailure } from '@temporalio/activity';
+import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import type { Catalog } from './catalog';
+import { courseShape } from './course-shape';
+import type { MoodleClient } from './moodle/client';
+import type { Sites } from './sites';
+
+/** The idnumber that marks a target category as the mirror of a source category. */
+export const mirrorCategoryIdnumber = (siteId: string, categoryId: number) => `archive:${siteId}:cat:${categoryId}`;
+
+/** Mirrors the source category path below the session's root into the target, find-before-create. */
+async function mirrorCategory(source: MoodleClient, target: MoodleClient, req: PhaseRequest['course'], categoryId: number): Promise<number> {
+  if (!req.mirrorSubcategories || categoryId === req.sourceRootCategoryId) return req.targetCategoryId;
+  const [cat] = await source.categories({ id: categoryId }, false);
+  const chain = cat.path.split('/').filter(Boolean).map(Number);
+  const below = chain.slice(chain.indexOf(req.sourceRootCategoryId) + 1);
+  let parent = req.targetCategoryId;
+  for (const id of below) {
+    const idnumber = mirrorCategoryIdnumber(req.sourceSiteId, id);
+    const found = await target.categories({ idnumber }, false);
+    if (found.length) {
+      parent = found[0].id;
+      continue;
+    }
+    const [src] = await source.categories({ id }, false);
+    // Two courses of one category may race here; the loser gets categoryidnumbertaken and its retry finds the winner's.
+    const [created] = await target.createCategories([{ name: src.name, parent, idnumber }]);
+    parent = created.id;
+  }
+  return parent;
+}
+
+export function prepareActivities(sites: Sites, catalog: Catalog) {
+  return {
+    async prepareCourse({ course }: PhaseRequest): Promise<CourseFacts> {
+      const source = sites.moodle(course.sourceSiteId);
+      const [meta] = await source.coursesByField('id', course.courseId);
+      if (!meta) throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
+      const shape = courseShape(await source.contents(course.courseId));
+      const facts: CourseFacts = {
+        shortname: meta.shortname, fullname: meta.fullname, idnumber: meta.idnumber ?? '', sourceCategoryId: meta.categoryid,
+        declaredBytes: shape.declaredBytes, sectionCount: shape.sectionCount, activityCount: shape.activityCount,
+        fileCount: shape.fileCount,
+      };
+      const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
+      if (archived) {
+        return { ...facts, skipReason: `already archived by session ${archived.sessionId} as ${archived.targetSiteId} course ${archived.targetCourseId}` };
+      }
+      const target = sites.moodle(course.targetSiteId);
+      const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);
+      return { ...facts, targetCategoryId };
+    },
+  };
+}

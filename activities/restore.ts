@@ -1,0 +1,40 @@
+// restore: Moodle's admin/cli/restore_backup.php on the target host, into
+// the mapped category. Find before create: the restored course is marked at
+// once with an idnumber naming its source, and a retry looks for that mark
+// (and, after a crash between restore and mark, for the unmarked copy)
+// instead of restoring a second time.
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { join } from 'node:path';
+import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import type { Sites } from './sites';
+
+/** The idnumber of an archived copy: Moodle clears idnumber on a cross-site restore, so we set our own. */
+export const archiveIdnumber = (siteId: string, courseId: number) => `archive:${siteId}:${courseId}`;
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function restoreActivities(sites: Sites) {
+  return {
+    async restoreCourse({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      const target = sites.moodle(course.targetSiteId);
+      const mark = archiveIdnumber(course.sourceSiteId, course.courseId);
+      const [marked] = await target.coursesByField('idnumber', mark);
+      if (marked) return { targetCourseId: marked.id };
+      if (activityInfo().attempt > 1) {
+        // Restore renames on a clash (X_1, "X copy 1"), so an unmarked copy of ours matches these.
+        const short = new RegExp(`^${escapeRe(facts.shortname!)}(_\\d+)?$`);
+        const full = new RegExp(`^${escapeRe(facts.fullname!)}( copy \\d+)?$`);
+        const orphans = (await target.coursesByField('category', facts.targetCategoryId!))
+          .filter((c) => !c.idnumber && short.test(c.shortname) && full.test(c.fullname));
+        if (orphans.length === 1) {
+          await target.updateCourses([{ id: orphans[0].id, idnumber: mark }]);
+          return { targetCourseId: orphans[0].id };
+        }
+      }
+      const file = join(sites.staging(course.targetSiteId), facts.backupName!);
+      const id = await sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, (line) => heartbeat({ line }), cancellationSignal());
+      await target.updateCourses([{ id, idnumber: mark }]);
+      return { targetCourseId: id };
+    },
+  };
+}

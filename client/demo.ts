@@ -1,0 +1,101 @@
+// The demo: everything on one machine. A local Temporal dev server with its
+// Web UI, two simulated Moodle sites (prod with the 2024-2025 vintage, and
+// archive), the workers, and one session that archives the vintage.
+import { Command } from 'commander';
+import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Catalog } from '../activities/catalog';
+import { createLogger } from '../activities/logger';
+import { seedDemoSites } from '../simulator/seed';
+import { startSimulator } from '../simulator/server';
+import { simulatedSitesConfig } from '../simulator/archiver-config';
+import { loadConfig } from '../workers/config';
+import { startWorkers } from '../workers/run';
+import { sessionWorkflowId } from '../workflows/phases';
+import { startDevServer } from './dev-server';
+import { progressBar, renderStatus } from './render';
+import { validateSessionInput } from './session-input';
+import { sessionStatus, startSession } from './sessions';
+
+const o = new Command()
+  .option('--courses <n>', 'courses in the 2024-2025 vintage', (v) => Number(v), 220)
+  .option('--concurrency <n>', 'courses at once', (v) => Number(v), 8)
+  .option('--keep-source', 'do not delete the source courses')
+  .option('--keep-running', 'leave the servers up afterwards, for a look in the Web UI (Ctrl-C stops)')
+  .option('--data <dir>', 'where the demo keeps its files (wiped at start)', '.data/demo')
+  .parse()
+  .opts<{ courses: number; concurrency: number; keepSource?: boolean; keepRunning?: boolean; data: string }>();
+
+const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+Runtime.install({ logger: new DefaultLogger('ERROR', (e) => log.error({ sdk: e.meta }, e.message)) });
+const dataDir = resolve(o.data);
+rmSync(dataDir, { recursive: true, force: true });
+mkdirSync(dataDir, { recursive: true });
+const t0 = Date.now();
+
+console.log('Starting the Temporal dev server (Web UI on http://localhost:8233) ...');
+const temporal = await startDevServer({ port: 7233, uiPort: 8233, dbFile: join(dataDir, 'temporal.sqlite') });
+console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
+seedDemoSites({ dataDir: join(dataDir, 'moodle'), courses: o.courses });
+const sim = await startSimulator({ dataDir: join(dataDir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
+const { config: rawConfig, env } = simulatedSitesConfig(sim, { dataDir, temporalAddress: temporal.address, catalogFile: join(dataDir, 'catalog.sqlite') });
+const configFile = join(dataDir, 'archiver.config.json');
+writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
+Object.assign(process.env, env); // tokens reach the worker through its environment, as in production
+const config = loadConfig(configFile);
+const workers = await startWorkers({ config });
+
+const prodCats = sim.sites.prod.store.data.categories;
+const vintageCat = prodCats.find((c) => c.idnumber === '2024-2025')!;
+const archivesCat = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!;
+const input = validateSessionInput({
+  session: 'demo-2024-2025', vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCat.id,
+  includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCat.id, mirrorSubcategories: true,
+  concurrency: o.concurrency, deleteSource: !o.keepSource,
+}, config);
+
+const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+console.log(`Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`);
+const handle = await startSession(client, config, input);
+const bar = progressBar();
+const result = handle.result();
+let finished = false;
+void result.finally(() => { finished = true; });
+while (!finished) {
+  bar.update(await sessionStatus(client, input.session));
+  await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+}
+bar.update(await sessionStatus(client, input.session));
+bar.stop();
+const final = await sessionStatus(client, input.session);
+console.log(`\n${renderStatus(input.session, final)}`);
+
+const catalog = await Catalog.open(config.catalog.url);
+const rows = await catalog.listSession(input.session);
+await catalog.close();
+const remaining = sim.sites.prod.store.data.courses.filter((c) => c.category === vintageCat.id || sim.sites.prod.store.subtree(vintageCat.id).some((x) => x.id === c.category)).length;
+const uiLink = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`;
+console.log(`
+Summary
+  courses archived and verified: ${rows.filter((r) => r.verified).length} (catalog: ${join(dataDir, 'catalog.sqlite')})
+  source courses deleted:        ${rows.filter((r) => r.sourceDeleted).length}; left in the vintage on prod: ${remaining}
+  archive site now holds:        ${sim.sites.archive.store.data.courses.length} courses, all hidden: ${sim.sites.archive.store.data.courses.every((c) => c.visible === 0)}
+  wall time:                     ${((Date.now() - t0) / 1000).toFixed(1)} s
+  Temporal Web UI:               ${uiLink}
+  find the failed courses:       temporal workflow list --address ${temporal.address} --query 'ArchiveSession="${input.session}" AND ArchiveStatus="failed"'`);
+
+async function stopAll() {
+  await client.connection.close();
+  await workers.shutdown();
+  await sim.stop();
+  await temporal.stop();
+}
+
+if (o.keepRunning) {
+  console.log('\nServers are still up (--keep-running). Ctrl-C stops them.');
+  await new Promise<void>((r) => process.once('SIGINT', () => r()));
+}
+await stopAll();
+process.exit(final.counts.failed === 0 && final.finished ? 0 : 1);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need, from scratch or incrementally:
+# npm dependencies, the temporal CLI, the generated Prisma client.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { echo "[setup] $*" >&2; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
+export TEMPORAL_CLI
+if [ ! -f generated/prisma/sqlite/client.ts ] || [ prisma/models.prisma -nt generated/prisma/sqlite/client.ts ]; then
+  say "generating the Prisma client (offline: no schema engine needed)"
+  PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate >/dev/null
+fi
+say "ready (temporal: $TEMPORAL_CLI)"

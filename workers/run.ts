@@ -1,0 +1,71 @@
+// Starts the workers for the queues this process serves: the main queue
+// (workflows + web-service activities) and/or `site/<id>` queues (host
+// activities: admin CLI and staging files), each site queue limited to the
+// site's maxConcurrentJobs so two sessions together never overload a Moodle.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { createActivities } from '../activities';
+import { Catalog } from '../activities/catalog';
+import { siteQueue } from '../workflows/phases';
+import type { ArchiverConfig } from './config';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface RunningWorkers {
+  catalog: Catalog;
+  /** Resolves when every worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function connectWorker(config: ArchiverConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address: config.temporal.address,
+    tls: config.temporal.tls || undefined,
+    apiKey: config.temporal.apiKey,
+  });
+}
+
+/** Every queue of a config: the main queue and one per site. */
+export const allQueues = (config: ArchiverConfig) => [config.mainQueue, ...Object.keys(config.sites).map(siteQueue)];
+
+export async function startWorkers(opts: {
+  config: ArchiverConfig;
+  queues?: string[];
+  connection?: NativeConnection;
+  /** A pre-built bundle (tests bundle once); else the workflows are bundled at start. */
+  workflowBundle?: { code: string };
+}): Promise<RunningWorkers> {
+  const { config } = opts;
+  const queues = opts.queues ?? allQueues(config);
+  const known = new Set(allQueues(config));
+  const unknown = queues.filter((q) => !known.has(q));
+  if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site in the config`);
+  const connection = opts.connection ?? (await connectWorker(config));
+  const catalog = await Catalog.open(config.catalog.url);
+  const activities = createActivities(config, catalog);
+  const workers: Worker[] = [];
+  for (const taskQueue of queues) {
+    const common: WorkerOptions = { connection, namespace: config.temporal.namespace, taskQueue, activities };
+    if (taskQueue === config.mainQueue) {
+      workers.push(await Worker.create({
+        ...common,
+        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+      }));
+    } else {
+      const site = config.sites[taskQueue.slice('site/'.length)];
+      workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: site.maxConcurrentJobs }));
+    }
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  return {
+    catalog,
+    done,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+      await catalog.close();
+      if (!opts.connection) await connection.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { archiveSession } from './archive-session';
+export { archiveCourse } from './archive-course';

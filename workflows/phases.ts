@@ -1,0 +1,53 @@
+// The phase table: the six phases of seed 000, declared once. The course
+// workflow's loop, its progress and its search attributes derive from it;
+// adding a phase is adding a row (and its activity).
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Where a step runs: the web-service worker, or the source or target Moodle host. */
+export type QueueRole = 'main' | 'source' | 'target';
+
+export interface PhaseStep {
+  activity: PhaseActivityName;
+  queue: QueueRole;
+}
+
+export interface Phase {
+  name: string;
+  steps: PhaseStep[];
+  options: Omit<ActivityOptions, 'taskQueue'>;
+}
+
+const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 };
+const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 };
+
+export const PHASES = [
+  { name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }],
+    options: { startToCloseTimeout: '5m', retry: quick } },
+  { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }],
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
+  { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }],
+    options: { startToCloseTimeout: '4h', heartbeatTimeout: '1m', retry: hostJob } },
+  { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }],
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
+  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'main' }],
+    options: { startToCloseTimeout: '10m', retry: quick } },
+  { name: 'cleanup', steps: [
+      { activity: 'deleteSourceCourse', queue: 'source' },
+      { activity: 'removeTargetStaging', queue: 'target' },
+      { activity: 'closeCatalogEntry', queue: 'main' },
+    ],
+    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob } },
+] as const satisfies readonly Phase[];
+
+export type PhaseName = (typeof PHASES)[number]['name'];
+export const PHASE_NAMES = PHASES.map((p) => p.name) as PhaseName[];
+
+/** Every activity a phase step may name; activities/ implements each with one signature. */
+export type PhaseActivityName =
+  | 'prepareCourse' | 'backupCourse' | 'transportBackup' | 'restoreCourse'
+  | 'postprocessCourse' | 'deleteSourceCourse' | 'removeTargetStaging' | 'closeCatalogEntry';
+
+export const siteQueue = (siteId: string) => `site/${siteId}`;
+
+export const sessionWorkflowId = (session: string) => `archive-session/${session}`;
+export const courseWorkflowId = (session: string, courseId: number) => `archive-course/${session}/${courseId}`;
