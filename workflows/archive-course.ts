@@ -27,7 +27,7 @@ function describeFailure(err: unknown, phase: string): CourseFailure {
   return { phase, errorType: 'Error', message: String(cause) };
 }
 
-export async function archiveCourse(input: CourseInput): Promise<CourseOutcome> {
+export async function archiveCourse(input: CourseInput): Promise<CourseOutcome & { facts: CourseFacts }> {
   const queueOf: Record<QueueRole, string> = {
     main: workflowInfo().taskQueue,
     source: siteQueue(input.sourceSiteId),
@@ -43,9 +43,9 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome> 
   ]);
 
   let outcome: CourseOutcome = { courseId: input.courseId, status: 'failed' };
+  const facts: CourseFacts = { phaseTimes: {} };
+  progress.facts = facts;
   try {
-    const facts: CourseFacts = { phaseTimes: {} };
-    progress.facts = facts;
     for (const phase of PHASES) {
       progress.phase = phase.name;
       upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
@@ -86,5 +86,5 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome> 
     // Fail the course's own execution too, so the Web UI shows it as failed.
     throw ApplicationFailure.nonRetryable(`${outcome.failure!.phase}: ${outcome.failure!.message}`, outcome.failure!.errorType);
   }
-  return outcome;
+  return { ...outcome, facts };
 }

@@ -1,0 +1,89 @@
+// One test stack: simulated prod and archive sites seeded in a temp folder,
+// workers on the shared dev server (with the shared bundle), and a client.
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { Catalog } from '../activities/catalog';
+import { validateSessionInput } from '../client/session-input';
+import { startSession } from '../client/sessions';
+import { simulatedSitesConfig } from '../simulator/archiver-config';
+import { seedDemoSites } from '../simulator/seed';
+import { startSimulator, type RunningSimulator } from '../simulator/server';
+import { parseConfig, type ArchiverConfig } from '../workers/config';
+import { startWorkers, type RunningWorkers } from '../workers/run';
+import type { SessionInput } from '../workflows/types';
+
+let counter = 0;
+
+// Warnings and errors only: the worker's lifecycle chatter hides test output.
+try { Runtime.install({ logger: new DefaultLogger('WARN') }); } catch { /* already installed by another suite in this process */ }
+
+export interface Stack {
+  dir: string;
+  sim: RunningSimulator;
+  config: ArchiverConfig;
+  rawConfig: Record<string, unknown>;
+  env: Record<string, string>;
+  client: Client;
+  workers: RunningWorkers;
+  catalog: Catalog;
+  /** The vintage category on prod, and the Archives category on archive. */
+  vintageCategoryId: number;
+  archivesCategoryId: number;
+  /** Courses of the vintage (category and subcategories) still on prod. */
+  vintageCourseIds(): number[];
+  sessionInput(overrides?: Partial<SessionInput>): SessionInput;
+  runSession(input: SessionInput): Promise<Awaited<ReturnType<Awaited<ReturnType<typeof startSession>>['result']>>>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { courses: number }): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
+  seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005 });
+  const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
+  const address = inject('temporalAddress');
+  const { config: rawConfig, env } = simulatedSitesConfig(sim, {
+    dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
+  });
+  const config = parseConfig(rawConfig, { env });
+  const connection = await NativeConnection.connect({ address });
+  const workers = await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const prod = sim.sites.prod.store;
+  const vintageCategoryId = prod.data.categories.find((c) => c.idnumber === '2024-2025')!.id;
+  const archivesCategoryId = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!.id;
+  const stack: Stack = {
+    dir, sim, config, rawConfig, env, client, workers, catalog: workers.catalog, vintageCategoryId, archivesCategoryId,
+    vintageCourseIds: () => {
+      const cats = new Set(prod.subtree(vintageCategoryId).map((c) => c.id));
+      return prod.data.courses.filter((c) => cats.has(c.category)).map((c) => c.id);
+    },
+    sessionInput: (overrides = {}) => validateSessionInput({
+      session: `s${counter}-${Date.now()}`, vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCategoryId,
+      includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCategoryId, mirrorSubcategories: true,
+      concurrency: 5, deleteSource: true, ...overrides,
+    }, config),
+    async runSession(input) {
+      const handle = await startSession(client, config, input);
+      return handle.result();
+    },
+    async stop() {
+      await workers.shutdown();
+      await connection.close();
+      await client.connection.close();
+      await sim.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+/** Writes a config file for CLI runs (tokens stay out of it, in the environment). */
+export function writeConfigFile(stack: Stack, raw: unknown, name = 'bad.config.json'): string {
+  const file = join(stack.dir, name);
+  writeFileSync(file, JSON.stringify(raw, null, 2));
+  return file;
+}

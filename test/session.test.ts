@@ -1,0 +1,93 @@
+// Whole sessions on real parts: the Temporal dev server, the simulated
+// Moodle sites with their admin-CLI stand-ins, the SQLite catalog.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { courseWorkflowId } from '../workflows/phases';
+import { archiveIdnumber } from '../activities/restore';
+import { startStack, type Stack } from './harness';
+
+describe('an archive session of 20 courses', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('archives, verifies and hides every course, records it in the catalog, then deletes the sources', async () => {
+    const sources = stack.vintageCourseIds();
+    expect(sources).toHaveLength(20);
+    const prodCourses = new Map(stack.sim.sites.prod.store.data.courses.map((c) => [c.id, structuredClone(c)]));
+    const input = stack.sessionInput({ deleteSource: true });
+
+    const result = await stack.runSession(input);
+
+    expect(result.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0 });
+    expect(result.finished).toBe(true);
+    const archive = stack.sim.sites.archive.store;
+    const archivedCats = new Set(archive.subtree(stack.archivesCategoryId).map((c) => c.id));
+    expect(archive.data.courses).toHaveLength(20);
+    for (const id of sources) {
+      const src = prodCourses.get(id)!;
+      const copy = archive.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', id));
+      expect(copy, `archive copy of course ${id}`).toBeDefined();
+      expect(archivedCats.has(copy!.category)).toBe(true);
+      // Mapped category: the copy sits in the mirror of its source category.
+      const srcCat = stack.sim.sites.prod.store.category(src.category)!;
+      expect(archive.category(copy!.category)!.name).toBe(src.category === stack.vintageCategoryId ? 'Archives' : srcCat.name);
+      expect(copy!.visible).toBe(0);
+      expect(copy!.shortname).toBe(src.shortname);
+      expect(copy!.sections.flatMap((s) => s.modules)).toHaveLength(src.sections.flatMap((s) => s.modules).length);
+
+      const row = await stack.catalog.find('prod', id);
+      expect(row).toMatchObject({ verified: true, sourceDeleted: true, targetSiteId: 'archive', targetCourseId: copy!.id, sessionId: input.session });
+      // The catalog's checksum is the one the course workflow measured at backup and checked after transport.
+      const child = await stack.client.workflow.getHandle(courseWorkflowId(input.session, id)).result();
+      expect(row!.mbzSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(row!.mbzSha256).toBe(child.facts.mbzSha256);
+      expect(Number(row!.mbzBytes)).toBe(child.facts.mbzBytes);
+    }
+    expect(stack.vintageCourseIds()).toEqual([]);
+  });
+});
+
+describe('a session that keeps its sources, run twice', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('leaves every source course in place, and a second run archives nothing twice', async () => {
+    const sources = stack.vintageCourseIds();
+    const input = stack.sessionInput({ deleteSource: false });
+
+    const first = await stack.runSession(input);
+    expect(first.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0 });
+    expect(stack.vintageCourseIds()).toEqual(sources);
+    expect(stack.sim.sites.archive.store.data.courses).toHaveLength(20);
+    for (const id of sources) expect(await stack.catalog.find('prod', id)).toMatchObject({ verified: true, sourceDeleted: false });
+
+    const second = await stack.runSession(input);
+    expect(second.counts).toEqual({ succeeded: 0, failed: 0, skipped: 20 });
+    expect(stack.sim.sites.archive.store.data.courses).toHaveLength(20);
+    expect(stack.vintageCourseIds()).toEqual(sources);
+  });
+});
+
+describe('a session where one course cannot be backed up', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('completes with 19 archived and the failed course listed, its source intact', async () => {
+    const sources = stack.vintageCourseIds();
+    const broken = sources[7];
+    stack.sim.sites.prod.store.data.faults.push({ script: 'backup', courseId: broken, times: -1 });
+    stack.sim.sites.prod.store.save();
+
+    const result = await stack.runSession(stack.sessionInput({ deleteSource: true }));
+
+    expect(result.counts).toEqual({ succeeded: 19, failed: 1, skipped: 0 });
+    expect(result.failed).toHaveLength(1);
+    expect(result.failed[0]).toMatchObject({ courseId: broken, phase: 'backup', errorType: 'Moodle:host-command-failed' });
+    expect(result.failed[0].message).toContain('Error reading from database');
+    expect(stack.vintageCourseIds()).toEqual([broken]);
+    expect(await stack.catalog.find('prod', broken)).toBeNull();
+    expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', broken))).toBe(false);
+  });
+});
