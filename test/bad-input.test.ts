@@ -1,0 +1,69 @@
+// Bad configuration and bad session requests are refused before any
+// workflow starts, with a message that names the field.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, ConfigError } from '../workers/config';
+import { validateSessionInput, SessionInputError } from '../client/session-input';
+import { sessionWorkflowId } from '../workflows/phases';
+import { startStack, writeConfigFile, type Stack } from './harness';
+
+const run = promisify(execFile);
+
+describe('bad configuration', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 2 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  const sites = () => structuredClone(stack.rawConfig.sites) as Record<string, Record<string, unknown>>;
+
+  it('a missing token names the site and the environment variable to set', () => {
+    const env = { ...stack.env };
+    delete env.MOODLE_TOKEN_ARCHIVE;
+    expect(() => parseConfig(stack.rawConfig, { env })).toThrow(ConfigError);
+    expect(() => parseConfig(stack.rawConfig, { env })).toThrow(/sites\.archive\.token: missing; set MOODLE_TOKEN_ARCHIVE/);
+  });
+
+  it('a bad URL names the field and says what is expected', () => {
+    const s = sites();
+    s.prod.url = 'htp//moodle';
+    expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(/sites\.prod\.url: must be the site's wwwroot/);
+  });
+
+  it('a missing admin-CLI setting names the field and gives an example', () => {
+    const s = sites();
+    delete s.archive.cli;
+    expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(/sites\.archive\.cli: must describe how to run Moodle's admin CLI/);
+  });
+
+  it('an unknown site id in a session names the field and the known sites', () => {
+    const config = parseConfig(stack.rawConfig, { env: stack.env });
+    const bad = { ...stack.sessionInput(), targetSiteId: 'archvie' };
+    expect(() => validateSessionInput(bad, config)).toThrow(SessionInputError);
+    expect(() => validateSessionInput(bad, config)).toThrow(/targetSiteId: unknown site "archvie"; the config has: prod, archive/);
+    expect(() => validateSessionInput({ ...stack.sessionInput(), concurrency: 0 }, config)).toThrow(/concurrency: must be at least 1/);
+  });
+
+  it('the CLI refuses each before starting anything: exit 2, the field named, no workflow', async () => {
+    const cases: [string, Record<string, unknown>, string[], RegExp][] = [
+      ['bad-url', { ...stack.rawConfig, sites: { ...sites(), prod: { ...sites().prod, url: 'not a url' } } }, [], /sites\.prod\.url/],
+      ['unknown-site', stack.rawConfig, ['--source-site', 'nowhere'], /sourceSiteId: unknown site "nowhere"/],
+      ['bad-category', stack.rawConfig, ['--category', '-4'], /sourceCategoryId: must be the id of the source category/],
+    ];
+    for (const [name, raw, extra, expected] of cases) {
+      const file = writeConfigFile(stack, raw, `${name}.json`);
+      const session = `bad-${name}-${Date.now()}`;
+      const args = ['client/cli.ts', '--config', file, 'start', '--session', session, '--vintage', '2024-2025',
+        '--source-site', 'prod', '--category', String(stack.vintageCategoryId), '--target-site', 'archive',
+        '--target-category', String(stack.archivesCategoryId), ...extra];
+      const err = await run('node_modules/.bin/tsx', args, { env: { ...process.env, ...stack.env } }).then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(err, name).not.toBeNull();
+      expect(err!.code).toBe(2);
+      expect(err!.stderr).toMatch(expected);
+      const started = stack.client.workflow.list({ query: `WorkflowId = '${sessionWorkflowId(session)}'` });
+      const found: string[] = [];
+      for await (const wf of started) found.push(wf.workflowId);
+      expect(found).toEqual([]);
+    }
+  });
+});

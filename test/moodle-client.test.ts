@@ -1,0 +1,97 @@
+// The Moodle client against the simulator: the real protocol, Moodle's error
+// JSON, and the mapping of each error to retryable or not.
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asFailure } from '../activities/failures';
+import { MoodleClient, encodeParams } from '../activities/moodle/client';
+import { MoodleError } from '../activities/moodle/errors';
+import { MoodleHost } from '../activities/moodle/host';
+import { startStack, type Stack } from './harness';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+describe('Moodle web services through the simulator', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 3 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  const client = (token: string) => new MoodleClient({ siteId: 'prod', url: stack.sim.sites.prod.url, token });
+
+  it('answers a bad token with invalidtoken, mapped to a non-retryable failure that says what to fix', async () => {
+    const err = await client('0123456789abcdef').siteInfo().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MoodleError);
+    expect(err).toMatchObject({ kind: 'invalid-token', errorcode: 'invalidtoken', retryable: false });
+    expect((err as Error).message).toMatch(/Invalid token - token not found.*fix: check the token/);
+    const failure = asFailure(err) as ApplicationFailure;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('Moodle:invalid-token');
+  });
+
+  it('reads categories, courses and contents with the real encoding', async () => {
+    const moodle = client(stack.env.MOODLE_TOKEN_PROD);
+    const info = await moodle.siteInfo();
+    expect(info.release).toMatch(/^4\.5/);
+    const cats = await moodle.categories({ id: stack.vintageCategoryId });
+    expect(cats.map((c) => c.id)).toContain(stack.vintageCategoryId);
+    expect(cats.length).toBeGreaterThan(1); // subcategories come along
+    const courses = await moodle.coursesByField('category', stack.vintageCategoryId);
+    expect(courses.length).toBeGreaterThan(0);
+    const sections = await moodle.contents(courses[0].id);
+    expect(sections[0].modules.length).toBeGreaterThan(0);
+  });
+
+  it('maps a missing record and an invalid parameter to non-retryable failures', async () => {
+    const moodle = client(stack.env.MOODLE_TOKEN_PROD);
+    await expect(moodle.contents(99999)).rejects.toMatchObject({ kind: 'missing-record', errorcode: 'invalidrecord', retryable: false });
+    await expect(moodle.call('core_course_get_contents', { courseid: 'abc' }, (await import('zod')).z.unknown()))
+      .rejects.toMatchObject({ kind: 'invalid-parameter', retryable: false });
+  });
+
+  it('maps a function outside the token\'s service to access-denied', async () => {
+    const store = stack.sim.sites.prod.store;
+    store.data.settings.tokens.limited0token = { functions: ['core_webservice_get_site_info'] };
+    await expect(client('limited0token').contents(2)).rejects.toMatchObject({ kind: 'access-denied', errorcode: 'accessexception', retryable: false });
+  });
+
+  it('treats a network failure as retryable', async () => {
+    const dead = new MoodleClient({ siteId: 'gone', url: 'http://127.0.0.1:1', token: 'abc' });
+    await expect(dead.siteInfo()).rejects.toMatchObject({ kind: 'transient', retryable: true });
+  });
+
+  it('encodes arrays in PHP bracket notation, never as JSON or comma lists', () => {
+    expect(encodeParams({ courseids: [5, 7], courses: [{ id: 5, visible: false }] }).toString())
+      .toBe('courseids%5B0%5D=5&courseids%5B1%5D=7&courses%5B0%5D%5Bid%5D=5&courses%5B0%5D%5Bvisible%5D=0');
+  });
+});
+
+describe('the admin-CLI host adapter on the stand-in scripts', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 2 }); });
+  afterAll(async () => { await stack?.stop(); });
+  const host = () => new MoodleHost('prod', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.prod.moodleDir, timeoutSeconds: 60 });
+
+  it('finds the produced file from the "Writing" line, and restores it into a new course id', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'backup-'));
+    const [courseId] = stack.vintageCourseIds();
+    const file = await host().backup(courseId, dir);
+    expect(file).toMatch(new RegExp(`^${dir}/backup-moodle2-course-${courseId}-.*\\.mbz$`));
+    const target = new MoodleHost('archive', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.archive.moodleDir, timeoutSeconds: 60 });
+    const id = await target.restore(file, stack.archivesCategoryId);
+    expect(stack.sim.sites.archive.store.course(id)?.shortname).toBe(stack.sim.sites.prod.store.course(courseId)?.shortname);
+    // A second restore of the same file is renamed, as Moodle does, and clears idnumber.
+    const again = await target.restore(file, stack.archivesCategoryId);
+    expect(stack.sim.sites.archive.store.course(again)).toMatchObject({ shortname: `${stack.sim.sites.prod.store.course(courseId)?.shortname}_1`, idnumber: '' });
+  });
+
+  it('turns backup.php\'s exit-0 failure on a bad destination into a non-retryable host error', async () => {
+    await expect(host().backup(stack.vintageCourseIds()[0], '/nonexistent/staging')).rejects.toMatchObject({ kind: 'host-misconfigured', retryable: false });
+  });
+
+  it('reports a course already gone as not-found instead of failing the cleanup', async () => {
+    const [courseId] = stack.vintageCourseIds();
+    expect(await host().deleteCourse(courseId)).toBe('deleted');
+    expect(await host().deleteCourse(courseId)).toBe('not-found');
+  });
+});
