@@ -27,7 +27,7 @@ export function selectActivities(sites: Sites) {
       const page = after.slice(0, req.pageSize);
       return {
         courseIds: page,
-        total: ids.length,
+        remaining: after.length,
         nextAfter: page.length ? page[page.length - 1] : req.afterCourseId,
         done: after.length <= req.pageSize,
       };

@@ -14,12 +14,13 @@ describe('an archive session of 20 courses', () => {
     const sources = stack.vintageCourseIds();
     expect(sources).toHaveLength(20);
     const prodCourses = new Map(stack.sim.sites.prod.store.data.courses.map((c) => [c.id, structuredClone(c)]));
-    const input = stack.sessionInput({ deleteSource: true });
+    // Pages of 3: later pages are read after earlier sources were deleted.
+    const input = stack.sessionInput({ deleteSource: true, pageSize: 3 });
 
     const result = await stack.runSession(input);
 
     expect(result.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0 });
-    expect(result.finished).toBe(true);
+    expect(result).toMatchObject({ finished: true, total: 20, done: 20, percent: 100 });
     const archive = stack.sim.sites.archive.store;
     const archivedCats = new Set(archive.subtree(stack.archivesCategoryId).map((c) => c.id));
     expect(archive.data.courses).toHaveLength(20);

@@ -40,7 +40,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
       sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId,
       includeSubcategories: input.includeSubcategories, afterCourseId: state.data.cursor, pageSize,
     });
-    state.data.total = page.total;
+    state.data.total = state.done + state.inFlightCount + page.remaining;
     for (const courseId of page.courseIds) {
       await condition(() => state.canStart(input.concurrency));
       state.started(courseId, Date.now());

@@ -83,8 +83,9 @@ export interface CourseOutcome {
 
 export interface CoursePage {
   courseIds: number[];
-  /** Courses selected in total (all pages). */
-  total: number;
+  /** Courses after the cursor, this page included: those already started
+   * are behind it, so deleting archived sources does not change this count. */
+  remaining: number;
   /** Cursor for the next page: courses with a larger id. */
   nextAfter: number;
   done: boolean;
