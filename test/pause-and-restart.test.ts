@@ -1,0 +1,53 @@
+// Pause and resume a running session; restart the simulator and find its state.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pauseSession, resumeSession, sessionStatus, startSession } from '../client/sessions';
+import { startSimulator } from '../simulator/server';
+import { join } from 'node:path';
+import { startStack, type Stack } from './harness';
+
+/** Polls a condition until it holds or the deadline passes. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('pause and resume', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 10 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('a paused session starts no new course, and finishes everything once resumed', async () => {
+    const input = stack.sessionInput({ concurrency: 2, deleteSource: false });
+    const handle = await startSession(stack.client, stack.config, input);
+    await until(() => sessionStatus(stack.client, input.session), (s) => s.running > 0);
+    await pauseSession(stack.client, input.session);
+    // Running courses finish; nothing new starts while paused.
+    const drained = await until(() => sessionStatus(stack.client, input.session), (s) => s.paused && s.running === 0);
+    expect(drained.done).toBeLessThan(10);
+    const archivedWhilePaused = stack.sim.sites.archive.store.data.courses.length;
+    expect(archivedWhilePaused).toBe(drained.done);
+    const again = await sessionStatus(stack.client, input.session);
+    expect(again).toMatchObject({ paused: true, running: 0, done: drained.done });
+
+    await resumeSession(stack.client, input.session);
+    const result = await handle.result();
+    expect(result.counts).toEqual({ succeeded: 10, failed: 0, skipped: 0 });
+    expect(result.paused).toBe(false);
+  });
+
+  it('the simulator keeps its sites across a restart', async () => {
+    const before = structuredClone(stack.sim.sites.archive.store.data.courses.map((c) => [c.id, c.shortname, c.visible]));
+    expect(before.length).toBeGreaterThan(0);
+    const other = await startSimulator({ dataDir: join(stack.dir, 'moodle'), sites: [{ siteId: 'archive' }] });
+    try {
+      expect(other.sites.archive.store.data.courses.map((c) => [c.id, c.shortname, c.visible])).toEqual(before);
+    } finally {
+      await other.stop();
+    }
+  });
+});
