@@ -30,7 +30,7 @@ export function progressBar() {
   }, Presets.shades_classic);
   let started = false;
   return {
-    update(s: SessionStatus | SessionStatus & Record<string, unknown>) {
+    update(s: SessionStatus) {
       const payload = { succeeded: s.counts.succeeded, failed: s.counts.failed, skipped: s.counts.skipped };
       if (!started) { bar.start(Math.max(s.total, 1), s.done, payload); started = true; }
       bar.setTotal(Math.max(s.total, 1));

@@ -70,7 +70,7 @@ export class SessionState {
 
   progress(): SessionProgress {
     const d = this.data;
-    const finished = d.selectionDone && this.inFlightCount === 0 && d.cursor >= 0 && this.done >= d.total;
+    const finished = d.selectionDone && this.inFlightCount === 0;
     return {
       total: d.total,
       done: this.done,

@@ -88,7 +88,7 @@ export class MoodleClient {
     const err = ErrorBody.safeParse(json);
     if (err.success) {
       const { exception, errorcode, message, debuginfo } = err.data;
-      const kind = classifyMoodleError(errorcode, exception);
+      const kind = classifyMoodleError(errorcode);
       throw new MoodleError(kind, this.site.siteId, fn, `${errorcode ?? exception}: ${message}${debuginfo ? ` (${debuginfo.split('\n')[0]})` : ''}`, errorcode);
     }
     const parsed = schema.safeParse(json);

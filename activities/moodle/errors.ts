@@ -44,7 +44,7 @@ export class MoodleError extends Error {
 }
 
 /** Maps Moodle's HTTP-200 error JSON; branch on errorcode, since 4.5 renamed the exception classes. */
-export function classifyMoodleError(errorcode: string | undefined, exception: string): MoodleFailureKind {
+export function classifyMoodleError(errorcode: string | undefined): MoodleFailureKind {
   switch (errorcode) {
     case 'invalidtoken':
     case 'wsaccessusersuspended':
@@ -71,7 +71,6 @@ export function classifyMoodleError(errorcode: string | undefined, exception: st
       return 'transient';
     default:
       // dml_read_exception, generalexceptionmessage and the unknown: retry, bounded by the retry policy.
-      void exception;
       return 'transient';
   }
 }
