@@ -75,7 +75,7 @@ console.log(`\n${renderStatus(input.session, final)}`);
 const catalog = await Catalog.open(config.catalog.url);
 const rows = await catalog.listSession(input.session);
 await catalog.close();
-const remaining = sim.sites.prod.store.data.courses.filter((c) => c.category === vintageCat.id || sim.sites.prod.store.subtree(vintageCat.id).some((x) => x.id === c.category)).length;
+const remaining = sim.sites.prod.store.coursesUnder(vintageCat.id).length;
 const uiLink = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`;
 console.log(`
 Summary

@@ -187,6 +187,12 @@ export class SiteStore {
     return this.data.categories.filter((c) => c.id === id || c.path.startsWith(`${root.path}/`));
   }
 
+  /** Courses of a category and of all its subcategories. */
+  coursesUnder(categoryId: number): SimCourse[] {
+    const cats = new Set(this.subtree(categoryId).map((c) => c.id));
+    return this.data.courses.filter((c) => cats.has(c.category));
+  }
+
   /** Moodle's restore_dbops::calculate_course_names: suffix while either name is taken. */
   uniqueCourseNames(fullname: string, shortname: string): { fullname: string; shortname: string } {
     const taken = (f: string, s: string) => this.data.courses.some((c) => c.fullname === f || c.shortname === s);

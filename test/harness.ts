@@ -57,10 +57,7 @@ export async function startStack(opts: { courses: number }): Promise<Stack> {
   const archivesCategoryId = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!.id;
   const stack: Stack = {
     dir, sim, config, rawConfig, env, client, workers, catalog: workers.catalog, vintageCategoryId, archivesCategoryId,
-    vintageCourseIds: () => {
-      const cats = new Set(prod.subtree(vintageCategoryId).map((c) => c.id));
-      return prod.data.courses.filter((c) => cats.has(c.category)).map((c) => c.id);
-    },
+    vintageCourseIds: () => prod.coursesUnder(vintageCategoryId).map((c) => c.id),
     sessionInput: (overrides = {}) => validateSessionInput({
       session: `s${counter}-${Date.now()}`, vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCategoryId,
       includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCategoryId, mirrorSubcategories: true,

@@ -52,11 +52,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       const started = Date.now();
       for (const step of phase.steps) {
         const activity = proxyActivities<Activities>({ ...phase.options, taskQueue: queueOf[step.queue] })[step.activity];
-        try {
-          Object.assign(facts, await activity({ course: input, facts }));
-        } catch (err) {
-          throw Object.assign(describeFailure(err, phase.name), { isCourseFailure: true });
-        }
+        Object.assign(facts, await activity({ course: input, facts }));
       }
       facts.phaseTimes![phase.name] = [started, Date.now()];
       if (facts.skipReason) break;
@@ -64,10 +60,8 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     progress.phase = 'done';
     outcome = { courseId: input.courseId, status: facts.skipReason ? 'skipped' : 'succeeded' };
   } catch (err) {
-    const failure = (err as { isCourseFailure?: boolean }).isCourseFailure
-      ? (err as CourseFailure)
-      : describeFailure(err, progress.phase);
-    outcome = { courseId: input.courseId, status: 'failed', failure: { phase: failure.phase, errorType: failure.errorType, message: failure.message } };
+    // progress.phase still names the phase whose step failed.
+    outcome = { courseId: input.courseId, status: 'failed', failure: describeFailure(err, progress.phase) };
     progress.failure = outcome.failure;
   } finally {
     progress.status = outcome.status;

@@ -21,7 +21,7 @@ const { selectCourses } = proxyActivities<Activities>({
 });
 
 export async function archiveSession(input: SessionInput, carried?: SessionStateData): Promise<SessionProgress> {
-  const state = carried ? new SessionState({ ...carried, runs: carried.runs + 1 }) : SessionState.initial(Date.now());
+  const state = carried ? new SessionState(carried) : SessionState.initial(Date.now());
   setHandler(courseFinishedSignal, (outcome) => { state.finished(outcome); });
   setHandler(pauseSignal, () => { state.data.paused = true; });
   setHandler(resumeSignal, () => { state.data.paused = false; });

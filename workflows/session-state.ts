@@ -15,7 +15,6 @@ export interface SessionStateData {
   failed: (CourseFailure & { courseId: number })[];
   paused: boolean;
   startedAt: number;
-  runs: number;
 }
 
 export interface SessionProgress {
@@ -37,7 +36,7 @@ export class SessionState {
   static initial(now: number): SessionState {
     return new SessionState({
       cursor: 0, selectionDone: false, total: 0, inFlight: {},
-      counts: { succeeded: 0, failed: 0, skipped: 0 }, failed: [], paused: false, startedAt: now, runs: 1,
+      counts: { succeeded: 0, failed: 0, skipped: 0 }, failed: [], paused: false, startedAt: now,
     });
   }
 
