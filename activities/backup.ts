@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
 
 export async function sha256File(path: string, onProgress?: (bytes: number) => void): Promise<string> {
@@ -24,9 +25,7 @@ export function backupActivities(sites: Sites) {
       const staging = sites.staging(course.sourceSiteId);
       const dir = join(staging, course.session);
       mkdirSync(dir, { recursive: true });
-      const file = await sites.host(course.sourceSiteId).backup(
-        course.courseId, dir, (line) => heartbeat({ line }), cancellationSignal(),
-      );
+      const file = await withHeartbeats((onLine) => sites.host(course.sourceSiteId).backup(course.courseId, dir, onLine, cancellationSignal()));
       const mbzSha256 = await sha256File(file, (bytes) => heartbeat({ hashed: bytes }));
       return { backupName: relative(staging, join(dir, basename(file))), mbzBytes: statSync(file).size, mbzSha256 };
     },

@@ -34,10 +34,12 @@ export class Catalog {
     return this.db.archivedCourse.findUnique({ where: { sourceSiteId_sourceCourseId: { sourceSiteId, sourceCourseId } } });
   }
 
-  /** Records (or completes) the archive of a course; idempotent for a retried activity. */
+  /** Records (or completes) the archive of a course; idempotent for a retried activity.
+   * A resumed run does not know every earlier time: what it leaves null keeps its recorded value. */
   async record(row: NewCatalogRow): Promise<CatalogRow> {
     const key = { sourceSiteId_sourceCourseId: { sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId } };
-    return this.db.archivedCourse.upsert({ where: key, create: row, update: row });
+    const update = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
+    return this.db.archivedCourse.upsert({ where: key, create: row, update });
   }
 
   async markCleaned(sourceSiteId: string, sourceCourseId: number, sourceDeleted: boolean, at: Date): Promise<void> {

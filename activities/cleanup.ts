@@ -1,11 +1,12 @@
 // cleanup: delete the source course (only when the session asks for it AND
 // this run verified the archive), remove the staging files, close the
-// catalog entry.
-import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+// catalog entry. The staging removals also serve a cancelled course.
+import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
+import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
 
 export function cleanupActivities(sites: Sites, catalog: Catalog) {
@@ -17,11 +18,15 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
           throw ApplicationFailure.nonRetryable(`Refusing to delete ${course.sourceSiteId} course ${course.courseId}: its archive was not verified in this run`, 'UnverifiedDeletion');
         }
         // "not-found" means a previous attempt deleted it before it could report.
-        await sites.host(course.sourceSiteId).deleteCourse(course.courseId, (line) => heartbeat({ line }), cancellationSignal());
+        await withHeartbeats((onLine) => sites.host(course.sourceSiteId).deleteCourse(course.courseId, onLine, cancellationSignal()));
         sourceDeleted = true;
       }
-      if (facts.backupName) rmSync(join(sites.staging(course.sourceSiteId), facts.backupName), { force: true });
       return { sourceDeleted };
+    },
+
+    async removeSourceStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      if (facts.backupName) rmSync(join(sites.staging(course.sourceSiteId), facts.backupName), { force: true });
+      return {};
     },
 
     async removeTargetStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {

@@ -1,6 +1,7 @@
 // prepare: read the course's metadata and shape, skip it if the catalog
-// already holds a verified archive, and find (or create) its target
-// category. It never modifies the source course.
+// already holds a verified and cleaned-up archive (or resume at postprocess
+// if cleanup never ran), and find (or create) its target category. It never
+// modifies the source course.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
@@ -46,8 +47,16 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
         fileCount: shape.fileCount,
       };
       const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
-      if (archived) {
+      if (archived?.cleanedAt && (archived.sourceDeleted || !course.deleteSource)) {
         return { ...facts, skipReason: `already archived by session ${archived.sessionId} as ${archived.targetSiteId} course ${archived.targetCourseId}` };
+      }
+      if (archived && archived.targetSiteId === course.targetSiteId) {
+        // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
+        // verify the copy again in this run, then clean up.
+        return {
+          ...facts, resumeAt: 'postprocess', targetCourseId: archived.targetCourseId ?? undefined, targetCategoryId: archived.targetCategoryId ?? undefined,
+          mbzBytes: Number(archived.mbzBytes), mbzSha256: archived.mbzSha256,
+        };
       }
       const target = sites.moodle(course.targetSiteId);
       const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);

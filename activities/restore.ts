@@ -3,9 +3,10 @@
 // once with an idnumber naming its source, and a retry looks for that mark
 // (and, after a crash between restore and mark, for the unmarked copy)
 // instead of restoring a second time.
-import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
 
 /** The idnumber of an archived copy: Moodle clears idnumber on a cross-site restore, so we set our own. */
@@ -32,7 +33,7 @@ export function restoreActivities(sites: Sites) {
         }
       }
       const file = join(sites.staging(course.targetSiteId), facts.backupName!);
-      const id = await sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, (line) => heartbeat({ line }), cancellationSignal());
+      const id = await withHeartbeats((onLine) => sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, onLine, cancellationSignal()));
       await target.updateCourses([{ id, idnumber: mark }]);
       return { targetCourseId: id };
     },

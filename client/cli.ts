@@ -1,11 +1,15 @@
-// The operator's CLI: start a session, watch its status, pause and resume it.
+// The operator's CLI: start a session, watch it, pause, resume, retry, skip, cancel.
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../workers/config';
 import { sessionWorkflowId } from '../workflows/phases';
 import { connectClient } from './connection';
 import { progressBar, renderStatus } from './render';
 import { SessionInputError, validateSessionInput } from './session-input';
-import { pauseSession, resumeSession, sessionStatus, startSession } from './sessions';
+import { registerSearchAttributes } from './register-search-attributes';
+import {
+  cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, skipCourses, startSession,
+} from './sessions';
 
 const int = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
@@ -18,19 +22,23 @@ const program = new Command().name('archiver').description('Archive Moodle cours
 
 const config = () => loadConfig(program.opts<{ config: string }>().config, { requireTokens: false });
 
-async function watch(session: string, everyMs: number, untilFinished: boolean) {
+/** Shows a session's status; with `untilSettled`, refreshes it until nothing is left to run. */
+async function watch(session: string, opts: { everyMs: number; untilSettled: boolean; courses: number }) {
   const client = await connectClient(config());
+  const live = opts.untilSettled && process.stdout.isTTY;
   const bar = progressBar();
   try {
     for (;;) {
-      const s = await sessionStatus(client, session);
+      const s = await sessionStatus(client, session, { courses: opts.courses });
+      // On a terminal the table is redrawn in place, the bar below it; in a log, only the bar ticks.
+      if (live) process.stdout.write(`\x1b[H\x1b[2J${renderStatus(session, s)}\n\n`);
       bar.update(s);
-      if (s.finished || !untilFinished) {
+      if (s.finished || s.state === 'awaiting-decisions' || !opts.untilSettled) {
         bar.stop();
-        console.log(renderStatus(session, s));
+        if (!live) console.log(renderStatus(session, s));
         return s;
       }
-      await sleep(everyMs);
+      await sleep(opts.everyMs);
     }
   } finally {
     await client.connection.close();
@@ -49,39 +57,90 @@ program.command('start')
   .option('--no-mirror', 'restore every course into the target category, without recreating subcategories')
   .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
   .option('--delete-source', 'delete each source course once its archive is verified', false)
+  .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), 168)
   .option('--wait', 'show progress until the session ends')
   .action(async (o) => {
     const cfg = config();
     const input = validateSessionInput({
       session: o.session, vintage: o.vintage, sourceSiteId: o.sourceSite, sourceCategoryId: o.category,
       includeSubcategories: o.subcategories, targetSiteId: o.targetSite, targetCategoryId: o.targetCategory,
-      mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource,
+      mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource, failureHoldHours: o.failureHold,
     }, cfg);
     const client = await connectClient(cfg);
     await startSession(client, cfg, input);
     await client.connection.close();
     console.log(`Started ${sessionWorkflowId(input.session)}`);
-    if (o.wait) await watch(input.session, 1000, true);
+    if (o.wait) await watch(input.session, { everyMs: 1000, untilSettled: true, courses: 10 });
   });
 
 program.command('status <session>')
-  .description("show a session's progress: counts per status and phase, percent, failed courses")
-  .option('--watch', 'refresh until the session ends')
-  .action(async (session: string, o: { watch?: boolean }) => { await watch(session, 2000, Boolean(o.watch)); });
+  .description("a session's progress: counts per status and phase, rate and ETA, running and failed courses")
+  .option('--watch', 'refresh until nothing is left to run')
+  .option('--courses <n>', 'running courses shown in detail', int('--courses'), 10)
+  .action(async (session: string, o: { watch?: boolean; courses: number }) => {
+    await watch(session, { everyMs: 2000, untilSettled: Boolean(o.watch), courses: o.courses });
+  });
 
-program.command('pause <session>').description('start no new course until resumed').action(async (session: string) => {
+program.command('course <session> <courseId>')
+  .description("one course: its phase, step, attempt, bytes moved, failure and facts")
+  .action(async (session: string, courseId: string) => {
+    const client = await connectClient(config());
+    try {
+      console.log(JSON.stringify(await courseStatus(client, session, int('courseId')(courseId)), null, 2));
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+/** Runs one operator action on a session with a client, then closes it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
+const act = <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) => async (...args: A) => {
   const client = await connectClient(config());
+  try {
+    await fn(client, ...args);
+  } finally {
+    await client.connection.close();
+  }
+};
+
+program.command('pause <session>').description('start no new course until resumed').action(act(async (client, session: string) => {
   await pauseSession(client, session);
-  await client.connection.close();
   console.log(`Paused ${session}: running courses finish, no new one starts`);
-});
+}));
 
-program.command('resume <session>').description('resume a paused session').action(async (session: string) => {
-  const client = await connectClient(config());
+program.command('resume <session>').description('resume a paused session').action(act(async (client, session: string) => {
   await resumeSession(client, session);
-  await client.connection.close();
   console.log(`Resumed ${session}`);
-});
+}));
+
+program.command('retry <session> [courseIds...]')
+  .description('send failed courses back (all failed ones without ids); each resumes at the phase that failed')
+  .action(act(async (client, session: string, ids: string[]) => {
+    const queued = await retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined);
+    console.log(`Queued for retry in ${session}: ${queued.join(', ')}`);
+  }));
+
+program.command('skip <session> <courseIds...>')
+  .description('give up on courses: failed ones close as skipped, pending ones are never started')
+  .action(act(async (client, session: string, ids: string[]) => {
+    const skipped = await skipCourses(client, session, ids.map(int('courseId')));
+    console.log(`Skipped in ${session}: ${skipped.join(', ')}`);
+  }));
+
+program.command('cancel <session>')
+  .description('stop a session: backups and transfers stop at once, restores and deletions finish first; staging files are removed')
+  .action(act(async (client, session: string) => {
+    await cancelSession(client, session);
+    console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
+  }));
+
+program.command('setup-search-attributes')
+  .description('register the Archive* search attributes on a real Temporal cluster (the dev server gets them at start)')
+  .action(act(async (client) => {
+    const ns = config().temporal.namespace;
+    const { added, present } = await registerSearchAttributes(client, ns);
+    console.log(`Namespace ${ns}: added ${added.join(', ') || 'none'}; already there: ${present.join(', ') || 'none'}`);
+  }));
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof SessionInputError) {

@@ -58,18 +58,16 @@ const input = validateSessionInput({
 
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
 console.log(`Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`);
-const handle = await startSession(client, config, input);
+await startSession(client, config, input);
 const bar = progressBar();
-const result = handle.result();
-let finished = false;
-void result.finally(() => { finished = true; });
-while (!finished) {
-  bar.update(await sessionStatus(client, input.session));
-  await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+// Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
+let final = await sessionStatus(client, input.session);
+for (; !final.finished && final.state !== 'awaiting-decisions'; final = await sessionStatus(client, input.session)) {
+  bar.update(final);
+  await new Promise((r) => setTimeout(r, 1000));
 }
-bar.update(await sessionStatus(client, input.session));
+bar.update(final);
 bar.stop();
-const final = await sessionStatus(client, input.session);
 console.log(`\n${renderStatus(input.session, final)}`);
 
 const catalog = await Catalog.open(config.catalog.url);

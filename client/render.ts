@@ -1,19 +1,55 @@
-// How a session's progress looks in a terminal: a table and a progress bar.
-import { SingleBar, Presets } from 'cli-progress';
-import type { SessionStatus } from './sessions';
+// How a session's progress looks in a terminal: a table of counts per status
+// and per phase, the running courses with their attempt and bytes moved, the
+// failed courses, and a progress bar.
+import { Presets, SingleBar } from 'cli-progress';
+import { PHASE_NAMES } from '../workflows/phases';
+import type { CourseStatus, SessionStatus } from './sessions';
+
+const MB = 1024 * 1024;
+
+export function formatDuration(ms: number): string {
+  const min = Math.max(0, Math.round(ms / 60_000));
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short' });
+
+function table(header: string[], rows: (string | number)[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells: (string | number)[]) => `  ${cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')}`.trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function courseProgressCell(c: CourseStatus): string {
+  const b = c.activity?.bytes;
+  if (b && b.total > 0) return `${(b.done / MB).toFixed(1)}/${(b.total / MB).toFixed(1)} MB (${Math.floor((100 * b.done) / b.total)}%)`;
+  return c.activity?.line?.slice(0, 40) ?? '';
+}
 
 export function renderStatus(session: string, s: SessionStatus): string {
-  const lines = [
-    `Session ${session}: ${s.finished ? 'finished' : s.paused ? 'PAUSED' : 'running'}, ${s.done}/${s.total} courses (${s.percent}%)`,
-    '',
-    `  ${'status'.padEnd(12)} courses`,
-    ...Object.entries({ running: s.running, pending: s.pending, ...s.counts }).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
-    '',
-    `  ${'phase'.padEnd(12)} running`,
-    ...Object.entries(s.runningByPhase).map(([k, v]) => `  ${k.padEnd(12)} ${v}`),
-  ];
+  const now = Date.parse(s.asOf);
+  const rate = s.coursesPerHour ? `, ${s.coursesPerHour} courses/h` : '';
+  const eta = s.eta ? `, ETA ${when(s.eta)} (in ${formatDuration(Date.parse(s.eta) - now)})` : '';
+  const lines = [`Session ${session}: ${s.state}, ${s.done}/${s.total} courses (${s.percent}%)${rate}${eta}`, ''];
+  const statuses: [string, number][] = [['pending', s.pending], ['running', s.running], ...Object.entries(s.counts)];
+  const phases: [string, number][] = PHASE_NAMES.map((p) => [p, s.phases[p]]);
+  const rows = Array.from({ length: Math.max(statuses.length, phases.length) }, (_, i) => [
+    statuses[i]?.[0] ?? '', statuses[i]?.[1] ?? '', phases[i]?.[0] ?? '', phases[i]?.[1] ?? '',
+  ]);
+  lines.push(...table(['status', 'courses', 'phase', 'running'], rows));
+  if (s.courses.length) {
+    lines.push('', `  running courses, longest first (${s.courses.length} of ${s.running}):`);
+    const since = new Map(s.runningCourses.map((c) => [c.courseId, c.since]));
+    lines.push(...table(['course', 'phase', 'step', 'attempt', 'for', 'progress'], s.courses.map((c) => [
+      c.courseId, c.phase, c.step ?? '', c.activity ? `${c.activity.attempt}/${c.activity.maximumAttempts || '∞'}` : '',
+      formatDuration(now - (since.get(c.courseId) ?? now)), courseProgressCell(c),
+    ])));
+  }
   if (s.failed.length) {
-    lines.push('', '  failed courses:');
+    const until = s.decisionDeadline ? ` (retry or skip them before ${when(s.decisionDeadline)})` : ' (retry or skip them)';
+    lines.push('', `  failed courses${until}:`);
     for (const f of s.failed) lines.push(`    course ${f.courseId}: ${f.phase} ${f.errorType}: ${f.message}`);
   }
   return lines.join('\n');
@@ -22,7 +58,7 @@ export function renderStatus(session: string, s: SessionStatus): string {
 /** A progress bar on stderr; update() with each progress reading. */
 export function progressBar() {
   const bar = new SingleBar({
-    format: 'archiving |{bar}| {percentage}% | {value}/{total} courses | {succeeded} ok, {failed} failed, {skipped} skipped | ETA {eta_formatted}',
+    format: 'archiving |{bar}| {percentage}% | {value}/{total} courses | {succeeded} ok, {failed} failed, {skipped} skipped | {rate} courses/h | ETA {etaText}',
     hideCursor: true,
     noTTYOutput: true,
     notTTYSchedule: 5000,
@@ -31,7 +67,10 @@ export function progressBar() {
   let started = false;
   return {
     update(s: SessionStatus) {
-      const payload = { succeeded: s.counts.succeeded, failed: s.counts.failed, skipped: s.counts.skipped };
+      const payload = {
+        succeeded: s.counts.succeeded, failed: s.counts.failed, skipped: s.counts.skipped, rate: s.coursesPerHour,
+        etaText: s.eta ? formatDuration(Date.parse(s.eta) - Date.parse(s.asOf)) : '-',
+      };
       if (!started) { bar.start(Math.max(s.total, 1), s.done, payload); started = true; }
       bar.setTotal(Math.max(s.total, 1));
       bar.update(s.done, payload);

@@ -18,7 +18,8 @@ const SessionInputSchema = z.object({
   concurrency: z.number().int().min(1, 'must be at least 1').max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`).default(4),
   deleteSource: z.boolean({ error: 'say whether sources are deleted after verification: true or false' }),
   pageSize: z.number().int().min(1).max(1000).optional(),
-  continueAsNewAfter: z.number().int().min(1).max(2000).optional(),
+  continueAsNewAfter: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000: a run must stay far below 2,000 pending children and 10,000 history events').optional(),
+  failureHoldHours: z.number({ error: 'hours a failed course waits for retry or skip (0 closes it at once)' }).min(0, 'must be 0 or more').max(24 * 90, 'must be at most 2160 (90 days)').optional(),
 }).strict();
 
 export class SessionInputError extends Error {

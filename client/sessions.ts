@@ -1,11 +1,15 @@
 // The small client library the CLI, the demo and the tests share: start a
-// session, read its progress, pause and resume it.
+// session, read its progress and its courses', pause, resume, retry, skip,
+// cancel.
 import type { Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { pauseSignal, progressQuery, resumeSignal } from '../workflows/messages';
-import { PHASE_NAMES, sessionWorkflowId } from '../workflows/phases';
-import { ArchivePhase, ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
+import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
+import {
+  courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, skipUpdate,
+} from '../workflows/messages';
+import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
+import { ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-state';
+import type { CourseProgress } from '../workflows/archive-course';
 import type { SessionInput } from '../workflows/types';
 import type { ArchiverConfig } from '../workers/config';
 import type { archiveSession } from '../workflows';
@@ -24,21 +28,68 @@ export async function startSession(client: Client, config: ArchiverConfig, input
   });
 }
 
+const sessionHandle = (client: Client, session: string) => client.workflow.getHandle(sessionWorkflowId(session));
+
+/** What the server knows of the activity a course is running: its attempt and last heartbeat. */
+export interface RunningActivity {
+  name: string;
+  attempt: number;
+  maximumAttempts: number;
+  /** Bytes done of total, for steps that heartbeat them (transport). */
+  bytes?: { done: number; total: number };
+  /** The last output line, for steps that run an admin script. */
+  line?: string;
+  lastFailure?: string;
+}
+
+export interface CourseStatus extends CourseProgress {
+  activity?: RunningActivity;
+}
+
+/** The course's own `progress` query, plus the attempt and heartbeat of its running activity,
+ * which only the server knows (a workflow never sees its activities' heartbeats). */
+export async function courseStatus(client: Client, session: string, courseId: number): Promise<CourseStatus> {
+  const handle = client.workflow.getHandle(courseWorkflowId(session, courseId));
+  const [progress, description] = await Promise.all([handle.query(courseProgressQuery), handle.describe()]);
+  const pending = description.raw.pendingActivities?.[0];
+  if (!pending) return progress;
+  const details = pending.heartbeatDetails?.payloads?.[0];
+  const beat = (details ? defaultPayloadConverter.fromPayload(details) : {}) as { offset?: number; total?: number; line?: string };
+  return {
+    ...progress,
+    activity: {
+      name: pending.activityType?.name ?? '?',
+      attempt: pending.attempt ?? 1,
+      maximumAttempts: pending.maximumAttempts ?? 0,
+      bytes: beat.offset !== undefined && beat.total !== undefined ? { done: beat.offset, total: beat.total } : undefined,
+      line: beat.line || undefined,
+      lastFailure: pending.lastFailure?.message ?? undefined,
+    },
+  };
+}
+
 export interface SessionStatus extends SessionProgress {
-  /** Running courses per phase, from the visibility store (the children's ArchivePhase). */
-  runningByPhase: Record<string, number>;
+  /** Live detail of the longest-running courses (at most `courses` of them). */
+  courses: CourseStatus[];
 }
 
-export async function sessionStatus(client: Client, session: string): Promise<SessionStatus> {
-  const progress = await client.workflow.getHandle(sessionWorkflowId(session)).query(progressQuery);
-  const runningByPhase: Record<string, number> = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0]));
-  const query = `WorkflowType = 'archiveCourse' AND ArchiveSession = '${session.replace(/'/g, "\\'")}' AND ExecutionStatus = 'Running'`;
-  for await (const wf of client.workflow.list({ query })) {
-    const phase = wf.typedSearchAttributes.get(ArchivePhase);
-    if (phase) runningByPhase[phase] = (runningByPhase[phase] ?? 0) + 1;
-  }
-  return { ...progress, runningByPhase };
+export async function sessionStatus(client: Client, session: string, opts: { courses?: number } = {}): Promise<SessionStatus> {
+  const progress = await sessionHandle(client, session).query(progressQuery);
+  const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);
+  const courses = await Promise.all(ids.map((id) => courseStatus(client, session, id)));
+  return { ...progress, courses };
 }
 
-export const pauseSession = (client: Client, session: string) => client.workflow.getHandle(sessionWorkflowId(session)).signal(pauseSignal);
-export const resumeSession = (client: Client, session: string) => client.workflow.getHandle(sessionWorkflowId(session)).signal(resumeSignal);
+export const pauseSession = (client: Client, session: string) => sessionHandle(client, session).signal(pauseSignal);
+export const resumeSession = (client: Client, session: string) => sessionHandle(client, session).signal(resumeSignal);
+
+/** Re-queues failed courses (all of them without ids); the session refuses ids that are not failed. */
+export const retryCourses = (client: Client, session: string, courseIds?: number[]) =>
+  sessionHandle(client, session).executeUpdate(retryFailedUpdate, { args: [{ courseIds }] });
+
+/** Gives up on failed or not-yet-started courses; the session refuses running or finished ones. */
+export const skipCourses = (client: Client, session: string, courseIds: number[]) =>
+  sessionHandle(client, session).executeUpdate(skipUpdate, { args: [courseIds] });
+
+/** The same request as the Web UI's or `temporal workflow cancel`: the session stops its courses cleanly. */
+export const cancelSession = (client: Client, session: string) => sessionHandle(client, session).cancel();

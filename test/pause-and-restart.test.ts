@@ -36,7 +36,7 @@ describe('pause and resume', () => {
 
     await resumeSession(stack.client, input.session);
     const result = await handle.result();
-    expect(result.counts).toEqual({ succeeded: 10, failed: 0, skipped: 0 });
+    expect(result.counts).toEqual({ succeeded: 10, failed: 0, skipped: 0, cancelled: 0 });
     expect(result.paused).toBe(false);
   });
 

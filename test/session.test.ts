@@ -20,7 +20,7 @@ describe('an archive session of 20 courses', () => {
 
     const result = await stack.runSession(input);
 
-    expect(result.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0 });
+    expect(result.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0, cancelled: 0 });
     expect(result).toMatchObject({ finished: true, total: 20, done: 20, percent: 100 });
     const archive = stack.sim.sites.archive.store;
     const archivedCats = new Set(archive.subtree(stack.archivesCategoryId).map((c) => c.id));
@@ -68,13 +68,13 @@ describe('a session that keeps its sources, run twice', () => {
     const input = stack.sessionInput({ deleteSource: false });
 
     const first = await stack.runSession(input);
-    expect(first.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0 });
+    expect(first.counts).toEqual({ succeeded: 20, failed: 0, skipped: 0, cancelled: 0 });
     expect(stack.vintageCourseIds()).toEqual(sources);
     expect(stack.sim.sites.archive.store.data.courses).toHaveLength(20);
     for (const id of sources) expect(await stack.catalog.find('prod', id)).toMatchObject({ verified: true, sourceDeleted: false });
 
     const second = await stack.runSession(input);
-    expect(second.counts).toEqual({ succeeded: 0, failed: 0, skipped: 20 });
+    expect(second.counts).toEqual({ succeeded: 0, failed: 0, skipped: 20, cancelled: 0 });
     expect(stack.sim.sites.archive.store.data.courses).toHaveLength(20);
     expect(stack.vintageCourseIds()).toEqual(sources);
   });
@@ -91,9 +91,9 @@ describe('a session where one course cannot be backed up', () => {
     stack.sim.sites.prod.store.data.faults.push({ script: 'backup', courseId: broken, times: -1 });
     stack.sim.sites.prod.store.save();
 
-    const result = await stack.runSession(stack.sessionInput({ deleteSource: true }));
+    const result = await stack.runSession(stack.sessionInput({ deleteSource: true, failureHoldHours: 0 }));
 
-    expect(result.counts).toEqual({ succeeded: 19, failed: 1, skipped: 0 });
+    expect(result.counts).toEqual({ succeeded: 19, failed: 1, skipped: 0, cancelled: 0 });
     expect(result.failed).toHaveLength(1);
     expect(result.failed[0]).toMatchObject({ courseId: broken, phase: 'backup', errorType: 'Moodle:host-command-failed' });
     expect(result.failed[0].message).toContain('Error reading from database');

@@ -7,22 +7,84 @@ import { decodePhpForm, InvalidParameter, multiple, single, validateParameters, 
 import { scrubSecrets } from '../activities/logger';
 
 describe('SessionState', () => {
+  const boom = { phase: 'backup', errorType: 'X', message: 'boom' };
+
   it('bounds the window, counts outcomes once, and lists failures', () => {
     const s = SessionState.initial(0);
-    s.data.total = 3;
+    s.selected(3);
     s.started(5, 1);
     s.started(9, 2);
     expect(s.canStart(2)).toBe(false);
-    expect(s.finished({ courseId: 5, status: 'succeeded' })).toBe(true);
-    expect(s.finished({ courseId: 5, status: 'succeeded' })).toBe(false); // duplicate report
-    expect(s.finished({ courseId: 42, status: 'failed' })).toBe(false); // not ours
+    expect(s.finished({ courseId: 5, status: 'succeeded' }, 3)).toBe(true);
+    expect(s.finished({ courseId: 5, status: 'succeeded' }, 3)).toBe(false); // duplicate report
+    expect(s.finished({ courseId: 42, status: 'failed' }, 3)).toBe(false); // not ours
     expect(s.canStart(2)).toBe(true);
-    s.finished({ courseId: 9, status: 'failed', failure: { phase: 'backup', errorType: 'X', message: 'boom' } });
+    s.finished({ courseId: 9, status: 'failed', failure: boom }, 4);
     expect(s.data.cursor).toBe(9);
-    expect(s.progress()).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.7, counts: { succeeded: 1, failed: 1, skipped: 0 } });
-    expect(s.progress().failed).toEqual([{ courseId: 9, phase: 'backup', errorType: 'X', message: 'boom' }]);
+    expect(s.progress(5)).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.6, counts: { succeeded: 1, failed: 1, skipped: 0 } });
+    expect(s.progress(5).failed).toEqual([{ courseId: 9, ...boom, at: new Date(4).toISOString() }]);
     s.data.paused = true;
     expect(s.canStart(2)).toBe(false);
+    expect(s.progress(5).state).toBe('paused');
+  });
+
+  it('counts running courses per phase', () => {
+    const s = SessionState.initial(0);
+    s.selected(3);
+    for (const id of [1, 2, 3]) s.started(id, 0);
+    s.phaseChanged(1, 'backup');
+    s.phaseChanged(2, 'backup');
+    s.phaseChanged(3, 'restore');
+    s.phaseChanged(99, 'restore'); // not ours
+    expect(s.progress(0).phases).toEqual({ prepare: 0, backup: 2, transport: 0, restore: 1, postprocess: 0, cleanup: 0 });
+  });
+
+  it('derives courses per hour from the last hour only, and an ETA from it', () => {
+    const min = 60_000;
+    const s = SessionState.initial(0);
+    s.selected(200);
+    // 60 courses in the first half hour, 30 in the second hour.
+    for (let i = 1; i <= 60; i++) { s.started(i, 0); s.finished({ courseId: i, status: 'succeeded' }, i * 30_000); }
+    expect(s.coursesPerHour(30 * min)).toBe(120);
+    for (let i = 61; i <= 90; i++) { s.started(i, 0); s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min); }
+    const p = s.progress(120 * min);
+    expect(p.coursesPerHour).toBe(30);
+    // 110 courses left at 30 an hour: 3 h 40 min from now.
+    expect(p.eta).toBe(new Date(120 * min + (110 / 30) * 60 * min).toISOString());
+    expect(p.percent).toBe(45);
+  });
+
+  it('retries failed courses and skips failed or pending ones, refusing the others with a reason', () => {
+    const s = SessionState.initial(0);
+    s.selected(10);
+    for (const id of [1, 2, 3]) s.started(id, 0);
+    s.finished({ courseId: 1, status: 'failed', failure: boom }, 1);
+    s.finished({ courseId: 2, status: 'failed', failure: boom }, 1);
+    expect(s.retryProblems([3])).toEqual(['course 3 is not a failed course of this session (in flight (phase: starting))']);
+    expect(s.retryProblems([1])).toEqual([]);
+    expect(s.retry([1])).toEqual([1]);
+    expect(s.data.retryQueue).toEqual([1]);
+    expect(s.progress(2)).toMatchObject({ done: 1, pending: 8, counts: { failed: 1 } });
+
+    expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
+    expect(s.skipProblems([2, 7])).toEqual([]);
+    expect(s.skip([2, 7], 3)).toEqual([2]);
+    expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 1 }, failed: [] });
+    // 7 is skipped when selection reaches it.
+    expect(s.takeSkipRequest(7, 4)).toBe(true);
+    expect(s.progress(4).counts.skipped).toBe(2);
+    expect(s.retryProblems()).toEqual(['no failed course to retry']);
+  });
+
+  it('is finished once settled with no failure, or when the decision deadline has passed', () => {
+    const s = SessionState.initial(0);
+    s.selected(1);
+    s.started(1, 0);
+    s.finished({ courseId: 1, status: 'failed', failure: boom }, 1);
+    s.data.selectionDone = true;
+    expect(s.progress(2)).toMatchObject({ state: 'awaiting-decisions', finished: false });
+    s.data.decisionDeadline = 10;
+    expect(s.progress(10)).toMatchObject({ state: 'finished', finished: true, percent: 100 });
   });
 });
 

@@ -46,7 +46,12 @@ export async function startWorkers(opts: {
   const activities = createActivities(config, catalog);
   const workers: Worker[] = [];
   for (const taskQueue of queues) {
-    const common: WorkerOptions = { connection, namespace: config.temporal.namespace, taskQueue, activities };
+    const common: WorkerOptions = {
+      connection, namespace: config.temporal.namespace, taskQueue, activities,
+      // Cancellation reaches an activity only in a heartbeat's reply: send them often enough
+      // that cancelling a session stops its backups within seconds, not a minute.
+      maxHeartbeatThrottleInterval: '5s', defaultHeartbeatThrottleInterval: '5s',
+    };
     if (taskQueue === config.mainQueue) {
       workers.push(await Worker.create({
         ...common,

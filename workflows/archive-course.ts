@@ -1,24 +1,41 @@
 // archiveCourse: one course through the phase table, one activity per step
-// on the queue the step names. Whatever happens, the course reports its
-// outcome to its session by signal, so a failed course never leaves the
-// session waiting and never fails it.
+// on the queue the step names. It tells its session each phase it enters
+// and, from a `finally`, how it ended, so a failed course never leaves the
+// session waiting. A failed course stays open, searchable as
+// ArchiveStatus="failed", until the operator retries it (it resumes at the
+// failed phase) or skips it, or until the hold runs out. Cancelled, it stops
+// at once in phases that can be interrupted, after the phase otherwise, and
+// removes its staging files.
 import {
-  ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
+  isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { courseFinishedSignal, courseProgressQuery } from './messages';
-import { PHASES, siteQueue, type PhaseName, type QueueRole } from './phases';
+import {
+  courseDecisionSignal, courseFinishedSignal, courseProgressQuery, coursePhaseSignal, type CourseDecision,
+} from './messages';
+import {
+  DISCARD_OPTIONS, DISCARD_STEPS, PHASE_NAMES, PHASES, siteQueue, type PhaseActivityName, type PhaseName, type PhaseStep,
+  type QueueRole,
+} from './phases';
 import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseStatus } from './types';
 
 export interface CourseProgress {
   courseId: number;
   phase: PhaseName | 'pending' | 'done';
+  step?: PhaseActivityName;
+  phaseStartedAt?: string;
   status: CourseStatus | 'running';
+  /** Times the operator sent this course back after a failure. */
+  retries: number;
+  /** A failed course waits for `retry` or `skip` until then. */
+  decisionDeadline?: string;
   facts: CourseFacts;
   failure?: CourseFailure;
 }
+
+const HOUR = 3_600_000;
 
 function describeFailure(err: unknown, phase: string): CourseFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -33,8 +50,34 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     source: siteQueue(input.sourceSiteId),
     target: siteQueue(input.targetSiteId),
   };
-  const progress: CourseProgress = { courseId: input.courseId, phase: 'pending', status: 'running', facts: {} };
+  const facts: CourseFacts = { phaseTimes: {} };
+  const progress: CourseProgress = { courseId: input.courseId, phase: 'pending', status: 'running', retries: 0, facts };
+  let decision: CourseDecision | undefined;
   setHandler(courseProgressQuery, () => progress);
+  setHandler(courseDecisionSignal, (d) => { if (progress.status === 'failed') decision = d; });
+  const root = CancellationScope.current();
+  const parentId = workflowInfo().parent?.workflowId;
+
+  // By workflow ID only: the signal reaches the session's current run, even after continue-as-new.
+  const tellSession = <A extends unknown[]>(signal: SignalDefinition<A>, ...args: A) =>
+    CancellationScope.nonCancellable(async () => {
+      if (!parentId) return;
+      try {
+        await getExternalWorkflowHandle(parentId).signal(signal, ...args);
+      } catch {
+        // The session is gone (terminated or finished): nothing to tell.
+      }
+    });
+  const runStep = async (step: PhaseStep, options: typeof DISCARD_OPTIONS) => {
+    progress.step = step.activity;
+    const activity = proxyActivities<Activities>({ ...options, taskQueue: queueOf[step.queue] })[step.activity];
+    Object.assign(facts, await activity({ course: input, facts }));
+  };
+  const setStatus = (status: CourseProgress['status']) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
+  };
+
   upsertSearchAttributes([
     { key: ArchiveSession, value: input.session },
     { key: ArchiveVintage, value: input.vintage },
@@ -43,42 +86,68 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   ]);
 
   let outcome: CourseOutcome = { courseId: input.courseId, status: 'failed' };
-  const facts: CourseFacts = { phaseTimes: {} };
-  progress.facts = facts;
+  let from = 0;
   try {
-    for (const phase of PHASES) {
-      progress.phase = phase.name;
-      upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
-      const started = Date.now();
-      for (const step of phase.steps) {
-        const activity = proxyActivities<Activities>({ ...phase.options, taskQueue: queueOf[step.queue] })[step.activity];
-        Object.assign(facts, await activity({ course: input, facts }));
-      }
-      facts.phaseTimes![phase.name] = [started, Date.now()];
-      if (facts.skipReason) break;
-    }
-    progress.phase = 'done';
-    outcome = { courseId: input.courseId, status: facts.skipReason ? 'skipped' : 'succeeded' };
-  } catch (err) {
-    // progress.phase still names the phase whose step failed.
-    outcome = { courseId: input.courseId, status: 'failed', failure: describeFailure(err, progress.phase) };
-    progress.failure = outcome.failure;
-  } finally {
-    progress.status = outcome.status;
-    upsertSearchAttributes([{ key: ArchiveStatus, value: outcome.status }]);
-    const parent = workflowInfo().parent;
-    if (parent) {
+    for (;;) {
       try {
-        // By workflow ID only: the signal reaches the session's current run, even after continue-as-new.
-        await getExternalWorkflowHandle(parent.workflowId).signal(courseFinishedSignal, outcome);
-      } catch {
-        // The session is gone (terminated or finished): nothing to tell.
+        for (const phase of PHASES.slice(from)) {
+          if (facts.resumeAt && PHASE_NAMES.indexOf(facts.resumeAt as PhaseName) > PHASE_NAMES.indexOf(phase.name)) continue;
+          progress.phase = phase.name;
+          progress.phaseStartedAt = new Date().toISOString();
+          upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
+          await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
+          const started = Date.now();
+          const steps = async () => { for (const step of phase.steps) await runStep(step, phase.options); };
+          await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(steps) : steps());
+          facts.phaseTimes![phase.name] = [started, Date.now()];
+          if (facts.skipReason) break;
+          if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
+        }
+        progress.phase = 'done';
+        outcome = { courseId: input.courseId, status: facts.skipReason ? 'skipped' : 'succeeded' };
+        setStatus(outcome.status);
+        return { ...outcome, facts };
+      } catch (err) {
+        if (isCancellation(err)) {
+          outcome = { courseId: input.courseId, status: 'cancelled' };
+          await CancellationScope.nonCancellable(async () => { for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS); });
+          setStatus('cancelled');
+          throw err;
+        }
+        // progress.phase still names the phase whose step failed.
+        const failure = describeFailure(err, progress.phase);
+        outcome = { courseId: input.courseId, status: 'failed', failure };
+        progress.failure = failure;
+        setStatus('failed');
+        await tellSession(courseFinishedSignal, outcome);
+        const holdMs = input.failureHoldHours * HOUR;
+        progress.decisionDeadline = new Date(Date.now() + holdMs).toISOString();
+        try {
+          await condition(() => decision !== undefined, holdMs);
+        } catch (e) {
+          if (!isCancellation(e)) throw e; // cancelled while waiting: it stays failed
+        }
+        progress.decisionDeadline = undefined;
+        if (decision === 'retry') {
+          decision = undefined;
+          progress.retries++;
+          progress.failure = undefined;
+          from = PHASE_NAMES.indexOf(failure.phase as PhaseName);
+          setStatus('running');
+          continue;
+        }
+        if (decision === 'skip') {
+          facts.skipReason = `skipped by the operator after ${failure.phase} failed: ${failure.message}`;
+          outcome = { courseId: input.courseId, status: 'skipped' };
+          setStatus('skipped');
+          return { ...outcome, facts };
+        }
+        // No decision in time: close as failed, so the Web UI shows it so.
+        throw ApplicationFailure.nonRetryable(`${failure.phase}: ${failure.message}`, failure.errorType);
       }
     }
+  } finally {
+    // The session ignores a report it already has (the failure told before the hold).
+    await tellSession(courseFinishedSignal, outcome);
   }
-  if (outcome.status === 'failed') {
-    // Fail the course's own execution too, so the Web UI shows it as failed.
-    throw ApplicationFailure.nonRetryable(`${outcome.failure!.phase}: ${outcome.failure!.message}`, outcome.failure!.errorType);
-  }
-  return { ...outcome, facts };
 }

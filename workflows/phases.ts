@@ -14,6 +14,10 @@ export interface PhaseStep {
 export interface Phase {
   name: string;
   steps: PhaseStep[];
+  /** On cancellation: 'abort' stops the running step at once (its activity sees
+   * it through heartbeats); 'finish' lets the phase complete, then stops, because
+   * interrupting it would leave a half-restored or half-deleted course. */
+  onCancel: 'abort' | 'finish';
   options: Omit<ActivityOptions, 'taskQueue'>;
 }
 
@@ -21,31 +25,39 @@ const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 };
 
 export const PHASES = [
-  { name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }],
+  { name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }], onCancel: 'abort',
     options: { startToCloseTimeout: '5m', retry: quick } },
-  { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }],
+  { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
-  { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }],
+  { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
     options: { startToCloseTimeout: '4h', heartbeatTimeout: '1m', retry: hostJob } },
-  { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }],
+  { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
-  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'main' }],
+  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'main' }], onCancel: 'finish',
     options: { startToCloseTimeout: '10m', retry: quick } },
   { name: 'cleanup', steps: [
       { activity: 'deleteSourceCourse', queue: 'source' },
+      { activity: 'removeSourceStaging', queue: 'source' },
       { activity: 'removeTargetStaging', queue: 'target' },
       { activity: 'closeCatalogEntry', queue: 'main' },
-    ],
+    ], onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob } },
 ] as const satisfies readonly Phase[];
 
 export type PhaseName = (typeof PHASES)[number]['name'];
 export const PHASE_NAMES = PHASES.map((p) => p.name) as PhaseName[];
 
+/** What a cancelled course runs to leave no staging file behind. */
+export const DISCARD_STEPS: readonly PhaseStep[] = [
+  { activity: 'removeSourceStaging', queue: 'source' },
+  { activity: 'removeTargetStaging', queue: 'target' },
+];
+export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '5m', retry: quick };
+
 /** Every activity a phase step may name; activities/ implements each with one signature. */
 export type PhaseActivityName =
   | 'prepareCourse' | 'backupCourse' | 'transportBackup' | 'restoreCourse'
-  | 'postprocessCourse' | 'deleteSourceCourse' | 'removeTargetStaging' | 'closeCatalogEntry';
+  | 'postprocessCourse' | 'deleteSourceCourse' | 'removeSourceStaging' | 'removeTargetStaging' | 'closeCatalogEntry';
 
 export const siteQueue = (siteId: string) => `site/${siteId}`;
 

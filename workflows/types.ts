@@ -23,6 +23,8 @@ export interface SessionInput {
   pageSize?: number;
   /** Continue-as-new after this many course starts in one run (bounds history). */
   continueAsNewAfter?: number;
+  /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
+  failureHoldHours?: number;
 }
 
 /** What the course workflow learns phase by phase; each phase returns a part of it. */
@@ -37,6 +39,8 @@ export interface CourseFacts {
   fileCount?: number;
   /** Set by prepare when the course needs no work (already archived). */
   skipReason?: string;
+  /** Set by prepare when an earlier run got this far: the phases before it are done. */
+  resumeAt?: string;
   targetCategoryId?: number;
   /** .mbz path relative to the staging folders. */
   backupName?: string;
@@ -59,6 +63,7 @@ export interface CourseInput {
   sourceRootCategoryId: number;
   mirrorSubcategories: boolean;
   deleteSource: boolean;
+  failureHoldHours: number;
 }
 
 /** What every phase activity receives. */
@@ -67,7 +72,7 @@ export interface PhaseRequest {
   facts: CourseFacts;
 }
 
-export type CourseStatus = 'succeeded' | 'failed' | 'skipped';
+export type CourseStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface CourseFailure {
   phase: string;
