@@ -8,7 +8,7 @@ import { progressBar, renderStatus } from './render';
 import { SessionInputError, validateSessionInput } from './session-input';
 import { registerSearchAttributes } from './register-search-attributes';
 import {
-  cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, skipCourses, startSession,
+  ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, skipCourses, startSession,
 } from './sessions';
 
 const int = (name: string) => (v: string) => {
@@ -143,7 +143,7 @@ program.command('setup-search-attributes')
   }));
 
 program.parseAsync().catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof SessionInputError) {
+  if (e instanceof ConfigError || e instanceof SessionInputError || e instanceof ActionRefused) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }

@@ -2,7 +2,9 @@
 // workers on the shared dev server (with the shared bundle), and a client.
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -11,6 +13,8 @@ import { validateSessionInput } from '../client/session-input';
 import { startSession } from '../client/sessions';
 import { simulatedSitesConfig } from '../simulator/archiver-config';
 import { seedDemoSites } from '../simulator/seed';
+import type { SiteSettings } from '../simulator/state';
+import { temporalBinary } from '../client/dev-server';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { parseConfig, type ArchiverConfig } from '../workers/config';
 import { startWorkers, type RunningWorkers } from '../workers/run';
@@ -40,9 +44,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { courses: number }): Promise<Stack> {
+export async function startStack(opts: { courses: number; latency?: SiteSettings['latency'] }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
-  seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005 });
+  seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
   const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
   const address = inject('temporalAddress');
   const { config: rawConfig, env } = simulatedSitesConfig(sim, {
@@ -83,4 +87,28 @@ export function writeConfigFile(stack: Stack, raw: unknown, name = 'bad.config.j
   const file = join(stack.dir, name);
   writeFileSync(file, JSON.stringify(raw, null, 2));
   return file;
+}
+
+/** Polls a reading until it satisfies `ok` or the deadline passes (no fixed sleeps in tests). */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs the `temporal` CLI against the test server, as an operator would. */
+export async function temporalCli(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(temporalBinary(), [...args, '--address', inject('temporalAddress')]);
+  return stdout;
+}
+
+/** Runs our own CLI with the stack's config file and tokens. */
+export async function archiverCli(stack: Stack, args: string[]): Promise<string> {
+  const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
+  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', ['client/cli.ts', '--config', file, ...args], { env: { ...process.env, ...stack.env } });
+  return stdout;
 }

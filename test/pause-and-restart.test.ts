@@ -3,18 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pauseSession, resumeSession, sessionStatus, startSession } from '../client/sessions';
 import { startSimulator } from '../simulator/server';
 import { join } from 'node:path';
-import { startStack, type Stack } from './harness';
-
-/** Polls a condition until it holds or the deadline passes. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { startStack, until, type Stack } from './harness';
 
 describe('pause and resume', () => {
   let stack: Stack;
