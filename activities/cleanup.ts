@@ -2,7 +2,7 @@
 // this run verified the archive), remove the staging files, close the
 // catalog entry. The staging removals also serve a cancelled course.
 import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
@@ -24,8 +24,13 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
       return { sourceDeleted };
     },
 
+    /** Also removes what an interrupted or repeated backup of this course left in the session's folder. */
     async removeSourceStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {
-      if (facts.backupName) rmSync(join(sites.staging(course.sourceSiteId), facts.backupName), { force: true });
+      const staging = sites.staging(course.sourceSiteId);
+      if (facts.backupName) rmSync(join(staging, facts.backupName), { force: true });
+      const dir = join(staging, course.session);
+      const ours = `backup-moodle2-course-${course.courseId}-`; // backup.php's default file name
+      if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(ours) && f.endsWith('.mbz')) rmSync(join(dir, f), { force: true });
       return {};
     },
 

@@ -3,6 +3,7 @@
 // cancel.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
+import proto from '@temporalio/proto';
 import {
   courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, skipUpdate,
 } from '../workflows/messages';
@@ -28,11 +29,15 @@ export async function startSession(client: Client, config: ArchiverConfig, input
   });
 }
 
+const { temporal } = proto; // a CommonJS package: its namespace is its default export under ESM
+
 const sessionHandle = (client: Client, session: string) => client.workflow.getHandle(sessionWorkflowId(session));
 
 /** What the server knows of the activity a course is running: its attempt and last heartbeat. */
 export interface RunningActivity {
   name: string;
+  /** False while it waits for a free slot on its host's queue. */
+  started: boolean;
   attempt: number;
   maximumAttempts: number;
   /** Bytes done of total, for steps that heartbeat them (transport). */
@@ -59,6 +64,7 @@ export async function courseStatus(client: Client, session: string, courseId: nu
     ...progress,
     activity: {
       name: pending.activityType?.name ?? '?',
+      started: pending.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
       attempt: pending.attempt ?? 1,
       maximumAttempts: pending.maximumAttempts ?? 0,
       bytes: beat.offset !== undefined && beat.total !== undefined ? { done: beat.offset, total: beat.total } : undefined,

@@ -7,7 +7,7 @@
 // at once in phases that can be interrupted, after the phase otherwise, and
 // removes its staging files.
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
+  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
   isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -70,7 +70,13 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     });
   const runStep = async (step: PhaseStep, options: typeof DISCARD_OPTIONS) => {
     progress.step = step.activity;
-    const activity = proxyActivities<Activities>({ ...options, taskQueue: queueOf[step.queue] })[step.activity];
+    const activity = proxyActivities<Activities>({
+      ...options,
+      taskQueue: queueOf[step.queue],
+      // Said explicitly: left unset, the SDK does TRY_CANCEL, and the staging files would be
+      // discarded while a cancelled backup is still writing its file.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    })[step.activity];
     Object.assign(facts, await activity({ course: input, facts }));
   };
   const setStatus = (status: CourseProgress['status']) => {

@@ -1,0 +1,82 @@
+// Bounded history: a 300-course session that continues as new every 25
+// course starts. Every course is archived exactly once, the counts survive
+// each roll-over, `progress` stays coherent while it rolls over, and no run's
+// history grows with the size of the vintage.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
+import { archiveIdnumber } from '../activities/restore';
+import { sessionWorkflowId } from '../workflows/phases';
+import { startStack, type Stack } from './harness';
+
+const COURSES = 300;
+const CAN_AFTER = 25;
+
+describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} starts`, () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: COURSES }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('archives every course exactly once with counts and progress right across runs', { timeout: 900_000 }, async () => {
+    const sources = stack.vintageCourseIds();
+    expect(sources).toHaveLength(COURSES);
+    const input = stack.sessionInput({ deleteSource: true, concurrency: 10, pageSize: 40, continueAsNewAfter: CAN_AFTER });
+    const handle = await startSession(stack.client, stack.config, input);
+
+    // Read progress all along, through every roll-over.
+    const samples: SessionStatus[] = [];
+    const queryErrors: string[] = [];
+    let running = true;
+    const reader = (async () => {
+      while (running) {
+        try {
+          samples.push(await sessionStatus(stack.client, input.session));
+        } catch (e) {
+          queryErrors.push((e as Error).message);
+        }
+        await new Promise((r) => setTimeout(r, 250)); // a reading interval, as `status --watch` has
+      }
+    })();
+    const result = await handle.result();
+    running = false;
+    await reader;
+
+    expect(result).toMatchObject({ finished: true, total: COURSES, done: COURSES, percent: 100, counts: { succeeded: COURSES, failed: 0, skipped: 0, cancelled: 0 } });
+    expect(queryErrors).toEqual([]);
+    expect(samples.length).toBeGreaterThan(20);
+    let lastDone = 0;
+    for (const s of samples) {
+      expect(s.done).toBeGreaterThanOrEqual(lastDone); // never goes back at a roll-over
+      lastDone = s.done;
+      expect(s.running).toBeLessThanOrEqual(10);
+      if (s.total) expect(s.done + s.running + s.pending).toBe(s.total);
+      if (s.total) expect(s.total).toBe(COURSES);
+      expect(Object.values(s.phases).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(s.running);
+    }
+
+    // Exactly once: one archive copy, one catalog row and one course workflow execution per source course.
+    const archive = stack.sim.sites.archive.store.data.courses;
+    expect(archive).toHaveLength(COURSES);
+    expect(new Set(archive.map((c) => c.idnumber))).toEqual(new Set(sources.map((id) => archiveIdnumber('prod', id))));
+    const rows = await stack.catalog.listSession(input.session);
+    expect(rows.map((r) => r.sourceCourseId)).toEqual(sources);
+    expect(rows.every((r) => r.verified && r.sourceDeleted)).toBe(true);
+    expect(stack.vintageCourseIds()).toEqual([]);
+    let courseRuns = 0;
+    for await (const wf of stack.client.workflow.list({ query: `WorkflowType="archiveCourse" AND ArchiveSession="${input.session}"` })) {
+      expect(wf.status.name).toBe('COMPLETED');
+      courseRuns++;
+    }
+    expect(courseRuns).toBe(COURSES);
+
+    // Bounded history: runs of the session, each far below 10,000 events, none growing with the vintage.
+    const lengths: number[] = [];
+    for await (const wf of stack.client.workflow.list({ query: `WorkflowId="${sessionWorkflowId(input.session)}"` })) {
+      lengths.push((await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events!.length);
+    }
+    expect(lengths.length).toBeGreaterThanOrEqual(COURSES / CAN_AFTER);
+    const perStart = Math.max(...lengths) / CAN_AFTER;
+    console.log(`session runs: ${lengths.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length)}; about ${perStart.toFixed(1)} events per course start`);
+    // At the default of 200 starts per run, a run stays below the suggested-continue-as-new mark of the server.
+    expect(perStart * 200).toBeLessThan(10_000);
+  });
+});
