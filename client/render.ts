@@ -8,7 +8,8 @@ import type { CourseStatus, SessionStatus } from './sessions';
 const MB = 1024 * 1024;
 
 export function formatDuration(ms: number): string {
-  const min = Math.max(0, Math.round(ms / 60_000));
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  const min = Math.round(ms / 60_000);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
   return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;

@@ -1,7 +1,7 @@
 // The small client library the CLI, the demo and the tests share: start a
 // session, read its progress and its courses', pause, resume, retry, skip,
 // cancel.
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import {
@@ -94,22 +94,25 @@ export class ActionRefused extends Error {
   override readonly name = 'ActionRefused';
 }
 
-async function refusedAsError<T>(update: Promise<T>): Promise<T> {
+async function refusedAsError<T>(session: string, update: Promise<T>): Promise<T> {
   try {
     return await update;
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new ActionRefused(e.cause?.message ?? e.message);
+    if (e instanceof WorkflowNotFoundError) {
+      throw new ActionRefused(`Session ${session} is not running (${e.message}): start a new session for the courses it left`);
+    }
     throw e;
   }
 }
 
 /** Re-queues failed courses (all of them without ids); the session refuses ids that are not failed. */
 export const retryCourses = (client: Client, session: string, courseIds?: number[]) =>
-  refusedAsError(sessionHandle(client, session).executeUpdate(retryFailedUpdate, { args: [{ courseIds }] }));
+  refusedAsError(session, sessionHandle(client, session).executeUpdate(retryFailedUpdate, { args: [{ courseIds }] }));
 
 /** Gives up on failed or not-yet-started courses; the session refuses running or finished ones. */
 export const skipCourses = (client: Client, session: string, courseIds: number[]) =>
-  refusedAsError(sessionHandle(client, session).executeUpdate(skipUpdate, { args: [courseIds] }));
+  refusedAsError(session, sessionHandle(client, session).executeUpdate(skipUpdate, { args: [courseIds] }));
 
 /** The same request as the Web UI's or `temporal workflow cancel`: the session stops its courses cleanly. */
 export const cancelSession = (client: Client, session: string) => sessionHandle(client, session).cancel();

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseStatus, retryCourses, sessionStatus, skipCourses, startSession } from '../client/sessions';
 import { archiveIdnumber } from '../activities/restore';
 import { courseWorkflowId } from '../workflows/phases';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { registerSearchAttributes } from '../client/register-search-attributes';
+import { msToTs } from '@temporalio/common/lib/time';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
 
 /** Workflow IDs matching a visibility query, sorted. */
@@ -73,6 +76,7 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', hopeless))).toBe(false);
     expect(await courseStatus(stack.client, input.session, hopeless)).toMatchObject({ status: 'skipped' });
     await until(() => listIds(stack, failedQuery), (ids) => ids.length === 0);
+    await expect(retryCourses(stack.client, input.session)).rejects.toThrow(new RegExp(`Session ${input.session} is not running`));
     expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="skipped"`)).toEqual([courseWorkflowId(input.session, hopeless)]);
 
     // Every history of the session (its runs and all its courses) is free of tokens.
@@ -87,5 +91,26 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
       scanned++;
     }
     expect(scanned).toBe(13);
+  });
+});
+
+describe('search attributes on a real cluster', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 1 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('setup-search-attributes registers what a fresh namespace lacks, and is idempotent', async () => {
+    const namespace = `archiver-fresh-${process.pid}`;
+    await stack.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    const names = SEARCH_ATTRIBUTES.map((k) => k.name).sort();
+    const first = await until(() => registerSearchAttributes(stack.client, namespace).catch((e: Error) => e), (r) => !(r instanceof Error));
+    expect((first as { added: string[] }).added.sort()).toEqual(names);
+    const second = await registerSearchAttributes(stack.client, namespace);
+    expect(second).toEqual({ added: [], present: expect.arrayContaining(names) });
+    const { customAttributes } = await stack.client.connection.operatorService.listSearchAttributes({ namespace });
+    expect(customAttributes).toMatchObject({
+      ArchiveSession: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ArchiveCourseId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    });
   });
 });

@@ -99,6 +99,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         for (const phase of PHASES.slice(from)) {
           if (facts.resumeAt && PHASE_NAMES.indexOf(facts.resumeAt as PhaseName) > PHASE_NAMES.indexOf(phase.name)) continue;
           progress.phase = phase.name;
+          progress.step = undefined;
           progress.phaseStartedAt = new Date().toISOString();
           upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
           await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
