@@ -48,6 +48,8 @@ export function renderStatus(session: string, s: SessionStatus): string {
       formatDuration(now - (since.get(c.courseId) ?? now)), courseProgressCell(c),
     ])));
   }
+  if (s.queuedForRetry.length) lines.push('', `  queued for retry: ${s.queuedForRetry.join(', ')}`);
+  if (s.toSkip.length) lines.push('', `  to skip when reached: ${s.toSkip.join(', ')}`);
   if (s.failed.length) {
     const until = s.decisionDeadline ? ` (retry or skip them before ${when(s.decisionDeadline)})` : ' (retry or skip them)';
     lines.push('', `  failed courses${until}:`);

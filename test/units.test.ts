@@ -63,12 +63,13 @@ describe('SessionState', () => {
     expect(s.retryProblems([3])).toEqual(['course 3 is not a failed course of this session (in flight (phase: starting))']);
     expect(s.retryProblems([1])).toEqual([]);
     expect(s.retry([1])).toEqual([1]);
-    expect(s.data.retryQueue).toEqual([1]);
+    expect(s.progress(2).queuedForRetry).toEqual([1]);
     expect(s.progress(2)).toMatchObject({ done: 1, pending: 8, counts: { failed: 1 } });
 
     expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
     expect(s.skipProblems([2, 7])).toEqual([]);
     expect(s.skip([2, 7], 3)).toEqual([2]);
+    expect(s.progress(3).toSkip).toEqual([7]);
     expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 1 }, failed: [] });
     // 7 is skipped when selection reaches it.
     expect(s.takeSkipRequest(7, 4)).toBe(true);

@@ -62,6 +62,10 @@ export interface SessionProgress {
   eta: string | null;
   paused: boolean;
   failed: FailedCourse[];
+  /** Failed courses the operator sent back, not restarted yet. */
+  queuedForRetry: number[];
+  /** Courses the operator skipped before they started, not reached yet. */
+  toSkip: number[];
   /** Failed courses wait for `retry` or `skip` until then; null while other courses remain. */
   decisionDeadline: string | null;
   startedAt: string;
@@ -206,6 +210,8 @@ export class SessionState {
       eta: left === 0 ? null : rate > 0 ? new Date(now + (left / rate) * HOUR).toISOString() : null,
       paused: d.paused,
       failed: [...d.failed],
+      queuedForRetry: [...d.retryQueue],
+      toSkip: [...d.skipRequested],
       decisionDeadline: d.decisionDeadline !== undefined ? new Date(d.decisionDeadline).toISOString() : null,
       startedAt: new Date(d.startedAt).toISOString(),
       asOf: new Date(now).toISOString(),
