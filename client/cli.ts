@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../workers/config';
+import { DEFAULT_FAILURE_HOLD_HOURS } from '../workflows/archive-session';
 import { sessionWorkflowId } from '../workflows/phases';
 import { connectClient } from './connection';
 import { progressBar, renderStatus } from './render';
@@ -57,7 +58,7 @@ program.command('start')
   .option('--no-mirror', 'restore every course into the target category, without recreating subcategories')
   .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
   .option('--delete-source', 'delete each source course once its archive is verified', false)
-  .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), 168)
+  .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), DEFAULT_FAILURE_HOLD_HOURS)
   .option('--wait', 'show progress until the session ends')
   .action(async (o) => {
     const cfg = config();

@@ -68,7 +68,7 @@ describe('SessionState', () => {
 
     expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
     expect(s.skipProblems([2, 7])).toEqual([]);
-    expect(s.skip([2, 7], 3)).toEqual([2]);
+    expect(s.markSkipped([2, 7], 3)).toEqual([2]);
     expect(s.progress(3).toSkip).toEqual([7]);
     expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 1 }, failed: [] });
     // 7 is skipped when selection reaches it.

@@ -19,6 +19,7 @@ import {
   type QueueRole,
 } from './phases';
 import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
+import { HOUR } from './session-state';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseStatus } from './types';
 
 export interface CourseProgress {
@@ -34,8 +35,6 @@ export interface CourseProgress {
   facts: CourseFacts;
   failure?: CourseFailure;
 }
-
-const HOUR = 3_600_000;
 
 function describeFailure(err: unknown, phase: string): CourseFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -17,7 +17,7 @@ import {
 } from './messages';
 import { courseWorkflowId } from './phases';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
-import { SessionState, type SessionProgress, type SessionStateData } from './session-state';
+import { HOUR, SessionState, type SessionProgress, type SessionStateData } from './session-state';
 import type { SessionInput } from './types';
 
 const { selectCourses } = proxyActivities<Activities>({
@@ -25,8 +25,8 @@ const { selectCourses } = proxyActivities<Activities>({
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['CategoryNotFound'] },
 });
 
-export const DEFAULT_PAGE_SIZE = 100;
-export const DEFAULT_CONTINUE_AS_NEW_AFTER = 200;
+const DEFAULT_PAGE_SIZE = 100;
+const DEFAULT_CONTINUE_AS_NEW_AFTER = 200;
 export const DEFAULT_FAILURE_HOLD_HOURS = 168;
 
 const rejectIf = (problems: string[]) => { if (problems.length) throw new Error(problems.join('; ')); };
@@ -43,7 +43,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
     validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)),
   });
   setHandler(skipUpdate, async (courseIds) => {
-    for (const id of state.skip(courseIds, Date.now())) {
+    for (const id of state.markSkipped(courseIds, Date.now())) {
       // The failed course waits in its own workflow: tell it to close as skipped.
       await courseHandle(id).signal(courseDecisionSignal, 'skip').catch(() => undefined);
     }
@@ -60,7 +60,8 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
 
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const canAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
-  const holdMs = (input.failureHoldHours ?? DEFAULT_FAILURE_HOLD_HOURS) * 3_600_000;
+  const holdHours = input.failureHoldHours ?? DEFAULT_FAILURE_HOLD_HOURS;
+  const holdMs = holdHours * HOUR;
 
   // Courses of the current page not started yet. Not carried: the next run re-reads from the cursor.
   const page: number[] = [];
@@ -93,7 +94,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
           session: input.session, vintage: input.vintage, courseId, sourceSiteId: input.sourceSiteId,
           targetSiteId: input.targetSiteId, targetCategoryId: input.targetCategoryId,
           sourceRootCategoryId: input.sourceCategoryId, mirrorSubcategories: input.mirrorSubcategories,
-          deleteSource: input.deleteSource, failureHoldHours: holdMs / 3_600_000,
+          deleteSource: input.deleteSource, failureHoldHours: holdHours,
         }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [

@@ -7,7 +7,7 @@ import { PHASE_NAMES, type PhaseName } from './phases';
 import type { CourseFailure, CourseOutcome, CourseStatus } from './types';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
+export const HOUR = 60 * MINUTE;
 /** Failure messages are cut to this length: the failed list travels through continue-as-new. */
 const MESSAGE_LIMIT = 500;
 
@@ -171,7 +171,7 @@ export class SessionState {
   }
 
   /** Skips failed courses now and pending ones when selection reaches them; returns the failed ones skipped. */
-  skip(courseIds: number[], now: number): number[] {
+  markSkipped(courseIds: number[], now: number): number[] {
     const failedSkipped: number[] = [];
     for (const id of courseIds) {
       if (this.isFailed(id)) {
