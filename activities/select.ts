@@ -1,6 +1,9 @@
 // Course selection: the courses of a category (and its subcategories), one
 // page at a time, ordered by id so a cursor resumes exactly where it stopped.
-import type { CoursePage } from '../workflows/types';
+import { heartbeat } from '@temporalio/activity';
+import type { CoursePage, SelectedCourse } from '../workflows/types';
+import { courseShape } from './course-shape';
+import { MoodleError } from './moodle/errors';
 import type { Sites } from './sites';
 
 export interface SelectRequest {
@@ -9,6 +12,8 @@ export interface SelectRequest {
   includeSubcategories: boolean;
   afterCourseId: number;
   pageSize: number;
+  /** Read each course's size and activity count (sessions with windows predict durations from them). */
+  withSizes: boolean;
 }
 
 /** How long a category's course list is reused between pages: Moodle has no paging here, so
@@ -35,14 +40,29 @@ export function selectActivities(sites: Sites) {
     return ids;
   }
 
+  /** One read of the course's contents, as prepare does: declared file bytes and activity count. */
+  async function measure(siteId: string, courseId: number): Promise<SelectedCourse> {
+    heartbeat(courseId);
+    try {
+      const shape = courseShape(await sites.moodle(siteId).contents(courseId));
+      return { courseId, bytes: shape.declaredBytes, activities: shape.activityCount };
+    } catch (e) {
+      // Deleted since the list was read: prepare will say so for this course; the page goes on.
+      if (e instanceof MoodleError && e.kind === 'missing-record') return { courseId, bytes: 0, activities: 0 };
+      throw e;
+    }
+  }
+
   return {
     /** One page after the cursor. Courses deleted since the list was read are behind the cursor;
      * courses added meanwhile appear once the list is read again. */
     async selectCourses(req: SelectRequest): Promise<CoursePage> {
       const after = (await courseIdsUnder(req)).filter((id) => id > req.afterCourseId);
       const page = after.slice(0, req.pageSize);
+      const courses: SelectedCourse[] = [];
+      for (const courseId of page) courses.push(req.withSizes ? await measure(req.sourceSiteId, courseId) : { courseId, bytes: 0, activities: 0 });
       return {
-        courseIds: page,
+        courses,
         remaining: after.length,
         nextAfter: page.length ? page[page.length - 1] : req.afterCourseId,
         done: after.length <= req.pageSize,

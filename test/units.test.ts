@@ -6,47 +6,67 @@ import { shapeDifferences, type CourseShape } from '../activities/course-shape';
 import { decodePhpForm, InvalidParameter, multiple, single, validateParameters, value } from '../simulator/params';
 import { scrubSecrets } from '../activities/logger';
 
+/** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
+const page = (ids: number[], after = 0, done = after === 0) => ({
+  courses: ids.map((courseId) => ({ courseId, bytes: 0, activities: 0 })), remaining: ids.length + after,
+  nextAfter: ids[ids.length - 1] ?? 0, done,
+});
+const course = (courseId: number) => ({ courseId, bytes: 0, activities: 0 });
+
 describe('SessionState', () => {
   const boom = { phase: 'backup', errorType: 'X', message: 'boom' };
 
   it('bounds the window, counts outcomes once, and lists failures', () => {
-    const s = SessionState.initial(0);
-    s.selected(3);
-    s.started(5, 1);
-    s.started(9, 2);
-    expect(s.canStart(2)).toBe(false);
+    const s = SessionState.initial(0, { concurrency: 2 });
+    s.selected(page([5, 9, 12]), 0);
+    s.started(course(5), 1);
+    s.started(course(9), 2);
+    expect(s.canStart()).toBe(false);
     expect(s.finished({ courseId: 5, status: 'succeeded' }, 3)).toBe(true);
     expect(s.finished({ courseId: 5, status: 'succeeded' }, 3)).toBe(false); // duplicate report
     expect(s.finished({ courseId: 42, status: 'failed' }, 3)).toBe(false); // not ours
-    expect(s.canStart(2)).toBe(true);
+    expect(s.canStart()).toBe(true);
     s.finished({ courseId: 9, status: 'failed', failure: boom }, 4);
-    expect(s.data.cursor).toBe(9);
+    expect(s.data.cursor).toBe(12);
     expect(s.progress(5)).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.6, counts: { succeeded: 1, failed: 1, skipped: 0 } });
-    expect(s.progress(5).failed).toEqual([{ courseId: 9, ...boom, at: new Date(4).toISOString() }]);
+    expect(s.progress(5).failed).toEqual([{ courseId: 9, bytes: 0, activities: 0, ...boom, at: new Date(4).toISOString() }]);
     s.data.paused = true;
-    expect(s.canStart(2)).toBe(false);
+    expect(s.canStart()).toBe(false);
     expect(s.progress(5).state).toBe('paused');
+    s.data.paused = false;
+    s.data.concurrency = 0;
+    expect(s.canStart()).toBe(false);
   });
 
-  it('counts running courses per phase', () => {
-    const s = SessionState.initial(0);
-    s.selected(3);
-    for (const id of [1, 2, 3]) s.started(id, 0);
+  it('starts pool courses in selection order when the session has no windows, and reads a page when the pool is empty', () => {
+    const s = SessionState.initial(0, { concurrency: 5 });
+    expect(s.nextStep(0)).toEqual({ kind: 'select' });
+    s.selected(page([3, 4], 10, false), 0);
+    expect(s.data.total).toBe(12);
+    expect(s.nextStep(0)).toEqual({ kind: 'start', course: course(3), overflows: false });
+  });
+
+  it('counts running courses per phase, and those held between phases', () => {
+    const s = SessionState.initial(0, { concurrency: 5 });
+    s.selected(page([1, 2, 3, 4]), 0);
+    for (const id of [1, 2, 3, 4]) s.started(course(id), 0);
     s.phaseChanged(1, 'backup');
     s.phaseChanged(2, 'backup');
     s.phaseChanged(3, 'restore');
+    s.phaseChanged(4, 'waiting');
     s.phaseChanged(99, 'restore'); // not ours
     expect(s.progress(0).phases).toEqual({ prepare: 0, backup: 2, transport: 0, restore: 1, postprocess: 0, cleanup: 0 });
+    expect(s.progress(0).waiting).toBe(1);
   });
 
   it('derives courses per hour from the last hour only, and an ETA from it', () => {
     const min = 60_000;
-    const s = SessionState.initial(0);
-    s.selected(200);
+    const s = SessionState.initial(0, { concurrency: 200 });
+    s.selected(page(Array.from({ length: 200 }, (_, i) => i + 1)), 0);
     // 60 courses in the first half hour, 30 in the second hour.
-    for (let i = 1; i <= 60; i++) { s.started(i, 0); s.finished({ courseId: i, status: 'succeeded' }, i * 30_000); }
+    for (let i = 1; i <= 60; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, i * 30_000); }
     expect(s.coursesPerHour(30 * min)).toBe(120);
-    for (let i = 61; i <= 90; i++) { s.started(i, 0); s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min); }
+    for (let i = 61; i <= 90; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min); }
     const p = s.progress(120 * min);
     expect(p.coursesPerHour).toBe(30);
     // 110 courses left at 30 an hour: 3 h 40 min from now.
@@ -55,9 +75,9 @@ describe('SessionState', () => {
   });
 
   it('retries failed courses and skips failed or pending ones, refusing the others with a reason', () => {
-    const s = SessionState.initial(0);
-    s.selected(10);
-    for (const id of [1, 2, 3]) s.started(id, 0);
+    const s = SessionState.initial(0, { concurrency: 5 });
+    s.selected(page([1, 2, 3, 4], 6, false), 0);
+    for (const id of [1, 2, 3]) s.started(course(id), 0);
     s.finished({ courseId: 1, status: 'failed', failure: boom }, 1);
     s.finished({ courseId: 2, status: 'failed', failure: boom }, 1);
     expect(s.retryProblems([3])).toEqual(['course 3 is not a failed course of this session (in flight (phase: starting))']);
@@ -65,24 +85,26 @@ describe('SessionState', () => {
     expect(s.retry([1])).toEqual([1]);
     expect(s.progress(2).queuedForRetry).toEqual([1]);
     expect(s.progress(2)).toMatchObject({ done: 1, pending: 8, counts: { failed: 1 } });
+    // The retried course goes first, and resumes at the phase that failed.
+    expect(s.nextStep(2)).toMatchObject({ kind: 'start', course: { courseId: 1, retryFrom: 'backup' } });
 
     expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
-    expect(s.skipProblems([2, 7])).toEqual([]);
-    expect(s.markSkipped([2, 7], 3)).toEqual([2]);
+    expect(s.skipProblems([2, 4, 7])).toEqual([]);
+    expect(s.markSkipped([2, 4, 7], 3)).toEqual([2]);
     expect(s.progress(3).toSkip).toEqual([7]);
-    expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 1 }, failed: [] });
+    expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 2 }, failed: [] });
     // 7 is skipped when selection reaches it.
-    expect(s.takeSkipRequest(7, 4)).toBe(true);
-    expect(s.progress(4).counts.skipped).toBe(2);
+    s.selected(page([7, 8]), 4);
+    expect(s.data.pool.map((c) => c.courseId)).toEqual([1, 8]);
+    expect(s.progress(4).counts.skipped).toBe(3);
     expect(s.retryProblems()).toEqual(['no failed course to retry']);
   });
 
   it('is finished once settled with no failure, or when the decision deadline has passed', () => {
     const s = SessionState.initial(0);
-    s.selected(1);
-    s.started(1, 0);
+    s.selected(page([1]), 0);
+    s.started(course(1), 0);
     s.finished({ courseId: 1, status: 'failed', failure: boom }, 1);
-    s.data.selectionDone = true;
     expect(s.progress(2)).toMatchObject({ state: 'awaiting-decisions', finished: false });
     s.data.decisionDeadline = 10;
     expect(s.progress(10)).toMatchObject({ state: 'finished', finished: true, percent: 100 });

@@ -5,14 +5,15 @@
 // ArchiveStatus="failed", until the operator retries it (it resumes at the
 // failed phase) or skips it, or until the hold runs out. Cancelled, it stops
 // at once in phases that can be interrupted, after the phase otherwise, and
-// removes its staging files.
+// removes its staging files. Between two phases it holds while the session's
+// window is closed (a durable timer to the opening) or while drained.
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
-  isCancellation, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo, type SignalDefinition,
+  isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo, type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  courseDecisionSignal, courseFinishedSignal, courseProgressQuery, coursePhaseSignal, type CourseDecision,
+  courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal, type CourseDecision,
 } from './messages';
 import {
   DISCARD_OPTIONS, DISCARD_STEPS, PHASE_NAMES, PHASES, siteQueue, type PhaseActivityName, type PhaseName, type PhaseStep,
@@ -21,6 +22,7 @@ import {
 import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
 import { HOUR } from './session-state';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseStatus } from './types';
+import { WindowCalendar } from './windows';
 
 export interface CourseProgress {
   courseId: number;
@@ -32,6 +34,8 @@ export interface CourseProgress {
   retries: number;
   /** A failed course waits for `retry` or `skip` until then. */
   decisionDeadline?: string;
+  /** Set while it holds before `phase`: what it waits for. */
+  waitingFor?: string;
   facts: CourseFacts;
   failure?: CourseFailure;
 }
@@ -52,8 +56,11 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   const facts: CourseFacts = { phaseTimes: {} };
   const progress: CourseProgress = { courseId: input.courseId, phase: 'pending', status: 'running', retries: 0, facts };
   let decision: CourseDecision | undefined;
+  let held = false;
   setHandler(courseProgressQuery, () => progress);
   setHandler(courseDecisionSignal, (d) => { if (progress.status === 'failed') decision = d; });
+  setHandler(courseHoldSignal, (hold) => { held = hold; });
+  const calendar = input.windows && new WindowCalendar(input.windows.spec, input.windows.clock, input.windows.realStart);
   const root = CancellationScope.current();
   const parentId = workflowInfo().parent?.workflowId;
 
@@ -78,6 +85,20 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     })[step.activity];
     Object.assign(facts, await activity({ course: input, facts }));
   };
+  /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes. */
+  const waitForGo = async () => {
+    for (let told = false; ;) {
+      const w = calendar?.at(Date.now());
+      if ((!w || w.open) && !held) break;
+      progress.waitingFor = held ? 'resume (the session was paused with drain)' : `the window (opens ${calendar!.local((w as { opensAt: number }).opensAt)})`;
+      if (!told) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: 'waiting' });
+      told = true;
+      if (w && !w.open) await sleep(Math.max(1, w.opensAt - Date.now()));
+      else await condition(() => !held);
+    }
+    progress.waitingFor = undefined;
+  };
+  const phaseSeconds = () => Object.fromEntries(Object.entries(facts.phaseTimes ?? {}).map(([p, [a, b]]) => [p, (b - a) / 1000]));
   const setStatus = (status: CourseProgress['status']) => {
     progress.status = status;
     upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
@@ -99,6 +120,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           if (facts.resumeAt && PHASE_NAMES.indexOf(facts.resumeAt as PhaseName) > PHASE_NAMES.indexOf(phase.name)) continue;
           progress.phase = phase.name;
           progress.step = undefined;
+          await waitForGo();
           progress.phaseStartedAt = new Date().toISOString();
           upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
           await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
@@ -125,7 +147,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         outcome = { courseId: input.courseId, status: 'failed', failure };
         progress.failure = failure;
         setStatus('failed');
-        await tellSession(courseFinishedSignal, outcome);
+        await tellSession(courseFinishedSignal, { ...outcome, phaseSeconds: phaseSeconds() });
         const holdMs = input.failureHoldHours * HOUR;
         progress.decisionDeadline = new Date(Date.now() + holdMs).toISOString();
         try {
@@ -154,6 +176,6 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     }
   } finally {
     // The session ignores a report it already has (the failure told before the hold).
-    await tellSession(courseFinishedSignal, outcome);
+    await tellSession(courseFinishedSignal, { ...outcome, phaseSeconds: phaseSeconds() });
   }
 }

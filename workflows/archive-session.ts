@@ -1,9 +1,13 @@
-// archiveSession: selects the courses of a category page by page and runs a
-// sliding window of archiveCourse children (at most `concurrency` at once).
-// Children are abandoned on purpose: they outlive this run when it continues
-// as new, and report their phases and outcome by signal. When only failed
-// courses remain, the session waits for the operator's retry or skip until
-// the hold runs out. Cancelled, it cancels its courses and waits for them.
+// archiveSession: selects the courses of a category page by page into a
+// pool, and runs a sliding window of archiveCourse children (at most
+// `concurrency` at once, changed live by an update). With allowed windows it
+// starts nothing while closed, sleeping on a durable timer until the opening,
+// and starts only courses whose predicted duration fits in what is left of
+// the window. Children are abandoned on purpose: they outlive this run when
+// it continues as new, and report their phases and outcome by signal. When
+// only failed courses remain, the session waits for the operator's retry or
+// skip until the hold runs out. Cancelled, it cancels its courses and waits
+// for them.
 import {
   allHandlersFinished, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, isCancellation,
   ParentClosePolicy, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
@@ -12,13 +16,15 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { archiveCourse } from './archive-course';
 import {
-  courseDecisionSignal, courseFinishedSignal, coursePhaseSignal, pauseSignal, progressQuery, resumeSignal,
-  retryFailedUpdate, skipUpdate,
+  courseDecisionSignal, courseFinishedSignal, courseHoldSignal, coursePhaseSignal, pauseSignal, progressQuery, resumeSignal,
+  retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from './messages';
 import { courseWorkflowId } from './phases';
+import { DEFAULT_SAFETY_MARGIN, phaseCosts, phaseHosts } from './prediction';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
 import { HOUR, SessionState, type SessionProgress, type SessionStateData } from './session-state';
-import type { SessionInput } from './types';
+import { MAX_CONCURRENCY, type SessionInput } from './types';
+import { WindowCalendar } from './windows';
 
 const { selectCourses } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
@@ -31,18 +37,58 @@ export const DEFAULT_FAILURE_HOLD_HOURS = 168;
 
 const rejectIf = (problems: string[]) => { if (problems.length) throw new Error(problems.join('; ')); };
 
+/** Why a concurrency cannot be set; empty when it can. */
+export function concurrencyProblems(n: number, max: number): string[] {
+  if (!Number.isInteger(n) || n < 1) return [`concurrency must be a whole number of at least 1 (got ${n}); to stop starting courses, pause the session`];
+  if (n > max) return [`concurrency must be at most ${max}, this session's maxConcurrency (got ${n})`];
+  return [];
+}
+
 export async function archiveSession(input: SessionInput, carried?: SessionStateData): Promise<SessionProgress> {
-  const state = carried ? new SessionState(carried) : SessionState.initial(Date.now());
+  const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
+  const data = carried ?? SessionState.initialData(Date.now(), input.concurrency);
+  const state = new SessionState(data, {
+    calendar: new WindowCalendar(input.windows, input.clock, data.startedAt),
+    costs: phaseCosts(input.prediction?.phaseCosts),
+    hosts: phaseHosts(input),
+    safetyMargin: input.prediction?.safetyMargin ?? DEFAULT_SAFETY_MARGIN,
+    poolLimit: 2 * pageSize,
+  });
+  const maxConcurrency = input.maxConcurrency ?? MAX_CONCURRENCY;
+  // Bumped by anything that may change what to start next: a timed wait ends early on it.
+  let wake = 0;
   const courseHandle = (courseId: number) => getExternalWorkflowHandle(courseWorkflowId(input.session, courseId));
-  setHandler(courseFinishedSignal, (outcome) => { state.finished(outcome, Date.now()); });
+  const tellRunning = (hold: boolean) => Promise.all(Object.keys(state.data.inFlight).map((id) =>
+    courseHandle(Number(id)).signal(courseHoldSignal, hold).catch(() => undefined)));
+  setHandler(courseFinishedSignal, (outcome) => { if (state.finished(outcome, Date.now())) wake++; });
   setHandler(coursePhaseSignal, ({ courseId, phase }) => { state.phaseChanged(courseId, phase); });
-  setHandler(pauseSignal, () => { state.data.paused = true; });
-  setHandler(resumeSignal, () => { state.data.paused = false; });
+  setHandler(pauseSignal, async (opts) => {
+    state.data.paused = true;
+    if (opts?.drain && !state.data.draining) {
+      state.data.draining = true;
+      await tellRunning(true);
+    }
+  });
+  setHandler(resumeSignal, async () => {
+    state.data.paused = false;
+    wake++;
+    if (state.data.draining) {
+      state.data.draining = false;
+      await tellRunning(false);
+    }
+  });
+  setHandler(setConcurrencyUpdate, (n) => {
+    const previous = state.data.concurrency;
+    state.data.concurrency = n;
+    wake++;
+    return previous;
+  }, { validator: (n) => rejectIf(concurrencyProblems(n, maxConcurrency)) });
   setHandler(progressQuery, () => state.progress(Date.now()));
-  setHandler(retryFailedUpdate, ({ courseIds }) => state.retry(courseIds), {
+  setHandler(retryFailedUpdate, ({ courseIds }) => { wake++; return state.retry(courseIds); }, {
     validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)),
   });
   setHandler(skipUpdate, async (courseIds) => {
+    wake++;
     for (const id of state.markSkipped(courseIds, Date.now())) {
       // The failed course waits in its own workflow: tell it to close as skipped.
       await courseHandle(id).signal(courseDecisionSignal, 'skip').catch(() => undefined);
@@ -51,39 +97,27 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
   }, {
     validator: (courseIds) => rejectIf(courseIds.length ? state.skipProblems(courseIds) : ['give at least one course id']),
   });
-  const setStatus = (status: string) => upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
+  let status = 'running';
+  const setStatus = (next: string) => {
+    if (next !== status) upsertSearchAttributes([{ key: ArchiveStatus, value: next }]);
+    status = next;
+  };
   upsertSearchAttributes([
     { key: ArchiveSession, value: input.session },
     { key: ArchiveVintage, value: input.vintage },
-    { key: ArchiveStatus, value: 'running' },
+    { key: ArchiveStatus, value: status },
   ]);
 
-  const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const canAfter = input.continueAsNewAfter ?? DEFAULT_CONTINUE_AS_NEW_AFTER;
   const holdHours = input.failureHoldHours ?? DEFAULT_FAILURE_HOLD_HOURS;
   const holdMs = holdHours * HOUR;
 
-  // Courses of the current page not started yet. Not carried: the next run re-reads from the cursor.
-  const page: number[] = [];
-  let lastPageRead = false;
-  async function nextSelected(): Promise<number | undefined> {
-    for (;;) {
-      while (page.length) {
-        const id = page.shift()!;
-        if (!state.takeSkipRequest(id, Date.now())) return id;
-      }
-      if (lastPageRead || state.data.selectionDone) {
-        state.data.selectionDone = true;
-        return undefined;
-      }
-      const next = await selectCourses({
-        sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId,
-        includeSubcategories: input.includeSubcategories, afterCourseId: state.data.cursor, pageSize,
-      });
-      page.push(...next.courseIds);
-      lastPageRead = next.done;
-      state.selected(next.remaining);
-    }
+  async function readPage() {
+    const page = await selectCourses({
+      sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId, includeSubcategories: input.includeSubcategories,
+      afterCourseId: state.data.cursor, pageSize, withSizes: Boolean(input.windows),
+    });
+    state.selected(page, Date.now());
   }
 
   async function startCourse(courseId: number) {
@@ -95,6 +129,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
           targetSiteId: input.targetSiteId, targetCategoryId: input.targetCategoryId,
           sourceRootCategoryId: input.sourceCategoryId, mirrorSubcategories: input.mirrorSubcategories,
           deleteSource: input.deleteSource, failureHoldHours: holdHours,
+          windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
         }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [
@@ -122,30 +157,45 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
   async function run(): Promise<'done' | 'roll-over'> {
     let startsThisRun = 0;
     for (;;) {
-      const retry = state.data.retryQueue.shift();
-      const courseId = retry ?? (await nextSelected());
-      if (courseId !== undefined) {
-        await condition(() => state.canStart(input.concurrency));
-        state.started(courseId, Date.now());
-        await (retry !== undefined ? retryCourse(courseId) : startCourse(courseId));
-        if (++startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
+      if (!state.data.pool.length) {
+        if (!state.data.selectionDone) {
+          await readPage();
+          continue;
+        }
+        // Nothing left to start: wait for the running courses, then for decisions on failed ones.
+        await condition(() => state.data.pool.length > 0 || state.settled);
+        if (state.data.pool.length) continue;
+        if (!state.data.failed.length) return 'done';
+        state.data.decisionDeadline ??= Date.now() + holdMs;
+        setStatus('awaiting-decisions');
+        const decided = await condition(
+          () => state.data.pool.length > 0 || state.data.failed.length === 0,
+          Math.max(0, state.data.decisionDeadline - Date.now()),
+        );
+        if (state.data.pool.length) continue;
+        if (!decided || !state.data.failed.length) return 'done';
         continue;
       }
-      // Nothing left to start: wait for the running courses, then for decisions on failed ones.
-      await condition(() => state.data.retryQueue.length > 0 || state.settled);
-      if (state.data.retryQueue.length) continue;
-      if (!state.data.failed.length) return 'done';
-      state.data.decisionDeadline ??= Date.now() + holdMs;
-      setStatus('awaiting-decisions');
-      const decided = await condition(
-        () => state.data.retryQueue.length > 0 || state.data.failed.length === 0,
-        Math.max(0, state.data.decisionDeadline - Date.now()),
-      );
-      if (state.data.retryQueue.length) {
+      await condition(() => state.canStart() || !state.data.pool.length);
+      if (!state.data.pool.length) continue;
+      const next = state.nextStep(Date.now());
+      if (next.kind === 'select') {
+        await readPage();
+      } else if (next.kind === 'wait') {
+        // A durable timer to the window's opening (or closing), cut short by anything that changes the picture.
+        state.data.waiting = { reason: next.reason, until: next.until };
+        setStatus(next.reason === 'window-closed' || !state.inFlightCount ? 'waiting-for-window' : 'running');
+        const seen = wake;
+        if (Number.isFinite(next.until)) await condition(() => wake !== seen, Math.max(1, next.until - Date.now()));
+        else await condition(() => wake !== seen);
+        state.data.waiting = undefined;
+      } else {
+        const { course } = next;
+        state.started(course, Date.now(), next);
         setStatus('running');
-        continue;
+        await (course.retryFrom ? retryCourse(course.courseId) : startCourse(course.courseId));
+        if (++startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
       }
-      if (!decided || !state.data.failed.length) return 'done';
     }
   }
 

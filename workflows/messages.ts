@@ -1,26 +1,32 @@
 // Signals, updates and queries of the two workflows, declared once for
 // workflows and clients.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PhaseName } from './phases';
 import type { CourseOutcome } from './types';
-import type { SessionProgress } from './session-state';
+import type { RunningCourse, SessionProgress } from './session-state';
 import type { CourseProgress } from './archive-course';
 
 // Course -> session.
 export const courseFinishedSignal = defineSignal<[CourseOutcome]>('courseFinished');
-export const coursePhaseSignal = defineSignal<[{ courseId: number; phase: PhaseName }]>('coursePhase');
+/** The phase a course enters, or 'waiting' when it holds between two phases. */
+export const coursePhaseSignal = defineSignal<[{ courseId: number; phase: Exclude<RunningCourse['phase'], 'starting'> }]>('coursePhase');
 
 // Session -> failed course: what the operator decided.
 export type CourseDecision = 'retry' | 'skip';
 export const courseDecisionSignal = defineSignal<[CourseDecision]>('courseDecision');
+/** Session -> running course: hold at the next phase boundary (true, a drain) or go on (false, resume). */
+export const courseHoldSignal = defineSignal<[boolean]>('hold');
 
 // Operator -> session.
-export const pauseSignal = defineSignal('pause');
+/** Start nothing new; with drain, running courses also hold at their next phase boundary. */
+export const pauseSignal = defineSignal<[{ drain?: boolean }?]>('pause');
 export const resumeSignal = defineSignal('resume');
 /** Re-queue failed courses (all of them without ids); answers with the ids queued. */
 export const retryFailedUpdate = defineUpdate<number[], [{ courseIds?: number[] }]>('retryFailed');
 /** Give up on courses (failed, or not started yet); answers with the ids skipped. */
 export const skipUpdate = defineUpdate<number[], [number[]]>('skip');
+
+/** Courses at once from now on, without a restart; answers with the previous value. */
+export const setConcurrencyUpdate = defineUpdate<number, [number]>('setConcurrency');
 
 export const progressQuery = defineQuery<SessionProgress>('progress');
 export const courseProgressQuery = defineQuery<CourseProgress>('progress');

@@ -1,23 +1,39 @@
-// The session's state and rules in one plain class: the sliding window of
-// courses in flight (and the phase each is in), the counts, the failed list
-// awaiting a decision, the retry and skip requests, the pause flag, the
-// selection cursor and the finish rate. Its serializable state is exactly what
-// continue-as-new carries; it is unit-testable without Temporal.
+// The session's state and rules in one plain class: the pool of courses
+// selected but not started (failed ones sent back for retry included), the
+// sliding window of courses in flight (and the phase each is in), what to
+// start next given the allowed windows and the predicted durations, the
+// counts, the failed list awaiting a decision, the skip requests, the pause
+// flag, the live concurrency, the selection cursor and the finish rate. Its
+// serializable state is exactly what continue-as-new carries; it is
+// unit-testable without Temporal.
 import { PHASE_NAMES, type PhaseName } from './phases';
-import type { CourseFailure, CourseOutcome, CourseStatus } from './types';
+import {
+  DEFAULT_PHASE_COSTS, DEFAULT_SAFETY_MARGIN, DurationPredictor, type PhaseCosts, type PhaseMeasure,
+} from './prediction';
+import type { CourseFailure, CourseOutcome, CoursePage, CourseStatus, SelectedCourse } from './types';
+import { WindowCalendar } from './windows';
 
 const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 /** Failure messages are cut to this length: the failed list travels through continue-as-new. */
 const MESSAGE_LIMIT = 500;
 
-export interface RunningCourse {
-  since: number;
-  phase: PhaseName | 'starting';
+/** A course waiting to start: selected, or failed and sent back (it resumes at `retryFrom`). */
+export interface PoolCourse extends SelectedCourse {
+  retryFrom?: PhaseName;
 }
 
-export interface FailedCourse extends CourseFailure {
-  courseId: number;
+export interface RunningCourse extends SelectedCourse {
+  since: number;
+  /** 'waiting': between two phases, held by a closed window or a drain. */
+  phase: PhaseName | 'starting' | 'waiting';
+  /** Predicted seconds at start (sessions with windows). */
+  predictedSeconds?: number;
+  /** Started although it is longer than any whole window: it will run into closed hours. */
+  overflows?: boolean;
+}
+
+export interface FailedCourse extends CourseFailure, SelectedCourse {
   at: string;
 }
 
@@ -26,27 +42,52 @@ export interface SessionStateData {
   cursor: number;
   selectionDone: boolean;
   total: number;
+  /** Selected (or sent back for retry) and not started yet. */
+  pool: PoolCourse[];
   inFlight: Record<string, RunningCourse>;
   counts: Record<CourseStatus, number>;
   /** Failed courses, each waiting (in its own workflow) for a retry or a skip. */
   failed: FailedCourse[];
-  /** Failed courses the operator asked to retry, started again as the window allows. */
-  retryQueue: number[];
-  /** Courses not started yet that the operator asked to skip. */
+  /** Courses beyond the cursor that the operator asked to skip. */
   skipRequested: number[];
+  concurrency: number;
   paused: boolean;
+  /** Paused with --drain: running courses hold at their next phase boundary. */
+  draining: boolean;
   cancelling: boolean;
   startedAt: number;
+  /** What the session waits for while it starts nothing (set by the workflow loop). */
+  waiting?: { reason: 'window-closed' | 'nothing-fits'; until: number };
+  /** Pool courses too long for any whole window, as of the last decision. */
+  oversized: { courseId: number; predictedSeconds: number }[];
+  /** Pool courses that did not fit in what was left of the window at the last decision. */
+  deferred: number;
+  /** Measured durations per phase and host, for the predictor. */
+  measured: Record<string, PhaseMeasure>;
   /** When only failed courses were left, waiting for decisions until decisionDeadline. */
   decisionDeadline?: number;
-  /** [minute, courses finished in that minute], for the last hour only. */
+  /** [minute, courses finished in that minute], for the last hour of open time only. */
   finishedPerMinute: [number, number][];
 }
 
-export type SessionActivity = 'running' | 'paused' | 'awaiting-decisions' | 'cancelling' | 'finished';
+export type SessionActivity = 'running' | 'waiting-for-window' | 'paused' | 'awaiting-decisions' | 'cancelling' | 'finished';
+
+export interface WindowProgress {
+  open: boolean;
+  /** When the current window closes (null: it never does), or when the next one opens. */
+  closesAt: string | null;
+  opensAt: string | null;
+  /** The same, as the operator's wall-clock time in the windows' time zone. */
+  closesAtLocal: string | null;
+  opensAtLocal: string | null;
+  /** The windows' clock now, wall-clock (differs from real time only with a rehearsal clock). */
+  localNow: string;
+}
 
 export interface SessionProgress {
   state: SessionActivity;
+  /** One line on what the session is doing now, for people. */
+  note: string;
   total: number;
   done: number;
   running: number;
@@ -55,12 +96,25 @@ export interface SessionProgress {
   counts: Record<CourseStatus, number>;
   /** Running courses per phase. */
   phases: Record<PhaseName, number>;
+  /** Running courses held between two phases (closed window or drain). */
+  waiting: number;
   runningCourses: ({ courseId: number } & RunningCourse)[];
   percent: number;
+  /** Per hour of open window time (all hours without windows). */
   coursesPerHour: number;
-  /** Estimated end, from the rate over the last hour; null before any course finished. */
+  /** Estimated end, from that rate and the windows to come; null before any course finished. */
   eta: string | null;
+  concurrency: number;
   paused: boolean;
+  draining: boolean;
+  /** null when the session has no windows. */
+  window: WindowProgress | null;
+  /** Courses not started because they did not fit in what was left of the window. */
+  deferred: number;
+  /** Courses longer than any whole window: started at the opening of the longest one, and they will overflow. */
+  oversized: { courseId: number; predictedSeconds: number; running: boolean }[];
+  /** Per phase and host: measured over default-predicted durations, and on how many courses. */
+  prediction: { phase: PhaseName; host: string; factor: number; samples: number }[];
   failed: FailedCourse[];
   /** Failed courses the operator sent back, not restarted yet. */
   queuedForRetry: number[];
@@ -74,15 +128,51 @@ export interface SessionProgress {
   finished: boolean;
 }
 
-export class SessionState {
-  constructor(readonly data: SessionStateData) {}
+/** What the session does next, once a slot is free. */
+export type NextStep =
+  | { kind: 'start'; course: PoolCourse; predictedSeconds?: number; overflows: boolean }
+  | { kind: 'select' }
+  | { kind: 'wait'; reason: 'window-closed' | 'nothing-fits'; until: number };
 
-  static initial(now: number): SessionState {
-    return new SessionState({
-      cursor: 0, selectionDone: false, total: 0, inFlight: {},
-      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], retryQueue: [], skipRequested: [],
-      paused: false, cancelling: false, startedAt: now, finishedPerMinute: [],
-    });
+/** How a session plans: its windows, its cost model and margin, how many courses it keeps in its pool. */
+export interface SessionPlan {
+  calendar: WindowCalendar;
+  costs: PhaseCosts;
+  hosts: Record<PhaseName, string>;
+  safetyMargin: number;
+  /** Pages are read ahead, looking for courses that fit, until the pool holds this many. */
+  poolLimit: number;
+}
+
+/** An always-open plan with the default costs: sessions without windows, and unit tests. */
+export function defaultPlan(startedAt: number): SessionPlan {
+  return {
+    calendar: new WindowCalendar(undefined, undefined, startedAt), costs: DEFAULT_PHASE_COSTS,
+    hosts: Object.fromEntries(PHASE_NAMES.map((p) => [p, 'main'])) as Record<PhaseName, string>,
+    safetyMargin: DEFAULT_SAFETY_MARGIN, poolLimit: 200,
+  };
+}
+
+export class SessionState {
+  readonly predictor: DurationPredictor;
+  private readonly plan: SessionPlan;
+
+  constructor(readonly data: SessionStateData, plan?: SessionPlan) {
+    this.plan = plan ?? defaultPlan(data.startedAt);
+    this.predictor = new DurationPredictor(this.plan.costs, data.measured, this.plan.hosts);
+  }
+
+  static initialData(now: number, concurrency: number): SessionStateData {
+    return {
+      cursor: 0, selectionDone: false, total: 0, pool: [], inFlight: {},
+      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], skipRequested: [],
+      concurrency, paused: false, draining: false, cancelling: false, startedAt: now, oversized: [], deferred: 0,
+      measured: {}, finishedPerMinute: [],
+    };
+  }
+
+  static initial(now: number, opts: { concurrency?: number; plan?: SessionPlan } = {}): SessionState {
+    return new SessionState(SessionState.initialData(now, opts.concurrency ?? 1), opts.plan);
   }
 
   get inFlightCount(): number {
@@ -94,50 +184,95 @@ export class SessionState {
     return c.succeeded + c.failed + c.skipped + c.cancelled;
   }
 
-  canStart(concurrency: number): boolean {
-    return !this.data.paused && !this.data.cancelling && this.inFlightCount < concurrency;
+  canStart(): boolean {
+    return !this.data.paused && !this.data.cancelling && this.inFlightCount < this.data.concurrency;
   }
 
-  /** Nothing runs, nothing is queued, and selection is over: only decisions on failed courses remain. */
+  /** Nothing runs, nothing waits to start, and selection is over: only decisions on failed courses remain. */
   get settled(): boolean {
-    return this.data.selectionDone && this.inFlightCount === 0 && this.data.retryQueue.length === 0;
+    return this.data.selectionDone && this.inFlightCount === 0 && this.data.pool.length === 0;
   }
 
-  /** Total is what is done, running or queued, plus what selection still has after the cursor. */
-  selected(remainingAfterCursor: number): void {
-    this.data.total = this.done + this.inFlightCount + this.data.retryQueue.length + remainingAfterCursor;
+  /** A page of selection joins the pool; courses the operator skipped in advance are counted as skipped. */
+  selected(page: CoursePage, now: number): void {
+    for (const c of page.courses) {
+      if (this.takeSkipRequest(c.courseId, now)) continue;
+      this.data.pool.push({ courseId: c.courseId, bytes: c.bytes, activities: c.activities });
+    }
+    this.data.cursor = Math.max(this.data.cursor, page.nextAfter);
+    this.data.selectionDone = page.done;
+    // Done, running and waiting to start, plus what selection still has after this page.
+    this.data.total = this.done + this.inFlightCount + this.data.pool.length + (page.remaining - page.courses.length);
   }
 
-  started(courseId: number, now: number): void {
-    this.data.inFlight[courseId] = { since: now, phase: 'starting' };
-    this.data.cursor = Math.max(this.data.cursor, courseId);
+  /**
+   * What to do with a free slot. Without windows: the first pool course.
+   * With windows: nothing while closed; at the opening of the longest window,
+   * first the courses too long for any window (they overflow least there);
+   * else the longest course whose prediction (with the margin) fits in what
+   * is left; else more pages while the pool has room; else wait for the
+   * window to close.
+   */
+  nextStep(now: number): NextStep {
+    const { calendar } = this.plan;
+    const pool = this.data.pool;
+    if (!pool.length) return this.data.selectionDone ? { kind: 'wait', reason: 'nothing-fits', until: Infinity } : { kind: 'select' };
+    const w = calendar.at(now);
+    if (!w.open) return { kind: 'wait', reason: 'window-closed', until: w.opensAt };
+    if (calendar.always) return { kind: 'start', course: pool[0], overflows: false };
+    const left = w.closesAt === null ? Infinity : w.closesAt - now;
+    const longest = calendar.longestWindowMs(now);
+    const margin = 1 + this.plan.safetyMargin;
+    const predicted = pool.map((c) => this.predictor.courseSeconds(c, c.retryFrom));
+    const needs = predicted.map((s) => s * margin * 1000);
+    const longestOf = (indexes: number[]) => indexes.reduce((best, i) => (predicted[i] > predicted[best] ? i : best), indexes[0]);
+    const fitting = pool.map((_, i) => i).filter((i) => needs[i] <= left);
+    const oversized = pool.map((_, i) => i).filter((i) => needs[i] > longest);
+    this.data.oversized = oversized.map((i) => ({ courseId: pool[i].courseId, predictedSeconds: Math.round(predicted[i]) }));
+    this.data.deferred = pool.length - fitting.length;
+    const windowMs = w.closesAt === null ? Infinity : w.closesAt - w.openedAt;
+    const atLongestOpening = windowMs >= longest * 0.999 && now - w.openedAt <= openingGrace(windowMs);
+    if (oversized.length && atLongestOpening) {
+      const i = longestOf(oversized);
+      return { kind: 'start', course: pool[i], predictedSeconds: predicted[i], overflows: true };
+    }
+    if (fitting.length) {
+      const i = longestOf(fitting);
+      return { kind: 'start', course: pool[i], predictedSeconds: predicted[i], overflows: false };
+    }
+    if (!this.data.selectionDone && pool.length < this.plan.poolLimit) return { kind: 'select' };
+    return { kind: 'wait', reason: 'nothing-fits', until: w.closesAt ?? Infinity };
+  }
+
+  started(course: PoolCourse, now: number, prediction: { predictedSeconds?: number; overflows?: boolean } = {}): void {
+    this.data.pool = this.data.pool.filter((c) => c.courseId !== course.courseId);
+    this.data.inFlight[course.courseId] = {
+      courseId: course.courseId, bytes: course.bytes, activities: course.activities, since: now, phase: 'starting',
+      ...(prediction.predictedSeconds !== undefined ? { predictedSeconds: Math.round(prediction.predictedSeconds) } : {}),
+      ...(prediction.overflows ? { overflows: true } : {}),
+    };
+    this.data.cursor = Math.max(this.data.cursor, course.courseId);
     this.data.decisionDeadline = undefined;
+    this.data.waiting = undefined;
   }
 
-  /** A course skipped before it started (operator's request). */
-  takeSkipRequest(courseId: number, now: number): boolean {
-    const i = this.data.skipRequested.indexOf(courseId);
-    if (i < 0) return false;
-    this.data.skipRequested.splice(i, 1);
-    this.data.cursor = Math.max(this.data.cursor, courseId);
-    this.count('skipped', now);
-    return true;
-  }
-
-  phaseChanged(courseId: number, phase: PhaseName): void {
+  phaseChanged(courseId: number, phase: RunningCourse['phase']): void {
     const running = this.data.inFlight[courseId];
     if (running) running.phase = phase;
   }
 
   /** Idempotent: a duplicate or unknown report changes nothing. */
   finished(outcome: CourseOutcome, now: number): boolean {
-    if (!(outcome.courseId in this.data.inFlight)) return false;
+    const running = this.data.inFlight[outcome.courseId];
+    if (!running) return false;
     delete this.data.inFlight[outcome.courseId];
     this.count(outcome.status, now);
+    if (outcome.phaseSeconds) this.predictor.record(running, outcome.phaseSeconds);
     if (outcome.status === 'failed' && outcome.failure) {
       const { phase, errorType, message } = outcome.failure;
       this.data.failed.push({
-        courseId: outcome.courseId, phase, errorType, at: new Date(now).toISOString(),
+        courseId: outcome.courseId, bytes: running.bytes, activities: running.activities, phase, errorType,
+        at: new Date(now).toISOString(),
         message: message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
       });
     }
@@ -150,13 +285,16 @@ export class SessionState {
     return courseIds.filter((id) => !this.isFailed(id)).map((id) => `course ${id} is not a failed course of this session (${this.describe(id)})`);
   }
 
-  /** Moves failed courses to the retry queue; returns their ids. */
+  /** Sends failed courses back to the front of the pool; returns their ids. */
   retry(courseIds?: number[]): number[] {
     const ids = courseIds ?? this.data.failed.map((f) => f.courseId);
+    const back: PoolCourse[] = [];
     for (const id of ids) {
+      const f = this.data.failed.find((x) => x.courseId === id)!;
       this.uncountFailed(id);
-      this.data.retryQueue.push(id);
+      back.push({ courseId: id, bytes: f.bytes, activities: f.activities, retryFrom: f.phase as PhaseName });
     }
+    this.data.pool.unshift(...back);
     return ids;
   }
 
@@ -170,7 +308,7 @@ export class SessionState {
     return problems;
   }
 
-  /** Skips failed courses now and pending ones when selection reaches them; returns the failed ones skipped. */
+  /** Skips failed and waiting courses now, later ones when selection reaches them; returns the failed ones skipped. */
   markSkipped(courseIds: number[], now: number): number[] {
     const failedSkipped: number[] = [];
     for (const id of courseIds) {
@@ -178,8 +316,8 @@ export class SessionState {
         this.uncountFailed(id);
         this.count('skipped', now);
         failedSkipped.push(id);
-      } else if (this.data.retryQueue.includes(id)) {
-        this.data.retryQueue.splice(this.data.retryQueue.indexOf(id), 1);
+      } else if (this.inPool(id)) {
+        this.data.pool = this.data.pool.filter((c) => c.courseId !== id);
         this.count('skipped', now);
       } else if (!this.data.skipRequested.includes(id)) {
         this.data.skipRequested.push(id);
@@ -190,27 +328,45 @@ export class SessionState {
 
   progress(now: number): SessionProgress {
     const d = this.data;
+    const { calendar } = this.plan;
     const finished = this.settled && (d.failed.length === 0 || (d.decisionDeadline !== undefined && now >= d.decisionDeadline));
     const phases = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0])) as Record<PhaseName, number>;
-    for (const c of Object.values(d.inFlight)) if (c.phase !== 'starting') phases[c.phase]++;
+    let waiting = 0;
+    for (const c of Object.values(d.inFlight)) {
+      if (c.phase === 'waiting') waiting++;
+      else if (c.phase !== 'starting') phases[c.phase]++;
+    }
     const pending = Math.max(0, d.total - this.done - this.inFlightCount);
     const rate = this.coursesPerHour(now);
     const left = pending + this.inFlightCount;
+    const windowClosedIdle = d.waiting && (d.waiting.reason === 'window-closed' || this.inFlightCount === 0);
+    const state: SessionActivity = finished ? 'finished' : d.cancelling ? 'cancelling' : d.paused ? 'paused'
+      : this.settled ? 'awaiting-decisions' : windowClosedIdle ? 'waiting-for-window' : 'running';
+    const overflowing = Object.values(d.inFlight).filter((c) => c.overflows)
+      .map((c) => ({ courseId: c.courseId, predictedSeconds: c.predictedSeconds ?? 0, running: true }));
     return {
-      state: finished ? 'finished' : d.cancelling ? 'cancelling' : d.paused ? 'paused' : this.settled ? 'awaiting-decisions' : 'running',
+      state,
+      note: this.note(state, now),
       total: d.total,
       done: this.done,
       running: this.inFlightCount,
       pending,
       counts: { ...d.counts },
       phases,
-      runningCourses: Object.entries(d.inFlight).map(([id, c]) => ({ courseId: Number(id), ...c })).sort((a, b) => a.since - b.since),
+      waiting,
+      runningCourses: Object.values(d.inFlight).sort((a, b) => a.since - b.since),
       percent: d.total ? Math.floor((1000 * this.done) / d.total) / 10 : finished ? 100 : 0,
       coursesPerHour: Math.round(rate * 10) / 10,
-      eta: left === 0 ? null : rate > 0 ? new Date(now + (left / rate) * HOUR).toISOString() : null,
+      eta: left === 0 || rate <= 0 ? null : new Date(calendar.shiftByOpenTime(now, (left / rate) * HOUR)).toISOString(),
+      concurrency: d.concurrency,
       paused: d.paused,
+      draining: d.draining,
+      window: this.windowProgress(now),
+      deferred: d.deferred,
+      oversized: [...overflowing, ...d.oversized.filter((o) => this.inPool(o.courseId)).map((o) => ({ ...o, running: false }))],
+      prediction: this.predictor.describe(),
       failed: [...d.failed],
-      queuedForRetry: [...d.retryQueue],
+      queuedForRetry: d.pool.filter((c) => c.retryFrom).map((c) => c.courseId),
       toSkip: [...d.skipRequested],
       decisionDeadline: d.decisionDeadline !== undefined ? new Date(d.decisionDeadline).toISOString() : null,
       startedAt: new Date(d.startedAt).toISOString(),
@@ -219,18 +375,65 @@ export class SessionState {
     };
   }
 
-  /** Courses finished per hour over the last hour (or since the start, if the session is younger). */
+  /** Courses finished per hour of open time, over the last hour of it (or since the start, if shorter). */
   coursesPerHour(now: number): number {
-    const recent = this.data.finishedPerMinute.filter(([m]) => m > Math.floor((now - HOUR) / MINUTE));
+    const cutoff = this.plan.calendar.shiftByOpenTime(now, -HOUR);
+    const recent = this.data.finishedPerMinute.filter(([m]) => m > Math.floor(cutoff / MINUTE));
     const count = recent.reduce((n, [, c]) => n + c, 0);
-    const span = Math.min(HOUR, Math.max(MINUTE, now - this.data.startedAt));
+    const span = Math.min(HOUR, Math.max(MINUTE, this.plan.calendar.openMsBetween(Math.max(cutoff, this.data.startedAt), now)));
     return count / (span / HOUR);
+  }
+
+  private windowProgress(now: number): WindowProgress | null {
+    const { calendar } = this.plan;
+    if (calendar.always) return null;
+    const w = calendar.at(now);
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const local = (t: number | null) => (t === null ? null : calendar.local(t));
+    const opensAt = calendar.nextOpening(now);
+    return {
+      open: w.open, closesAt: iso(w.closesAt), opensAt: iso(opensAt), closesAtLocal: local(w.closesAt), opensAtLocal: local(opensAt),
+      localNow: calendar.local(now),
+    };
+  }
+
+  private note(state: SessionActivity, now: number): string {
+    const d = this.data;
+    const { calendar } = this.plan;
+    const w = calendar.always ? undefined : calendar.at(now);
+    const next = calendar.always ? null : calendar.nextOpening(now);
+    switch (state) {
+      case 'waiting-for-window': {
+        const opens = next === null ? '' : `, opens at ${calendar.local(next)}`;
+        if (w && !w.open) return `waiting for window${opens}`;
+        return `${d.deferred} course(s) deferred: none fits in what is left of this window; waiting for the next window${opens}`;
+      }
+      case 'paused': return d.draining ? 'paused with drain: running courses hold at their next phase boundary' : 'paused: running courses finish, none starts';
+      case 'cancelling': return 'cancelling: waiting for running courses to stop';
+      case 'awaiting-decisions': return `${d.failed.length} failed course(s) wait for retry or skip`;
+      case 'finished': return 'finished';
+      default: {
+        const parts = [`${this.inFlightCount} of ${d.concurrency} slots busy`];
+        if (w?.open && w.closesAt !== null) parts.push(`window closes ${calendar.local(w.closesAt)}`);
+        if (d.deferred) parts.push(`${d.deferred} deferred to the next window`);
+        return parts.join('; ');
+      }
+    }
+  }
+
+  private takeSkipRequest(courseId: number, now: number): boolean {
+    const i = this.data.skipRequested.indexOf(courseId);
+    if (i < 0) return false;
+    this.data.skipRequested.splice(i, 1);
+    this.count('skipped', now);
+    return true;
   }
 
   private count(status: CourseStatus, now: number): void {
     this.data.counts[status]++;
     const minute = Math.floor(now / MINUTE);
-    const buckets = this.data.finishedPerMinute.filter(([m]) => m > minute - 60);
+    const oldest = Math.floor(this.plan.calendar.shiftByOpenTime(now, -HOUR) / MINUTE);
+    const buckets = this.data.finishedPerMinute.filter(([m]) => m > oldest);
     const last = buckets[buckets.length - 1];
     if (last?.[0] === minute) last[1]++;
     else buckets.push([minute, 1]);
@@ -246,16 +449,25 @@ export class SessionState {
     return this.data.failed.some((f) => f.courseId === courseId);
   }
 
-  /** Not started yet: beyond the cursor while selection goes on (ids are selected in order). */
+  private inPool(courseId: number): boolean {
+    return this.data.pool.some((c) => c.courseId === courseId);
+  }
+
+  /** Not started yet: in the pool, or beyond the cursor while selection goes on (ids are selected in order). */
   private isPending(courseId: number): boolean {
-    return this.data.retryQueue.includes(courseId) || (!this.data.selectionDone && courseId > this.data.cursor && !(courseId in this.data.inFlight));
+    return this.inPool(courseId) || (!this.data.selectionDone && courseId > this.data.cursor && !(courseId in this.data.inFlight));
   }
 
   private describe(courseId: number): string {
     const running = this.data.inFlight[courseId];
     if (running) return `in flight (phase: ${running.phase})`;
-    if (this.data.retryQueue.includes(courseId)) return 'queued for retry';
+    if (this.data.pool.some((c) => c.courseId === courseId && c.retryFrom)) return 'queued for retry';
     if (this.data.skipRequested.includes(courseId)) return 'already marked to skip';
     return 'already finished, or not in this session';
   }
+}
+
+/** How late after a window opens a course too long for any window may still start: "at the opening". */
+function openingGrace(windowMs: number): number {
+  return Math.min(30 * MINUTE, Math.max(5_000, windowMs * 0.1));
 }

@@ -1,6 +1,12 @@
 // What flows through the workflows: inputs, per-course facts, results.
 // Plain data only: this is what Temporal records in event history, so it
 // never holds a URL with a token, a token, or a local secret.
+import type { PhaseName } from './phases';
+import type { PhaseCost } from './prediction';
+import type { SessionClock, WindowSpec } from './windows';
+
+/** Hard ceiling of a session's concurrency, and the default of its `maxConcurrency`. */
+export const MAX_CONCURRENCY = 200;
 
 export interface SessionInput {
   /** Session name, unique per run of the archive: the workflow ID is archive-session/<session>. */
@@ -15,8 +21,16 @@ export interface SessionInput {
   targetCategoryId: number;
   /** Recreate the source subcategory tree under the target category. */
   mirrorSubcategories: boolean;
-  /** Courses archived at once. */
+  /** Courses archived at once; changed live by the `setConcurrency` update, up to maxConcurrency. */
   concurrency: number;
+  /** The most `setConcurrency` may set (default MAX_CONCURRENCY). */
+  maxConcurrency?: number;
+  /** When the session may load production; without it, at any time. */
+  windows?: WindowSpec;
+  /** Rehearsals and tests only: the windows read a clock that runs faster than real time. */
+  clock?: SessionClock;
+  /** How course durations are predicted, to start only courses that fit in what is left of a window. */
+  prediction?: PredictionSettings;
   /** Delete each source course once its archive is verified. */
   deleteSource: boolean;
   /** Courses fetched per selection page. */
@@ -25,6 +39,21 @@ export interface SessionInput {
   continueAsNewAfter?: number;
   /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
   failureHoldHours?: number;
+}
+
+export interface PredictionSettings {
+  /** Per-phase costs laid over the defaults (workflows/prediction.ts), before any measurement. */
+  phaseCosts?: Partial<Record<PhaseName, Partial<PhaseCost>>>;
+  /** A course starts only if its prediction × (1 + safetyMargin) fits in the window (default 0.25). */
+  safetyMargin?: number;
+}
+
+/** What a course's workflow needs to hold at phase boundaries while the session's window is closed. */
+export interface CourseWindows {
+  spec: WindowSpec;
+  clock?: SessionClock;
+  /** The session's real start: the origin of its clock. */
+  realStart: number;
 }
 
 /** What the course workflow learns phase by phase; each phase returns a part of it. */
@@ -64,6 +93,7 @@ export interface CourseInput {
   mirrorSubcategories: boolean;
   deleteSource: boolean;
   failureHoldHours: number;
+  windows?: CourseWindows;
 }
 
 /** What every phase activity receives. */
@@ -84,10 +114,19 @@ export interface CourseOutcome {
   courseId: number;
   status: CourseStatus;
   failure?: CourseFailure;
+  /** Seconds each phase it ran took: what the session's predictor learns from. */
+  phaseSeconds?: Partial<Record<PhaseName, number>>;
+}
+
+/** A course found by selection; its size and activity count when the session has windows (they predict its duration). */
+export interface SelectedCourse {
+  courseId: number;
+  bytes: number;
+  activities: number;
 }
 
 export interface CoursePage {
-  courseIds: number[];
+  courses: SelectedCourse[];
   /** Courses after the cursor, this page included: those already started
    * are behind it, so deleting archived sources does not change this count. */
   remaining: number;
