@@ -1,4 +1,5 @@
-// The operator's CLI: start a session, watch it, pause, resume, retry, skip, cancel.
+// The operator's CLI: start a session, watch it, pause (or drain), resume,
+// change its concurrency, retry, skip, cancel.
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../workers/config';
@@ -6,16 +7,22 @@ import { DEFAULT_FAILURE_HOLD_HOURS } from '../workflows/archive-session';
 import { sessionWorkflowId } from '../workflows/phases';
 import { connectClient } from './connection';
 import { progressBar, renderStatus } from './render';
-import { SessionInputError, validateSessionInput } from './session-input';
+import { parseWindowOption, SessionInputError, validateSessionInput } from './session-input';
 import { registerSearchAttributes } from './register-search-attributes';
 import {
-  ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, skipCourses, startSession,
+  ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
+  startSession,
 } from './sessions';
 
 const int = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
   return Number(v);
 };
+const num = (name: string) => (v: string) => {
+  if (!/^-?\d+(\.\d+)?$/.test(v)) throw new InvalidArgumentError(`${name} must be a number`);
+  return Number(v);
+};
+const collect = (v: string, all: string[] = []) => [...all, v];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const program = new Command().name('archiver').description('Archive Moodle course categories with Temporal')
@@ -57,6 +64,12 @@ program.command('start')
   .option('--no-subcategories', 'only the category itself, not its subcategories')
   .option('--no-mirror', 'restore every course into the target category, without recreating subcategories')
   .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
+  .option('--max-concurrency <n>', 'the most a live `concurrency` change may set', int('--max-concurrency'))
+  .option('--window <"days from-to">', 'an allowed window, e.g. "mon-fri 19:00-07:00" (repeat for more); none: any time', collect)
+  .option('--timezone <zone>', 'time zone of the windows (IANA name)', 'Europe/Paris')
+  .option('--safety-margin <fraction>', 'a course starts only if its predicted duration plus this fraction fits in the window', num('--safety-margin'))
+  .option('--clock-speed <n>', 'rehearsals: the windows read a clock this many times faster than real time', num('--clock-speed'))
+  .option('--clock-start <iso>', 'rehearsals: the windows\' clock at the session start, e.g. 2026-11-27T18:30:00+01:00')
   .option('--delete-source', 'delete each source course once its archive is verified', false)
   .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), DEFAULT_FAILURE_HOLD_HOURS)
   .option('--wait', 'show progress until the session ends')
@@ -66,6 +79,10 @@ program.command('start')
       session: o.session, vintage: o.vintage, sourceSiteId: o.sourceSite, sourceCategoryId: o.category,
       includeSubcategories: o.subcategories, targetSiteId: o.targetSite, targetCategoryId: o.targetCategory,
       mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource, failureHoldHours: o.failureHold,
+      maxConcurrency: o.maxConcurrency,
+      windows: o.window ? { timezone: o.timezone, windows: (o.window as string[]).map(parseWindowOption) } : undefined,
+      clock: o.clockSpeed !== undefined || o.clockStart !== undefined ? { speed: o.clockSpeed ?? 1, startAt: o.clockStart } : undefined,
+      prediction: o.safetyMargin !== undefined ? { safetyMargin: o.safetyMargin } : undefined,
     }, cfg);
     const client = await connectClient(cfg);
     await startSession(client, cfg, input);
@@ -104,10 +121,20 @@ const act = <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>)
   }
 };
 
-program.command('pause <session>').description('start no new course until resumed').action(act(async (client, session: string) => {
-  await pauseSession(client, session);
-  console.log(`Paused ${session}: running courses finish, no new one starts`);
-}));
+program.command('pause <session>').description('start no new course until resumed')
+  .option('--drain', 'also hold running courses at their next phase boundary (the running phase finishes)')
+  .action(act(async (client, session: string, o: { drain?: boolean }) => {
+    await pauseSession(client, session, { drain: o.drain });
+    console.log(o.drain
+      ? `Paused ${session} with drain: running courses finish their phase and hold; none starts`
+      : `Paused ${session}: running courses finish, no new one starts`);
+  }));
+
+program.command('concurrency <session> <n>').description('courses at once from now on, without a restart')
+  .action(act(async (client, session: string, n: string) => {
+    const previous = await setConcurrency(client, session, int('n')(n));
+    console.log(`Concurrency of ${session}: ${previous} -> ${n}`);
+  }));
 
 program.command('resume <session>').description('resume a paused session').action(act(async (client, session: string) => {
   await resumeSession(client, session);

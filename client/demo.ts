@@ -25,8 +25,22 @@ const o = new Command()
   .option('--keep-source', 'do not delete the source courses')
   .option('--keep-running', 'leave the servers up afterwards, for a look in the Web UI (Ctrl-C stops)')
   .option('--data <dir>', 'where the demo keeps its files (wiped at start)', '.data/demo')
+  .option('--windows', 'rehearse quiet hours on a clock 240 times faster: a window opens 30 s after the start and closes 60 s later; the weekend window follows')
   .parse()
-  .opts<{ courses: number; concurrency: number; keepSource?: boolean; keepRunning?: boolean; data: string }>();
+  .opts<{ courses: number; concurrency: number; keepSource?: boolean; keepRunning?: boolean; data: string; windows?: boolean }>();
+
+/**
+ * The rehearsal: the windows' clock starts on Friday 15:00 in Paris and runs
+ * 240 times faster (a real second is four minutes). Weeknights open at 17:00
+ * (30 s from now) and close at 21:00 (60 s later); the weekend opens at
+ * Saturday 00:00 (45 s after that). The sites take time per MB and per
+ * activity, as a real Moodle does, so the predictor has something to learn.
+ */
+const REHEARSAL = {
+  windows: { timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '17:00', to: '21:00' }, { days: 'sat-sun', from: '00:00', to: '24:00' }] },
+  clock: { speed: 240, startAt: '2026-11-27T15:00:00+01:00' },
+  latency: { fixedSeconds: 0, secondsPerMB: 0.0005, secondsPerActivity: 0.002 },
+};
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
 Runtime.install({ logger: new DefaultLogger('ERROR', (e) => log.error({ sdk: e.meta }, e.message)) });
@@ -38,7 +52,7 @@ const t0 = Date.now();
 console.log('Starting the Temporal dev server (Web UI on http://localhost:8233) ...');
 const temporal = await startDevServer({ port: 7233, uiPort: 8233, dbFile: join(dataDir, 'temporal.sqlite') });
 console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
-seedDemoSites({ dataDir: join(dataDir, 'moodle'), courses: o.courses });
+seedDemoSites({ dataDir: join(dataDir, 'moodle'), courses: o.courses, latency: o.windows ? REHEARSAL.latency : undefined });
 const sim = await startSimulator({ dataDir: join(dataDir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
 const { config: rawConfig, env } = simulatedSitesConfig(sim, { dataDir, temporalAddress: temporal.address, catalogFile: join(dataDir, 'catalog.sqlite') });
 const configFile = join(dataDir, 'archiver.config.json');
@@ -54,15 +68,26 @@ const input = validateSessionInput({
   session: 'demo-2024-2025', vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCat.id,
   includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCat.id, mirrorSubcategories: true,
   concurrency: o.concurrency, deleteSource: !o.keepSource,
+  ...(o.windows ? { windows: REHEARSAL.windows, clock: REHEARSAL.clock } : {}),
 }, config);
 
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
 console.log(`Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`);
 await startSession(client, config, input);
+if (o.windows) {
+  console.log(`Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`);
+  console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
+}
 const bar = progressBar();
 // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
 let final = await sessionStatus(client, input.session);
+let lastNote = '';
 for (; !final.finished && final.state !== 'awaiting-decisions'; final = await sessionStatus(client, input.session)) {
+  // With windows, each change of state gets a line of its own above the bar.
+  if (o.windows && final.state !== lastNote) {
+    bar.log(`${new Date().toLocaleTimeString('sv-SE')}  ${final.window?.localNow ?? ''}  ${final.state}: ${final.note}\n`);
+    lastNote = final.state;
+  }
   bar.update(final);
   await new Promise((r) => setTimeout(r, 1000));
 }

@@ -24,6 +24,7 @@ function table(header: string[], rows: (string | number)[][]): string[] {
 }
 
 function courseProgressCell(c: CourseStatus): string {
+  if (c.waitingFor) return `held: waiting for ${c.waitingFor}`;
   const b = c.activity?.bytes;
   if (b && b.total > 0) return `${(b.done / MB).toFixed(1)}/${(b.total / MB).toFixed(1)} MB (${Math.floor((100 * b.done) / b.total)}%)`;
   return c.activity?.line?.slice(0, 40) ?? '';
@@ -33,9 +34,19 @@ export function renderStatus(session: string, s: SessionStatus): string {
   const now = Date.parse(s.asOf);
   const rate = s.coursesPerHour ? `, ${s.coursesPerHour} courses/h` : '';
   const eta = s.eta ? `, ETA ${when(s.eta)} (in ${formatDuration(Date.parse(s.eta) - now)})` : '';
-  const lines = [`Session ${session}: ${s.state}, ${s.done}/${s.total} courses (${s.percent}%)${rate}${eta}`, ''];
+  const lines = [`Session ${session}: ${s.state}, ${s.done}/${s.total} courses (${s.percent}%)${rate}${eta}`, `  ${s.note}`];
+  if (s.window) {
+    const w = s.window;
+    lines.push(w.open
+      ? `  window: open${w.closesAtLocal ? `, closes ${w.closesAtLocal}` : ''}${w.opensAtLocal ? `; next opens ${w.opensAtLocal}` : ''}`
+      : `  window: closed, opens ${w.opensAtLocal}`);
+    lines.push(`  clock: ${w.localNow}; concurrency ${s.concurrency}; ${s.deferred} deferred to the next window`);
+  } else {
+    lines.push(`  concurrency ${s.concurrency}`);
+  }
+  lines.push('');
   const statuses: [string, number][] = [['pending', s.pending], ['running', s.running], ...Object.entries(s.counts)];
-  const phases: [string, number][] = PHASE_NAMES.map((p) => [p, s.phases[p]]);
+  const phases: [string, number][] = [...PHASE_NAMES.map((p): [string, number] => [p, s.phases[p]]), ['(held)', s.waiting]];
   const rows = Array.from({ length: Math.max(statuses.length, phases.length) }, (_, i) => [
     statuses[i]?.[0] ?? '', statuses[i]?.[1] ?? '', phases[i]?.[0] ?? '', phases[i]?.[1] ?? '',
   ]);
@@ -47,6 +58,10 @@ export function renderStatus(session: string, s: SessionStatus): string {
       c.courseId, c.phase, c.step ?? '', c.activity ? `${c.activity.attempt}/${c.activity.maximumAttempts || '∞'}` : '',
       formatDuration(now - (since.get(c.courseId) ?? now)), courseProgressCell(c),
     ])));
+  }
+  if (s.oversized.length) {
+    lines.push('', '  longer than any window (started at the opening of the longest one, they overflow):');
+    for (const o of s.oversized) lines.push(`    course ${o.courseId}: predicted ${formatDuration(o.predictedSeconds * 1000)}${o.running ? ', running' : ''}`);
   }
   if (s.queuedForRetry.length) lines.push('', `  queued for retry: ${s.queuedForRetry.join(', ')}`);
   if (s.toSkip.length) lines.push('', `  to skip when reached: ${s.toSkip.join(', ')}`);
@@ -78,6 +93,8 @@ export function progressBar() {
       bar.setTotal(Math.max(s.total, 1));
       bar.update(s.done, payload);
     },
+    /** A line above the bar (the bar redraws below it). */
+    log(text: string) { process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}`); },
     stop() { if (started) bar.stop(); },
   };
 }

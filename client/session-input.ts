@@ -2,9 +2,24 @@
 // the sites it names exist in the config. Each error names the field.
 import { z } from 'zod';
 import type { ArchiverConfig } from '../workers/config';
-import type { SessionInput } from '../workflows/types';
+import { PHASE_NAMES } from '../workflows/phases';
+import { MAX_CONCURRENCY, type SessionInput } from '../workflows/types';
+import { windowSpecProblems, type WindowRule } from '../workflows/windows';
 
-export const MAX_CONCURRENCY = 200;
+const PhaseCostSchema = z.object({
+  fixedSeconds: z.number().min(0, 'must be 0 or more seconds'),
+  secondsPerMB: z.number().min(0, 'must be 0 or more seconds per MB'),
+  secondsPerActivity: z.number().min(0, 'must be 0 or more seconds per activity'),
+}).partial().strict();
+
+const WindowsSchema = z.object({
+  timezone: z.string({ error: 'name the time zone of the windows, e.g. "Europe/Paris"' }),
+  windows: z.array(z.object({
+    days: z.string({ error: 'name the days the window opens, e.g. "mon-fri"' }),
+    from: z.string({ error: 'give the opening time, e.g. "19:00"' }),
+    to: z.string({ error: 'give the closing time, e.g. "07:00"' }),
+  }).strict(), { error: 'list the windows, e.g. [{ "days": "mon-fri", "from": "19:00", "to": "07:00" }]' }),
+}, { error: 'describe the allowed windows: { "timezone": "Europe/Paris", "windows": [{ "days": "mon-fri", "from": "19:00", "to": "07:00" }] }' }).strict();
 
 const SessionInputSchema = z.object({
   session: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'use letters, digits, ".", "_" or "-" (it names staging folders and workflow IDs), e.g. "2024-2025"'),
@@ -16,6 +31,18 @@ const SessionInputSchema = z.object({
   targetCategoryId: z.number({ error: 'must be the id of the target category (a positive integer)' }).int().positive('must be the id of the target category (a positive integer)'),
   mirrorSubcategories: z.boolean().default(true),
   concurrency: z.number().int().min(1, 'must be at least 1').max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`).default(4),
+  maxConcurrency: z.number().int().min(1, 'must be at least 1').max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`).optional(),
+  windows: WindowsSchema.optional(),
+  clock: z.object({
+    speed: z.number().min(1, 'must be 1 (real time) or more').max(1_000_000, 'must be at most 1000000'),
+    startAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. "2026-11-30T18:00:00+01:00"' }).optional(),
+  }).strict().optional(),
+  prediction: z.object({
+    phaseCosts: z.strictObject(Object.fromEntries(PHASE_NAMES.map((p) => [p, PhaseCostSchema.optional()])), {
+      error: (issue) => (issue.code === 'unrecognized_keys' ? `${issue.keys.map((k) => `"${k}"`).join(', ')} is not a phase; the phases are ${PHASE_NAMES.join(', ')}` : undefined),
+    }).optional(),
+    safetyMargin: z.number().min(0, 'must be 0 or more (0.25 adds a quarter to each prediction)').max(10, 'must be at most 10').optional(),
+  }).strict().optional(),
   deleteSource: z.boolean({ error: 'say whether sources are deleted after verification: true or false' }),
   pageSize: z.number().int().min(1).max(1000).optional(),
   continueAsNewAfter: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000: a run must stay far below 2,000 pending children and 10,000 history events').optional(),
@@ -29,6 +56,13 @@ export class SessionInputError extends Error {
   }
 }
 
+/** A window as the CLI takes it: "mon-fri 19:00-07:00". */
+export function parseWindowOption(text: string): WindowRule {
+  const m = /^\s*(\S+)\s+(\S+)-(\S+)\s*$/.exec(text);
+  if (!m) throw new SessionInputError([`--window: "${text}" is not a window; write days then hours, e.g. "mon-fri 19:00-07:00" or "sat-sun 00:00-24:00"`]);
+  return { days: m[1], from: m[2], to: m[3] };
+}
+
 export function validateSessionInput(raw: unknown, config: ArchiverConfig): SessionInput {
   const parsed = SessionInputSchema.safeParse(raw);
   if (!parsed.success) throw new SessionInputError(parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`));
@@ -38,6 +72,11 @@ export function validateSessionInput(raw: unknown, config: ArchiverConfig): Sess
   if (!config.sites[input.sourceSiteId]) problems.push(`sourceSiteId: unknown site "${input.sourceSiteId}"; the config has: ${known}`);
   if (!config.sites[input.targetSiteId]) problems.push(`targetSiteId: unknown site "${input.targetSiteId}"; the config has: ${known}`);
   if (input.sourceSiteId === input.targetSiteId) problems.push('targetSiteId: must differ from sourceSiteId (archiving moves courses to another platform)');
+  if (input.maxConcurrency !== undefined && input.concurrency > input.maxConcurrency) {
+    problems.push(`concurrency: ${input.concurrency} is above maxConcurrency (${input.maxConcurrency}); lower it or raise maxConcurrency`);
+  }
+  if (input.windows) problems.push(...windowSpecProblems(input.windows, 'windows'));
+  if (input.clock && !input.windows) problems.push('clock: a rehearsal clock only makes sense with windows; add "windows" or drop "clock"');
   if (problems.length) throw new SessionInputError(problems);
   return input;
 }

@@ -1,11 +1,11 @@
 // The small client library the CLI, the demo and the tests share: start a
-// session, read its progress and its courses', pause, resume, retry, skip,
-// cancel.
+// session, read its progress and its courses', pause (or drain), resume,
+// change its concurrency, retry, skip, cancel.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import {
-  courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, skipUpdate,
+  courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from '../workflows/messages';
 import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
 import { ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
@@ -86,7 +86,9 @@ export async function sessionStatus(client: Client, session: string, opts: { cou
   return { ...progress, courses };
 }
 
-export const pauseSession = (client: Client, session: string) => sessionHandle(client, session).signal(pauseSignal);
+/** Starts nothing new; with `drain`, running courses also hold at their next phase boundary until resumed. */
+export const pauseSession = (client: Client, session: string, opts: { drain?: boolean } = {}) =>
+  sessionHandle(client, session).signal(pauseSignal, { drain: opts.drain ?? false });
 export const resumeSession = (client: Client, session: string) => sessionHandle(client, session).signal(resumeSignal);
 
 /** The session refused an operator's request; the message says why. */
@@ -113,6 +115,10 @@ export const retryCourses = (client: Client, session: string, courseIds?: number
 /** Gives up on failed or not-yet-started courses; the session refuses running or finished ones. */
 export const skipCourses = (client: Client, session: string, courseIds: number[]) =>
   refusedAsError(session, sessionHandle(client, session).executeUpdate(skipUpdate, { args: [courseIds] }));
+
+/** Courses at once from now on; the session refuses 0 or more than its maxConcurrency. Answers with the previous value. */
+export const setConcurrency = (client: Client, session: string, concurrency: number) =>
+  refusedAsError(session, sessionHandle(client, session).executeUpdate(setConcurrencyUpdate, { args: [concurrency] }));
 
 /** The same request as the Web UI's or `temporal workflow cancel`: the session stops its courses cleanly. */
 export const cancelSession = (client: Client, session: string) => sessionHandle(client, session).cancel();

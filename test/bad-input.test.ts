@@ -44,11 +44,31 @@ describe('bad configuration', () => {
     expect(() => validateSessionInput({ ...stack.sessionInput(), concurrency: 0 }, config)).toThrow(/concurrency: must be at least 1/);
   });
 
+  it('bad windows, clocks and prediction settings name the field and the fix', () => {
+    const config = parseConfig(stack.rawConfig, { env: stack.env });
+    const refuse = (extra: Record<string, unknown>, expected: RegExp) =>
+      expect(() => validateSessionInput({ ...stack.sessionInput(), ...extra }, config)).toThrow(expected);
+    const paris = (windows: unknown[]) => ({ windows: { timezone: 'Europe/Paris', windows } });
+    refuse(paris([{ days: 'mon-fri', from: '7pm', to: '07:00' }]), /windows\.windows\[0\]\.from: "7pm" is not a time; use 24-hour "HH:MM"/);
+    refuse(paris([{ days: 'mon', from: '19:00', to: '23:00' }, { days: 'mon-tue', from: '22:00', to: '06:00' }]), /windows\.windows\[1\]: overlaps windows\[0\] on mon/);
+    refuse(paris([]), /windows\.windows: list at least one window/);
+    refuse(paris([{ days: 'mon', from: '19:00' }]), /windows\.windows\.0\.to: give the closing time/);
+    refuse({ clock: { speed: 60 } }, /clock: a rehearsal clock only makes sense with windows/);
+    refuse({ ...paris([{ days: 'daily', from: '19:00', to: '07:00' }]), clock: { speed: 0.5 } }, /clock\.speed: must be 1 \(real time\) or more/);
+    refuse({ prediction: { safetyMargin: -1 } }, /prediction\.safetyMargin: must be 0 or more/);
+    refuse({ prediction: { phaseCosts: { backup: { secondsPerMB: -2 } } } }, /prediction\.phaseCosts\.backup\.secondsPerMB: must be 0 or more seconds per MB/);
+    refuse({ prediction: { phaseCosts: { backpu: { secondsPerMB: 1 } } } }, /prediction\.phaseCosts: "backpu" is not a phase; the phases are prepare, backup/);
+  });
+
   it('the CLI refuses each before starting anything: exit 2, the field named, no workflow', async () => {
     const cases: [string, Record<string, unknown>, string[], RegExp][] = [
       ['bad-url', { ...stack.rawConfig, sites: { ...sites(), prod: { ...sites().prod, url: 'not a url' } } }, [], /sites\.prod\.url/],
       ['unknown-site', stack.rawConfig, ['--source-site', 'nowhere'], /sourceSiteId: unknown site "nowhere"/],
       ['bad-category', stack.rawConfig, ['--category', '-4'], /sourceCategoryId: must be the id of the source category/],
+      ['bad-window-day', stack.rawConfig, ['--window', 'mon-fry 19:00-07:00'], /windows\.windows\[0\]\.days: "fry" is not a day/],
+      ['bad-window-form', stack.rawConfig, ['--window', 'weeknights'], /--window: "weeknights" is not a window; write days then hours/],
+      ['bad-timezone', stack.rawConfig, ['--window', 'sat-sun 00:00-24:00', '--timezone', 'Paris'], /windows\.timezone: "Paris" is not a known time zone/],
+      ['above-max-concurrency', stack.rawConfig, ['--concurrency', '8', '--max-concurrency', '4'], /concurrency: 8 is above maxConcurrency \(4\)/],
     ];
     for (const [name, raw, extra, expected] of cases) {
       const file = writeConfigFile(stack, raw, `${name}.json`);
