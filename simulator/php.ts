@@ -20,13 +20,18 @@ async function main(): Promise<number> {
   const site = new CliSite(resolve(dirname(script), '..', '..'));
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
-  switch (basename(script)) {
-    case 'backup.php': return backup(site, args, out);
-    case 'restore_backup.php': return restore(site, args, out);
-    case 'delete_course.php': return deleteCourse(site, args, out, err);
-    default:
-      process.stdout.write(`Could not open input file: ${script}\n`);
-      return 1;
+  const name = basename(script);
+  const run = { 'backup.php': backup, 'restore_backup.php': restore, 'delete_course.php': deleteCourse }[name];
+  if (!run) {
+    process.stdout.write(`Could not open input file: ${script}\n`);
+    return 1;
+  }
+  // The site counts the scripts running on its host: tests check per-host limits against it.
+  await site.rpc('scriptStarted', { script: name });
+  try {
+    return await run(site, args, out, err);
+  } finally {
+    await site.rpc('scriptEnded', { script: name });
   }
 }
 

@@ -35,6 +35,8 @@ export interface RunningSite {
   store: SiteStore;
   /** Folder that stands for the Moodle code directory (holds admin/cli/*.php). */
   moodleDir: string;
+  /** Admin scripts running now on this host, and the most that ever ran at once, by script and 'all'. */
+  scripts: { running: Record<string, number>; peak: Record<string, number> };
 }
 
 export interface RunningSimulator {
@@ -123,6 +125,17 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
     }
     case 'category':
       return { category: store.category(Number(args.id)) ?? null };
+    case 'scriptStarted': {
+      const { running, peak } = site.scripts;
+      for (const name of [String(args.script), 'all']) {
+        running[name] = (running[name] ?? 0) + 1;
+        peak[name] = Math.max(peak[name] ?? 0, running[name]);
+      }
+      return {};
+    }
+    case 'scriptEnded':
+      for (const name of [String(args.script), 'all']) site.scripts.running[name]--;
+      return {};
     case 'takeFault':
       return { fail: store.takeFault(args.script as SimFault['script'], args as { id?: number; shortname?: string }) };
     case 'createRestoringCourse': {
@@ -202,7 +215,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const siteDir = join(opts.dataDir, siteId);
     const store = new SiteStore(siteDir);
     const secret = randomBytes(16).toString('hex');
-    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir };
+    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} } };
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');

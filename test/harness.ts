@@ -44,7 +44,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { courses: number; latency?: SiteSettings['latency'] }): Promise<Stack> {
+export async function startStack(opts: { courses: number; latency?: SiteSettings['latency']; maxConcurrentJobs?: number }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
   const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
@@ -52,6 +52,7 @@ export async function startStack(opts: { courses: number; latency?: SiteSettings
   const { config: rawConfig, env } = simulatedSitesConfig(sim, {
     dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
   });
+  if (opts.maxConcurrentJobs) for (const site of Object.values(rawConfig.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = opts.maxConcurrentJobs;
   const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });
   const workers = await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
