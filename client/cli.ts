@@ -1,6 +1,6 @@
 // The operator's CLI: start a session, watch it, pause (or drain), resume,
 // change its concurrency, retry, skip, cancel.
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../workers/config';
 import { DEFAULT_FAILURE_HOLD_HOURS } from '../workflows/archive-session';
@@ -11,7 +11,7 @@ import { parseWindowOption, SessionInputError, validateSessionInput } from './se
 import { registerSearchAttributes } from './register-search-attributes';
 import {
   ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
-  startSession,
+  startSession, type SessionStatus,
 } from './sessions';
 
 const int = (name: string) => (v: string) => {
@@ -37,7 +37,16 @@ async function watch(session: string, opts: { everyMs: number; untilSettled: boo
   const bar = progressBar();
   try {
     for (;;) {
-      const s = await sessionStatus(client, session, { courses: opts.courses });
+      let s: SessionStatus;
+      try {
+        s = await sessionStatus(client, session, { courses: opts.courses });
+      } catch (e) {
+        // A missing session is final; anything else (a query during a roll-over, a network blip) is tried again.
+        if (!opts.untilSettled || e instanceof WorkflowNotFoundError) throw e;
+        process.stderr.write(`status unavailable for now (${(e as Error).message}); trying again\n`);
+        await sleep(opts.everyMs);
+        continue;
+      }
       // On a terminal the table is redrawn in place, the bar below it; in a log, only the bar ticks.
       if (live) process.stdout.write(`\x1b[H\x1b[2J${renderStatus(session, s)}\n\n`);
       bar.update(s);

@@ -3,6 +3,7 @@
 // failed courses, and a progress bar.
 import { Presets, SingleBar } from 'cli-progress';
 import { PHASE_NAMES } from '../workflows/phases';
+import { wallClock } from '../workflows/windows';
 import type { CourseStatus, SessionStatus } from './sessions';
 
 const MB = 1024 * 1024;
@@ -40,7 +41,9 @@ export function renderStatus(session: string, s: SessionStatus): string {
     lines.push(w.open
       ? `  window: open${w.closesAtLocal ? `, closes ${w.closesAtLocal}` : ''}${w.opensAtLocal ? `; next opens ${w.opensAtLocal}` : ''}`
       : `  window: closed, opens ${w.opensAtLocal}`);
-    lines.push(`  clock: ${w.localNow}; concurrency ${s.concurrency}; ${s.deferred} deferred to the next window`);
+    // The session's own reading is as of its last task; it may have slept since.
+    const clockNow = w.timezone ? wallClock(w.clockAtAsOf + (Date.now() - now) * w.speed, w.timezone) : w.localNow;
+    lines.push(`  clock: ${clockNow}; concurrency ${s.concurrency}; ${s.deferred} deferred to the next window`);
   } else {
     lines.push(`  concurrency ${s.concurrency}`);
   }

@@ -82,7 +82,9 @@ export interface SessionStatus extends SessionProgress {
 export async function sessionStatus(client: Client, session: string, opts: { courses?: number } = {}): Promise<SessionStatus> {
   const progress = await sessionHandle(client, session).query(progressQuery);
   const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);
-  const courses = await Promise.all(ids.map((id) => courseStatus(client, session, id)));
+  // A course the session has just counted may not exist yet, or may close meanwhile: it is left out of this reading.
+  const read = await Promise.allSettled(ids.map((id) => courseStatus(client, session, id)));
+  const courses = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   return { ...progress, courses };
 }
 

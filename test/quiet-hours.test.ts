@@ -89,6 +89,37 @@ describe('a session with allowed windows', () => {
   });
 });
 
+describe('courses still running when the window closes', () => {
+  let stack: Stack;
+  // Every admin script takes 1.5 s, while the session's seeds predict a few milliseconds per phase.
+  beforeAll(async () => { stack = await startStack({ courses: 6, latency: { fixedSeconds: 1.5, secondsPerMB: 0, secondsPerActivity: 0 } }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('finish the phase they are in, then hold with no admin script running until the next window', { timeout: 120_000 }, async () => {
+    const tiny = { fixedSeconds: 0.01, secondsPerMB: 0, secondsPerActivity: 0 };
+    // Monday 18:58 at the start; windows Monday 19:00-21:00 (4 s) and from 23:00 (after a 4 s gap).
+    const input = stack.sessionInput({
+      concurrency: 3, deleteSource: true,
+      windows: { timezone: 'UTC', windows: [{ days: 'mon', from: '19:00', to: '21:00' }, { days: 'mon', from: '23:00', to: '07:00' }] },
+      clock: { speed: 1800, startAt: '2026-11-30T18:58:00Z' },
+      prediction: { safetyMargin: 0, phaseCosts: Object.fromEntries(['prepare', 'backup', 'transport', 'restore', 'postprocess', 'cleanup'].map((p) => [p, tiny])) },
+    });
+    const handle = await startSession(stack.client, stack.config, input);
+    // Closed: the running courses have finished their phase and hold; the Moodle hosts are quiet.
+    const quiet = await until(() => sessionStatus(stack.client, input.session, { courses: 3 }),
+      (s) => s.window?.open === false && s.done < 6 && s.running > 0 && s.waiting === s.running, 30_000);
+    expect(quiet.state).toBe('waiting-for-window');
+    for (const c of quiet.courses) expect(c.waitingFor).toBe('the window (opens Mon 2026-11-30 23:00 UTC)');
+    expect(stack.sim.sites.prod.scripts.running.all ?? 0).toBe(0);
+    expect(stack.sim.sites.archive.scripts.running.all ?? 0).toBe(0);
+
+    const result = await handle.result();
+    expect(result.counts).toEqual({ succeeded: 6, failed: 0, skipped: 0, cancelled: 0 });
+    // The seeds were far too low; the measurements say so.
+    expect(result.prediction.find((p) => p.phase === 'backup')!.factor).toBeGreaterThan(10);
+  });
+});
+
 describe('pause with drain, and a live concurrency change', () => {
   let stack: Stack;
   beforeAll(async () => { stack = await startStack({ courses: 10, latency: { fixedSeconds: 0.4, secondsPerMB: 0, secondsPerActivity: 0 } }); });

@@ -198,6 +198,22 @@ describe('what a session starts next', () => {
     expect(s.progress(7000).oversized.map((o) => o.courseId)).toEqual([2, 3]);
   });
 
+  it('gives an ETA that skips the closed hours', () => {
+    const wedEvening = t('2026-11-25T18:00:00Z'); // Wednesday 19:00 in Paris: the window opens
+    const paris = new WindowCalendar({ timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }] }, undefined, wedEvening);
+    const s = SessionState.initial(wedEvening, { concurrency: 800, plan: { ...plan(), calendar: paris } });
+    s.selected({ courses: Array.from({ length: 780 }, (_, i) => mb(i + 1, 1)), remaining: 780, nextAfter: 780, done: true }, wedEvening);
+    // 60 courses in the first hour: 60 an hour of open time.
+    for (let i = 1; i <= 60; i++) {
+      s.started(mb(i, 1), wedEvening);
+      s.finished({ courseId: i, status: 'succeeded' }, wedEvening + i * 60_000);
+    }
+    const p = s.progress(wedEvening + H);
+    expect(p.coursesPerHour).toBe(60);
+    // 720 left: 12 hours of open time, that is the 11 left tonight and the first of Thursday night.
+    expect(p.eta).toBe('2026-11-26T19:00:00.000Z');
+  });
+
   it('says in progress that it waits for the window, and when it opens', () => {
     const s = session();
     s.data.waiting = { reason: 'window-closed', until: 1000 };

@@ -47,8 +47,9 @@ export function concurrencyProblems(n: number, max: number): string[] {
 export async function archiveSession(input: SessionInput, carried?: SessionStateData): Promise<SessionProgress> {
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const data = carried ?? SessionState.initialData(Date.now(), input.concurrency);
+  const calendar = new WindowCalendar(input.windows, input.clock, data.startedAt);
   const state = new SessionState(data, {
-    calendar: new WindowCalendar(input.windows, input.clock, data.startedAt),
+    calendar,
     costs: phaseCosts(input.prediction?.phaseCosts),
     hosts: phaseHosts(input),
     safetyMargin: input.prediction?.safetyMargin ?? DEFAULT_SAFETY_MARGIN,
@@ -176,7 +177,15 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
         if (!decided || !state.data.failed.length) return 'done';
         continue;
       }
-      await condition(() => state.canStart() || !state.data.pool.length);
+      // Also woken when the window opens or closes, so its status (and `progress`) follows the window.
+      const change = calendar.nextChange(Date.now());
+      const ready = change === null
+        ? await condition(() => state.canStart() || !state.data.pool.length).then(() => true)
+        : await condition(() => state.canStart() || !state.data.pool.length, Math.max(1, change - Date.now()));
+      if (!ready) {
+        setStatus(calendar.at(Date.now()).open ? 'running' : 'waiting-for-window');
+        continue;
+      }
       if (!state.data.pool.length) continue;
       const next = state.nextStep(Date.now());
       if (next.kind === 'select') {

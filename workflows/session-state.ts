@@ -80,8 +80,12 @@ export interface WindowProgress {
   /** The same, as the operator's wall-clock time in the windows' time zone. */
   closesAtLocal: string | null;
   opensAtLocal: string | null;
-  /** The windows' clock now, wall-clock (differs from real time only with a rehearsal clock). */
+  /** The windows' clock at `asOf`, wall-clock (differs from real time only with a rehearsal clock). */
   localNow: string;
+  /** To read the windows' clock later than `asOf` (the session may be asleep): its zone, its time at `asOf`, its speed. */
+  timezone: string;
+  clockAtAsOf: number;
+  speed: number;
 }
 
 export interface SessionProgress {
@@ -339,9 +343,9 @@ export class SessionState {
     const pending = Math.max(0, d.total - this.done - this.inFlightCount);
     const rate = this.coursesPerHour(now);
     const left = pending + this.inFlightCount;
-    const windowClosedIdle = d.waiting && (d.waiting.reason === 'window-closed' || this.inFlightCount === 0);
+    const waitingForWindow = (!calendar.always && !calendar.at(now).open) || (d.waiting && (d.waiting.reason === 'window-closed' || this.inFlightCount === 0));
     const state: SessionActivity = finished ? 'finished' : d.cancelling ? 'cancelling' : d.paused ? 'paused'
-      : this.settled ? 'awaiting-decisions' : windowClosedIdle ? 'waiting-for-window' : 'running';
+      : this.settled ? 'awaiting-decisions' : waitingForWindow ? 'waiting-for-window' : 'running';
     const overflowing = Object.values(d.inFlight).filter((c) => c.overflows)
       .map((c) => ({ courseId: c.courseId, predictedSeconds: c.predictedSeconds ?? 0, running: true }));
     return {
@@ -393,7 +397,7 @@ export class SessionState {
     const opensAt = calendar.nextOpening(now);
     return {
       open: w.open, closesAt: iso(w.closesAt), opensAt: iso(opensAt), closesAtLocal: local(w.closesAt), opensAtLocal: local(opensAt),
-      localNow: calendar.local(now),
+      localNow: calendar.local(now), timezone: calendar.spec!.timezone, clockAtAsOf: calendar.toVirtual(now), speed: calendar.speed,
     };
   }
 

@@ -140,6 +140,11 @@ export function openPeriods(spec: WindowSpec, fromMs: number, toMs: number): Per
   return merged;
 }
 
+/** A moment as wall-clock time in a zone, e.g. "Mon 2026-11-30 19:00 Europe/Paris". */
+export function wallClock(ms: number, zone: string): string {
+  return `${DateTime.fromMillis(ms, { zone }).toFormat('ccc yyyy-LL-dd HH:mm')} ${zone}`;
+}
+
 /** Where a moment stands, in real epoch ms. `closesAt` is null when the window never closes. */
 export type WindowState =
   | { open: true; openedAt: number; closesAt: number | null }
@@ -181,6 +186,12 @@ export class WindowCalendar {
     const next = periods.find(([a]) => a > now);
     if (!next) throw new Error('no window opens within a week: the rules allow no time at all');
     return { open: false, opensAt: next[0], closesAt: next[1] };
+  }
+
+  /** The next moment the window opens or closes; null when it never will. */
+  nextChange(now: number): number | null {
+    const w = this.at(now);
+    return w.open ? w.closesAt : w.opensAt;
   }
 
   /** When the next window opens: the current one's successor while open; null if it never closes. */
@@ -227,10 +238,8 @@ export class WindowCalendar {
     return openMs >= 0 ? Infinity : -Infinity;
   }
 
-  /** A real moment as the operator's wall-clock time, e.g. "Mon 19:00 Europe/Paris". */
+  /** A real moment as the operator's wall-clock time, e.g. "Mon 2026-11-30 19:00 Europe/Paris". */
   local(real: number): string {
-    const zone = this.spec?.timezone ?? 'UTC';
-    const t = DateTime.fromMillis(this.toVirtual(real), { zone });
-    return `${t.toFormat('ccc yyyy-LL-dd HH:mm')} ${zone}`;
+    return wallClock(this.toVirtual(real), this.spec?.timezone ?? 'UTC');
   }
 }
