@@ -70,6 +70,16 @@ describe('a session with allowed windows', () => {
     expect(samples.find((s) => s.state === 'waiting-for-window')!.note).toBe('waiting for window, opens at Mon 2026-11-30 19:00 Europe/Paris');
     expect(samples.some((s) => s.deferred > 0 && s.window?.open)).toBe(true);
 
+    // The wait before the first window is one durable timer to the opening (3 virtual hours: 6 s), not polling.
+    const history = await handle.fetchHistory();
+    const timers = history.events!.filter((e) => e.timerStartedEventAttributes).map((e) => {
+      const d = e.timerStartedEventAttributes!.startToFireTimeout!;
+      return Number(d.seconds ?? 0) + (d.nanos ?? 0) / 1e9;
+    });
+    expect(timers[0]).toBeGreaterThan(5);
+    expect(timers[0]).toBeLessThanOrEqual(6);
+    expect(timers.length).toBeLessThanOrEqual(12);
+
     // No course ran outside the window it started in; the big one waited for the long window.
     const calendar = new WindowCalendar(input.windows, input.clock, Date.parse(result.startedAt));
     const secondOpening = calendar.toReal(Date.parse('2026-12-01T01:00:00+01:00'));

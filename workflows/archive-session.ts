@@ -10,7 +10,7 @@
 // for them.
 import {
   allHandlersFinished, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, isCancellation,
-  ParentClosePolicy, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -177,15 +177,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
         if (!decided || !state.data.failed.length) return 'done';
         continue;
       }
-      // Also woken when the window opens or closes, so its status (and `progress`) follows the window.
-      const change = calendar.nextChange(Date.now());
-      const ready = change === null
-        ? await condition(() => state.canStart() || !state.data.pool.length).then(() => true)
-        : await condition(() => state.canStart() || !state.data.pool.length, Math.max(1, change - Date.now()));
-      if (!ready) {
-        setStatus(calendar.at(Date.now()).open ? 'running' : 'waiting-for-window');
-        continue;
-      }
+      await condition(() => state.canStart() || !state.data.pool.length);
       if (!state.data.pool.length) continue;
       const next = state.nextStep(Date.now());
       if (next.kind === 'select') {
@@ -207,6 +199,16 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
       }
     }
   }
+
+  /** One durable timer per opening or closing, so the status (and `progress`'s clock) follows the window
+   * even while every slot is busy and nothing else happens. */
+  async function followWindow() {
+    for (let change = calendar.nextChange(Date.now()); change !== null; change = calendar.nextChange(Date.now())) {
+      await sleep(Math.max(1, change - Date.now()));
+      if (status === 'running' || status === 'waiting-for-window') setStatus(calendar.at(Date.now()).open ? 'running' : 'waiting-for-window');
+    }
+  }
+  followWindow().catch((err: unknown) => { if (!isCancellation(err)) throw err; });
 
   let ending: 'done' | 'roll-over';
   try {
