@@ -26,44 +26,102 @@ function formatCategory(c: SimCategory, store: SiteStore) {
   };
 }
 
-function formatCourse(c: SimCourse, store: SiteStore, wwwroot: string) {
+/** A site's default text filters, as every course lists them. */
+const FILTERS = ['displayh5p', 'activitynames', 'mathjaxloader', 'emoticon', 'urltolink', 'mediaplugin']
+  .map((filter) => ({ filter, localstate: 0, inheritedstate: 1 }));
+
+/** What core_course_search_courses and the start of core_course_get_courses_by_field show of a course. */
+function courseSummary(c: SimCourse, store: SiteStore, wwwroot: string) {
   const cat = store.category(c.category);
+  const site = c.format === 'site';
   return {
     id: c.id, fullname: c.fullname, displayname: c.fullname, shortname: c.shortname,
     courseimage: `${wwwroot}/pluginfile.php/${c.contextid}/course/generated/course.svg`,
     categoryid: c.category, categoryname: cat?.name ?? '', sortorder: (cat?.sortorder ?? 0) + 1,
-    summary: c.summary, summaryformat: 1, summaryfiles: [], overviewfiles: [],
-    showactivitydates: false, showcompletionconditions: true, contacts: [], enrollmentmethods: ['manual'],
-    idnumber: c.idnumber, format: c.format, showgrades: 1, newsitems: 1, startdate: c.startdate, enddate: c.enddate,
-    maxbytes: 0, showreports: 0, visible: c.visible, groupmode: 0, groupmodeforce: 0, defaultgroupingid: 0,
-    enablecompletion: 0, completionnotify: 0, lang: '', theme: '', marker: 0, legacyfiles: 0, calendartype: '',
-    timecreated: c.timecreated, timemodified: c.timemodified, requested: 0, cacherev: c.timemodified,
-    filters: [], courseformatoptions: [{ name: 'hiddensections', value: 1 }, { name: 'coursedisplay', value: 0 }],
+    summary: c.summary, summaryformat: site ? 0 : 1, summaryfiles: [], overviewfiles: [],
+    // The front page has no completion settings: Moodle says null there.
+    showactivitydates: false, showcompletionconditions: site ? null : true,
+    contacts: c.contacts ?? [], enrollmentmethods: site ? [] : ['manual'],
   };
 }
 
+function formatCourse(c: SimCourse, store: SiteStore, wwwroot: string) {
+  return {
+    ...courseSummary(c, store, wwwroot),
+    idnumber: c.idnumber, format: c.format, showgrades: 1, newsitems: c.format === 'site' ? 3 : 1, startdate: c.startdate, enddate: c.enddate,
+    maxbytes: 0, showreports: 0, visible: c.visible, groupmode: 0, groupmodeforce: 0, defaultgroupingid: 0,
+    enablecompletion: 0, completionnotify: 0, lang: '', theme: '', marker: 0, legacyfiles: 0, calendartype: '',
+    timecreated: c.timecreated, timemodified: c.timemodified, requested: 0, cacherev: c.timemodified,
+    filters: FILTERS,
+    ...(c.format === 'site' ? {} : { courseformatoptions: [{ name: 'hiddensections', value: 1 }, { name: 'coursedisplay', value: 0 }] }),
+  };
+}
+
+/** The older core_course_get_courses record: flat, with the category's sort order and the section count. */
+function formatCourseRecord(c: SimCourse, store: SiteStore) {
+  const site = c.format === 'site';
+  return {
+    id: c.id, shortname: c.shortname, categoryid: c.category, categorysortorder: (store.category(c.category)?.sortorder ?? 0) + 1,
+    fullname: c.fullname, displayname: c.fullname, idnumber: c.idnumber, summary: c.summary, summaryformat: site ? 0 : 1,
+    format: c.format, showgrades: 1, newsitems: site ? 3 : 1, startdate: c.startdate, enddate: c.enddate,
+    numsections: Math.max(0, c.sections.length - 1), maxbytes: 0, showreports: 0, visible: c.visible,
+    ...(site ? {} : { hiddensections: 1 }),
+    groupmode: 0, groupmodeforce: 0, defaultgroupingid: 0, timecreated: c.timecreated, timemodified: c.timemodified,
+    enablecompletion: 0, completionnotify: 0, lang: '', forcetheme: '',
+    courseformatoptions: site ? [{ name: 'numsections', value: 1 }] : [{ name: 'hiddensections', value: 1 }, { name: 'coursedisplay', value: 0 }],
+    showactivitydates: false, showcompletionconditions: site ? null : true,
+  };
+}
+
+/**
+ * How core_course_get_contents shows each module type (recorded on 4.5):
+ * labels have a description and no view URL; forums and files carry an
+ * activity badge; a page's content is its index.html with no creation time
+ * or MIME type, a URL's is the link (no path, no sort order), a file
+ * resource's or a folder's are stored files. Assignments export no contents.
+ */
+const MODULE_VIEW: Record<string, { url: boolean; badge: boolean; contents: 'stored' | 'page' | 'link' | 'none' }> = {
+  label: { url: false, badge: false, contents: 'none' },
+  forum: { url: true, badge: true, contents: 'none' },
+  resource: { url: true, badge: true, contents: 'stored' },
+  folder: { url: true, badge: false, contents: 'stored' },
+  page: { url: true, badge: false, contents: 'page' },
+  url: { url: true, badge: false, contents: 'link' },
+  assign: { url: true, badge: false, contents: 'none' },
+};
+const DEFAULT_VIEW = { url: true, badge: false, contents: 'none' } as const;
+
 function formatModule(m: SimModule, wwwroot: string) {
-  const files = m.files.filter((f) => f.filename !== '.');
+  const view = MODULE_VIEW[m.modname] ?? DEFAULT_VIEW;
+  const files = view.contents === 'none' ? [] : m.files.filter((f) => f.filename !== '.');
   const mod: Record<string, unknown> = {
-    id: m.id, url: `${wwwroot}/mod/${m.modname}/view.php?id=${m.id}`, name: m.name, instance: m.instance,
-    contextid: m.contextid, visible: m.visible, uservisible: true, visibleoncoursepage: 1,
+    id: m.id, ...(view.url ? { url: `${wwwroot}/mod/${m.modname}/view.php?id=${m.id}` } : {}), name: m.name, instance: m.instance,
+    contextid: m.contextid, ...(view.url ? {} : { description: `<p>${m.name}</p>` }), visible: m.visible, uservisible: true, visibleoncoursepage: 1,
     modicon: `${wwwroot}/theme/image.php/boost/${m.modname}/1/monologo?filtericon=1`, modname: m.modname,
     purpose: PURPOSE[m.modname] ?? 'content', branded: false, modplural: MODPLURAL[m.modname] ?? `${m.modname}s`,
-    availability: null, indent: 0, onclick: '', afterlink: null, customdata: '""', noviewlink: false,
+    availability: null, indent: 0, onclick: '', afterlink: null, ...(view.badge ? { activitybadge: [] } : {}), customdata: '""', noviewlink: false,
     completion: 0, downloadcontent: 1, dates: [], groupmode: 0,
   };
   if (files.length) {
-    mod.contents = files.map((f, i) => ({
-      type: 'file', filename: f.filename, filepath: f.filepath, filesize: f.filesize,
-      fileurl: `${wwwroot}/webservice/pluginfile.php/${m.contextid}/mod_${m.modname}/content/0${f.filepath}${f.filename}?forcedownload=1`,
-      timecreated: f.timecreated, timemodified: f.timemodified, sortorder: i + 1, mimetype: f.mimetype,
-      isexternalfile: false, userid: null, author: null, license: null,
-    }));
+    mod.contents = files.map((f, i) => {
+      const fileurl = `${wwwroot}/webservice/pluginfile.php/${m.contextid}/mod_${m.modname}/content/0${f.filepath}${f.filename}?forcedownload=1`;
+      const who = { userid: null, author: null, license: null };
+      if (view.contents === 'page') {
+        return { type: 'file', filename: f.filename, filepath: f.filepath, filesize: f.filesize, fileurl, timecreated: null, timemodified: f.timemodified, sortorder: i + 1, ...who };
+      }
+      if (view.contents === 'link') {
+        return { type: 'url', filename: f.filename, filepath: null, filesize: 0, fileurl: f.url ?? '', timecreated: null, timemodified: f.timemodified, sortorder: null, ...who };
+      }
+      return {
+        type: 'file', filename: f.filename, filepath: f.filepath, filesize: f.filesize, fileurl,
+        timecreated: f.timecreated, timemodified: f.timemodified, sortorder: i + 1, mimetype: f.mimetype, isexternalfile: false, ...who,
+      };
+    });
     mod.contentsinfo = {
       filescount: files.length,
       filessize: files.reduce((n, f) => n + f.filesize, 0),
       lastmodified: Math.max(...files.map((f) => f.timemodified)),
-      mimetypes: [...new Set(files.map((f) => f.mimetype))],
+      mimetypes: view.contents === 'link' ? [] : [...new Set(files.map((f) => f.mimetype))],
       repositorytype: '',
     };
   }
@@ -76,6 +134,10 @@ function requireCourse(store: SiteStore, id: number): SimCourse {
   return course;
 }
 
+/** Site-wide switches that site info lists (a few of a default 4.5 site's). */
+const ADVANCED_FEATURES = ['usecomments', 'usetags', 'enablenotes', 'messaging', 'enableblogs', 'enablecompletion', 'enablebadges']
+  .map((name) => ({ name, value: 1 }));
+
 export const FUNCTIONS: Record<string, WsFunction> = {
   core_webservice_get_site_info: {
     params: { serviceshortnames: multiple(value('alphanum'), { required: false, default: [] }) },
@@ -86,8 +148,9 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         lang: 'en', userid: 2, siteurl: wwwroot, userpictureurl: `${wwwroot}/theme/image.php/boost/core/1/u/f1`,
         functions: Object.keys(FUNCTIONS).map((name) => ({ name, version: s.version })),
         downloadfiles: 1, uploadfiles: 1, release: s.release, version: s.version, mobilecssurl: '',
-        advancedfeatures: [], usercanmanageownfiles: true, userquota: 104857600, usermaxuploadfilesize: 104857600,
-        userhomepage: 1, userhomepageurl: `${wwwroot}/my/`, userprivateaccesskey: 'simulated', siteid: 1,
+        advancedfeatures: ADVANCED_FEATURES, usercanmanageownfiles: true, userquota: 104857600, usermaxuploadfilesize: 104857600,
+        // Optional and unset: JSON leaves them out, XML writes them as null, as Moodle does.
+        userhomepage: 1, userhomepageurl: undefined, userprivateaccesskey: 'simulated', usersessionscount: undefined, siteid: 1,
         sitecalendartype: 'gregorian', usercalendartype: 'gregorian', userissiteadmin: true, theme: 'boost',
         limitconcurrentlogins: 0, policyagreed: 0,
       };
@@ -140,6 +203,30 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         default: throw invalidParameter('Invalid field name');
       }
       return { courses: [...courses].sort((a, b) => a.id - b.id).map((c) => formatCourse(c, store, wwwroot)), warnings: [] };
+    },
+  },
+
+  core_course_get_courses: {
+    params: { options: single({ ids: multiple(value('int'), { required: false, default: [] }) }, { required: false, default: { ids: [] } }) },
+    run(store, params) {
+      const ids = (params.options as { ids: number[] }).ids;
+      const courses = ids.length ? ids.map((id) => requireCourse(store, id)) : store.data.courses;
+      return courses.map((c) => formatCourseRecord(c, store));
+    },
+  },
+
+  core_course_search_courses: {
+    params: {
+      criterianame: value('alpha'), criteriavalue: value('raw'), page: withDefault('int', 0), perpage: withDefault('int', 0),
+      requiredcapabilities: multiple(value('text'), { required: false, default: [] }), limittoenrolled: withDefault('bool', false),
+      onlywithcompletion: withDefault('bool', false),
+    },
+    run(store, params, wwwroot) {
+      if (params.criterianame !== 'search') throw invalidParameter('Invalid parameter value detected');
+      const words = String(params.criteriavalue).toLowerCase().split(/\s+/).filter(Boolean);
+      const found = store.data.courses.filter((c) => c.format !== 'site' &&
+        words.every((w) => [c.fullname, c.shortname, c.idnumber, c.summary].some((t) => t.toLowerCase().includes(w))));
+      return { total: found.length, courses: found.map((c) => courseSummary(c, store, wwwroot)), warnings: [] };
     },
   },
 

@@ -33,7 +33,8 @@ export function defaultSettings(siteId: string, token: string): SiteSettings {
 export const newToken = () => randomBytes(16).toString('hex');
 
 const MODTYPES = ['forum', 'page', 'resource', 'assign', 'label', 'url', 'quiz', 'folder'];
-const WITH_FILES = new Set(['resource', 'folder', 'assign']);
+// Only these show their files in core_course_get_contents (an assignment's are not listed), so sizes agree everywhere.
+const WITH_FILES = new Set(['resource', 'folder']);
 const SUBJECTS = ['Mathematics', 'Physics', 'Chemistry', 'Biology', 'History', 'Law', 'Economics', 'Computer Science',
   'Philosophy', 'Linguistics', 'Geography', 'Sociology', 'Statistics', 'Medicine', 'Architecture', 'Music'];
 

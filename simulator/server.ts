@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { accessDenied, errorBody, invalidParameter, invalidToken, MoodleException, missingRecord } from './errors';
 import { FUNCTIONS } from './functions';
+import { handlePluginfile, handleSessionPluginfile, handleUpload } from './files';
 import { decodePhpForm, InvalidParameter, validateParameters } from './params';
 import { NOW, SiteStore, type SimCourse, type SimFault } from './state';
 import type { BackupContents } from './mbz';
@@ -48,11 +49,19 @@ export interface RunningSimulator {
 
 const CLI_SCRIPTS = ['backup.php', 'restore_backup.php', 'delete_course.php'];
 
-async function readBody(req: IncomingMessage): Promise<string> {
+/** Functions a real Moodle has that the simulator does not serve: a token without them is refused as on a real site. */
+const OTHER_CORE_FUNCTIONS = new Set([
+  'core_user_get_users', 'core_user_get_users_by_field', 'core_files_get_files', 'core_files_upload', 'core_enrol_get_enrolled_users',
+  'core_course_duplicate_course', 'core_course_import_course', 'core_course_get_course_module', 'core_backup_get_async_backup_progress',
+]);
+
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
+
+const readBody = async (req: IncomingMessage) => (await readRaw(req)).toString('utf8');
 
 function send(res: ServerResponse, status: number, body: string, type: string): void {
   res.writeHead(status, {
@@ -95,8 +104,9 @@ function handleRest(site: RunningSite, params: URLSearchParams, res: ServerRespo
     const fnName = params.get('wsfunction');
     if (!fnName) throw invalidParameter('Missing function name');
     const fn = FUNCTIONS[fnName];
-    if (!fn) throw missingRecord('external_functions', 'SELECT * FROM {external_functions} WHERE name = ?', fnName);
+    if (!fn && !OTHER_CORE_FUNCTIONS.has(fnName)) throw missingRecord('external_functions', 'SELECT * FROM {external_functions} WHERE name = ?', fnName);
     if (grant.functions && !grant.functions.includes(fnName)) throw accessDenied(fnName);
+    if (!fn) throw new MoodleException('moodle_exception', 'generalexceptionmessage', `Exception - ${fnName} is not simulated`);
     const rest = [...params.entries()].filter(([k]) => !['wstoken', 'wsfunction', 'moodlewsrestformat'].includes(k) && !k.startsWith('moodlewssetting'));
     let validated: Record<string, unknown>;
     try {
@@ -219,6 +229,9 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname === '/webservice/upload.php' && req.method === 'POST') return await handleUpload(store, req, await readRaw(req), res);
+        if (url.pathname.startsWith('/webservice/pluginfile.php/')) return handlePluginfile(store, url, req, res);
+        if (url.pathname.startsWith('/pluginfile.php/')) return handleSessionPluginfile(site.url, res);
         const body = req.method === 'POST' ? await readBody(req) : '';
         if (url.pathname === '/webservice/rest/server.php') {
           const params = new URLSearchParams(url.search);

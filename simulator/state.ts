@@ -2,6 +2,7 @@
 // and files, persisted as one JSON file so a restart keeps state.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateContent } from './mbz';
 
 export interface SimFile {
   id: number;
@@ -15,6 +16,8 @@ export interface SimFile {
   contenthash: string;
   /** Content is generated from this seed when the file is not in the filedir. */
   seed?: string;
+  /** For a URL module: the link it points to (its "file" is the link). */
+  url?: string;
   timecreated: number;
   timemodified: number;
 }
@@ -53,6 +56,8 @@ export interface SimCourse {
   timecreated: number;
   timemodified: number;
   sections: SimSection[];
+  /** Teachers shown as course contacts. */
+  contacts?: { id: number; fullname: string }[];
 }
 
 export interface SimCategory {
@@ -126,6 +131,8 @@ export function siteLayout(siteDir: string) {
     configFile: join(siteDir, 'config.json'),
     filedir: join(siteDir, 'moodledata', 'filedir'),
     tempdir: join(siteDir, 'moodledata', 'temp', 'backup'),
+    /** A course's backup file area (component backup, filearea course), one folder per course. */
+    backupArea: (courseId: number) => join(siteDir, 'moodledata', 'backup_area', `course_${courseId}`),
     cliDir: join(siteDir, 'admin', 'cli'),
   };
 }
@@ -219,6 +226,13 @@ export class SiteStore {
     this.save();
     return true;
   }
+}
+
+/** A file's bytes: from the filedir when stored there (restored files), else generated from its seed. */
+export function fileContent(filedir: string, f: SimFile): Buffer {
+  const stored = join(filedir, f.contenthash.slice(0, 2), f.contenthash);
+  if (existsSync(stored)) return readFileSync(stored);
+  return generateContent(f.seed ?? f.contenthash, f.bytes);
 }
 
 export function courseDeclaredBytes(course: SimCourse): number {

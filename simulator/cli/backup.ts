@@ -52,7 +52,7 @@ export async function backup(site: CliSite, argv: string[], out: (s: string) => 
   }
   const filename = defaultBackupFilename(course);
   if (dest === undefined) {
-    const area = join(site.layout.root, 'moodledata', 'backup_area', `course_${course.id}`);
+    const area = site.layout.backupArea(course.id);
     mkdirSync(area, { recursive: true });
     await writeMbz(join(area, filename), course, category, settings, site.wwwroot, (f) => site.fileContent(f));
     out('Backup completed, the new file is listed in the backup area of the given course\n');

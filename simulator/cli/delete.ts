@@ -20,8 +20,12 @@ Example:
 \$sudo -u www-data /usr/bin/php admin/cli/delete_course.php --courseid=123456 --disablerecyclebin
 `;
 
-const FEEDBACK = ['Completion tracking', 'Grades, Items, Categories', 'Outcomes', 'Scales', 'Settings', 'Letters', 'Blocks',
-  'Activity modules', 'Questions', 'Content bank', 'Enrolment methods', 'Groupings', 'Groups'];
+// remove_course_contents' feedback, in its order: each module type present comes after Blocks, by module name.
+const FEEDBACK_BEFORE_MODULES = ['Completion tracking', 'Grades, Items, Categories', 'Outcomes', 'Scales', 'Settings', 'Letters', 'Blocks'];
+const FEEDBACK_AFTER_MODULES = ['Activity modules', 'Questions', 'Content bank', 'Enrolment methods', 'Groupings', 'Groups'];
+const MODULE_NAME: Record<string, string> = {
+  assign: 'Assignment', forum: 'Forum', page: 'Page', resource: 'File', label: 'Text and media area', url: 'URL', quiz: 'Quiz', folder: 'Folder', book: 'Book',
+};
 
 export async function deleteCourse(site: CliSite, argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const { options, unknown } = cliParams(argv, {
@@ -38,7 +42,7 @@ export async function deleteCourse(site: CliSite, argv: string[], out: (s: strin
   }
   const { course } = await site.course(Number(options.courseid));
   if (!course) {
-    err('Course not found\n');
+    out('Course not found\n'); // on STDOUT, as every error text of these scripts
     return 1;
   }
   if (!options['non-interactive']) {
@@ -59,9 +63,9 @@ export async function deleteCourse(site: CliSite, argv: string[], out: (s: strin
     return 1;
   }
   await site.rpc('deleteCourse', { id: course.id });
-  const mods = new Set(course.sections.flatMap((s) => s.modules.map((m) => m.modname)));
-  for (const f of FEEDBACK) out(`++ Deleted - ${f} ++\n`);
-  for (const m of mods) out(`++ Deleted - ${m[0].toUpperCase()}${m.slice(1)} ++\n`);
+  const mods = [...new Set(course.sections.flatMap((s) => s.modules.map((m) => m.modname)))].sort();
+  const feedback = [...FEEDBACK_BEFORE_MODULES, ...mods.map((m) => MODULE_NAME[m] ?? m), ...FEEDBACK_AFTER_MODULES];
+  for (const f of feedback) out(`++ Deleted - ${f} ++\n`);
   out('Updating course count in categories...\nDone!\n');
   return 0;
 }

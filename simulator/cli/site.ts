@@ -1,9 +1,7 @@
 // What a stand-in admin-CLI script knows of its site: the site folder (its
 // moodledata) and the site's database, reached through the simulator.
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
-import { generateContent } from '../mbz';
+import { readFileSync } from 'node:fs';
+import { fileContent, siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
 
 export class CliSite {
   readonly layout: ReturnType<typeof siteLayout>;
@@ -31,11 +29,8 @@ export class CliSite {
   settings = () => this.rpc<SiteSettings>('settings');
   course = (id: number) => this.rpc<{ course: SimCourse | null; category?: SimCategory }>('course', { id });
 
-  /** A file's bytes: from the filedir when stored there (restored files), else generated from its seed. */
   fileContent(f: SimFile): Buffer {
-    const stored = join(this.layout.filedir, f.contenthash.slice(0, 2), f.contenthash);
-    if (existsSync(stored)) return readFileSync(stored);
-    return generateContent(f.seed ?? f.contenthash, f.bytes);
+    return fileContent(this.layout.filedir, f);
   }
 }
 
