@@ -8,12 +8,14 @@ import { postprocessActivities } from './postprocess';
 import { prepareActivities } from './prepare';
 import { restoreActivities } from './restore';
 import { selectActivities } from './select';
+import { siteCheckActivities } from './site-check';
 import { Sites } from './sites';
 import { transportActivities } from './transport';
 
 export function createActivities(config: ArchiverConfig, catalog: Catalog) {
   const sites = new Sites(config);
   return withFailureMapping({
+    ...siteCheckActivities(sites),
     ...selectActivities(sites),
     ...prepareActivities(sites, catalog),
     ...backupActivities(sites),

@@ -2,12 +2,16 @@
 // (shared/fixtures/moodle): the same categories, courses, sections, modules
 // and files, with the same ids, so every recorded request can be replayed
 // against the simulator and the two answers compared.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultSettings } from '../simulator/seed';
 import { emptySite, type SimCategory, type SimCourse, type SimModule, type SiteData } from '../simulator/state';
 
-export const FIXTURES = resolve(import.meta.dirname, '../../shared/fixtures/moodle');
+/** The recordings: $MOODLE_FIXTURES, else shared/fixtures/moodle beside the repository (as CI lays it out). */
+export const FIXTURES = process.env.MOODLE_FIXTURES ?? resolve(import.meta.dirname, '../../shared/fixtures/moodle');
+if (!existsSync(join(FIXTURES, '_http_meta.rest.json'))) {
+  throw new Error(`The real-Moodle recordings are not at ${FIXTURES}: put shared/ beside the repository, or set MOODLE_FIXTURES`);
+}
 export const fixture = <T = unknown>(name: string): T => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
 
 interface RecordedContentFile { type: string; filename: string; filepath: string | null; filesize: number; fileurl: string; timecreated: number | null; timemodified: number; mimetype?: string }

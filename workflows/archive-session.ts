@@ -26,7 +26,7 @@ import { HOUR, SessionState, type SessionProgress, type SessionStateData } from 
 import { MAX_CONCURRENCY, type SessionInput } from './types';
 import { WindowCalendar } from './windows';
 
-const { selectCourses } = proxyActivities<Activities>({
+const { selectCourses, checkSites } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['CategoryNotFound'] },
 });
@@ -212,6 +212,8 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
 
   let ending: 'done' | 'roll-over';
   try {
+    // Once per session: both sites answer, with a release this tool supports.
+    if (!state.data.sites.length) state.data.sites = await checkSites({ siteIds: [input.sourceSiteId, input.targetSiteId] });
     ending = await run();
   } catch (err) {
     if (!isCancellation(err)) {

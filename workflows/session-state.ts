@@ -10,7 +10,7 @@ import { PHASE_NAMES, type PhaseName } from './phases';
 import {
   DEFAULT_PHASE_COSTS, DEFAULT_SAFETY_MARGIN, DurationPredictor, type PhaseCosts, type PhaseMeasure,
 } from './prediction';
-import type { CourseFailure, CourseOutcome, CoursePage, CourseStatus, SelectedCourse } from './types';
+import type { CourseFailure, CourseOutcome, CoursePage, CourseStatus, SelectedCourse, SiteRelease } from './types';
 import { WindowCalendar } from './windows';
 
 const MINUTE = 60_000;
@@ -64,6 +64,8 @@ export interface SessionStateData {
   deferred: number;
   /** Measured durations per phase and host, for the predictor. */
   measured: Record<string, PhaseMeasure>;
+  /** The source's and target's Moodle releases, checked at the start. */
+  sites: SiteRelease[];
   /** When only failed courses were left, waiting for decisions until decisionDeadline. */
   decisionDeadline?: number;
   /** [minute, courses finished in that minute], for the last hour of open time only. */
@@ -119,6 +121,8 @@ export interface SessionProgress {
   oversized: { courseId: number; predictedSeconds: number; running: boolean }[];
   /** Per phase and host: measured over default-predicted durations, and on how many courses. */
   prediction: { phase: PhaseName; host: string; factor: number; samples: number }[];
+  /** The source's and target's Moodle releases. */
+  sites: SiteRelease[];
   failed: FailedCourse[];
   /** Failed courses the operator sent back, not restarted yet. */
   queuedForRetry: number[];
@@ -171,7 +175,7 @@ export class SessionState {
       cursor: 0, selectionDone: false, total: 0, pool: [], inFlight: {},
       counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], skipRequested: [],
       concurrency, paused: false, draining: false, cancelling: false, startedAt: now, oversized: [], deferred: 0,
-      measured: {}, finishedPerMinute: [],
+      measured: {}, sites: [], finishedPerMinute: [],
     };
   }
 
@@ -369,6 +373,7 @@ export class SessionState {
       deferred: d.deferred,
       oversized: [...overflowing, ...d.oversized.filter((o) => this.inPool(o.courseId)).map((o) => ({ ...o, running: false }))],
       prediction: this.predictor.describe(),
+      sites: [...d.sites],
       failed: [...d.failed],
       queuedForRetry: d.pool.filter((c) => c.retryFrom).map((c) => c.courseId),
       toSkip: [...d.skipRequested],

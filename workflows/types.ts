@@ -56,6 +56,13 @@ export interface CourseWindows {
   realStart: number;
 }
 
+/** A site's Moodle release, as its site info says (checked supported before a session starts work). */
+export interface SiteRelease {
+  siteId: string;
+  release: string;
+  version: string;
+}
+
 /** What the course workflow learns phase by phase; each phase returns a part of it. */
 export interface CourseFacts {
   shortname?: string;

@@ -11,6 +11,7 @@ export type MoodleFailureKind =
   | 'unexpected-response'
   | 'host-command-failed'
   | 'host-misconfigured'
+  | 'unsupported-release'
   | 'transient';
 
 const FIX: Partial<Record<MoodleFailureKind, string>> = {
@@ -19,11 +20,12 @@ const FIX: Partial<Record<MoodleFailureKind, string>> = {
   'web-services-disabled': 'enable web services and the REST protocol on the Moodle site',
   'missing-capability': "give the token's user the capability named in the message",
   'host-misconfigured': 'fix the site\'s "cli" or "staging" settings in the worker config',
+  'unsupported-release': 'archive from and to Moodle 4.1 to 5.0 (upgrade the site first), or remove the site from the session',
 };
 
 const NON_RETRYABLE = new Set<MoodleFailureKind>([
   'invalid-token', 'access-denied', 'web-services-disabled', 'missing-capability', 'invalid-parameter',
-  'missing-record', 'unexpected-response', 'host-misconfigured',
+  'missing-record', 'unexpected-response', 'host-misconfigured', 'unsupported-release',
 ]);
 
 export class MoodleError extends Error {
