@@ -44,7 +44,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { courses: number; latency?: SiteSettings['latency']; maxConcurrentJobs?: number }): Promise<Stack> {
+export async function startStack(opts: {
+  courses: number; latency?: SiteSettings['latency']; maxConcurrentJobs?: number;
+  /** False: no workers in this process (a test runs the worker command itself). */
+  workers?: boolean;
+}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
   const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
@@ -55,7 +59,9 @@ export async function startStack(opts: { courses: number; latency?: SiteSettings
   if (opts.maxConcurrentJobs) for (const site of Object.values(rawConfig.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = opts.maxConcurrentJobs;
   const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });
-  const workers = await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
+  const workers = opts.workers === false
+    ? { catalog: await Catalog.open(config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog.close(); } }
+    : await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const prod = sim.sites.prod.store;
   const vintageCategoryId = prod.data.categories.find((c) => c.idnumber === '2024-2025')!.id;

@@ -14,11 +14,15 @@ const program = new Command()
   .option('-q, --queues <list>', 'comma-separated queues to serve: the main queue and/or site/<id> (default: all)')
   .parse();
 
+const SDK_LEVEL = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' } as const;
+const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
 const opts = program.opts<{ config: string; queues?: string }>();
-const log = createLogger();
 try {
   const config = loadConfig(opts.config);
-  Runtime.install({ logger: new DefaultLogger('WARN', (entry) => log.warn({ sdk: entry.meta }, entry.message)) });
+  const log = createLogger(undefined, undefined, Object.values(config.sites).map((s) => s.token));
+  // The SDK's own lines go through the same logger (and its token scrubbing), at the same level.
+  Runtime.install({ logger: new DefaultLogger(SDK_LEVEL[log.level as keyof typeof SDK_LEVEL], (e) => log[PINO_METHOD[e.level]]({ sdk: e.meta }, e.message)) });
   const queues = opts.queues ? opts.queues.split(',').map((q) => q.trim()) : allQueues(config);
   const workers = await startWorkers({ config, queues });
   log.info({ queues, temporal: config.temporal.address, namespace: config.temporal.namespace }, 'workers started');
