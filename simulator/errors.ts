@@ -40,3 +40,12 @@ export const missingRecord = (table: string, sql: string, id: unknown) =>
 
 export const invalidParameter = (debuginfo: string) =>
   new MoodleException('invalid_parameter_exception', 'invalidparameter', 'Invalid parameter value detected', debuginfo);
+
+export const databaseReadError = () =>
+  new MoodleException('dml_read_exception', 'dmlreadexception', 'Error reading from database', 'server closed the connection unexpectedly');
+
+export const siteMaintenance = () =>
+  new MoodleException('moodle_exception', 'sitemaintenance', 'The site is undergoing maintenance and is currently not available');
+
+export const missingCapability = (capability: string) =>
+  new MoodleException('required_capability_exception', 'nopermissions', `Sorry, but you do not currently have permissions to do that (${capability}).`);

@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { accessDenied, errorBody, invalidParameter, invalidToken, MoodleException, missingRecord } from './errors';
+import {
+  accessDenied, databaseReadError, errorBody, invalidParameter, invalidToken, missingCapability, MoodleException, missingRecord, siteMaintenance,
+} from './errors';
 import { FUNCTIONS } from './functions';
 import { handlePluginfile, handleSessionPluginfile, handleUpload } from './files';
 import { decodePhpForm, InvalidParameter, validateParameters } from './params';
@@ -82,6 +84,28 @@ function xmlValue(v: unknown, indent = ''): string {
   }
   const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   return `<VALUE>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</VALUE>`;
+}
+
+/** An injected failure in place of the answer; 'slow' only delays it. Returns true when the call is answered. */
+async function applyRestFault(site: RunningSite, params: URLSearchParams, res: ServerResponse): Promise<boolean> {
+  const fault = site.store.takeRestFault(params.get('wsfunction'));
+  const moodleError = (err: MoodleException) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(errorBody(err, site.store.data.settings)));
+    return true;
+  };
+  switch (fault?.kind) {
+    case undefined: return false;
+    case 'webservices-disabled': res.writeHead(403).end(); return true;
+    case 'http-503': res.writeHead(503, { 'Content-Type': 'text/html' }).end('<h1>503 Service Unavailable</h1>'); return true;
+    case 'drop-connection': res.socket?.destroy(); return true;
+    case 'dml-read': return moodleError(databaseReadError());
+    case 'maintenance': return moodleError(siteMaintenance());
+    case 'nopermissions': return moodleError(missingCapability('Delete courses'));
+    case 'slow':
+      await new Promise((r) => setTimeout(r, (fault.seconds ?? 5) * 1000));
+      return false;
+  }
 }
 
 function handleRest(site: RunningSite, params: URLSearchParams, res: ServerResponse): void {
@@ -238,7 +262,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
           if ((req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
             for (const [k, v] of new URLSearchParams(body)) params.set(k, v); // POST wins, as in array_merge($_GET, $_POST)
           }
-          handleRest(site, params, res);
+          if (!(await applyRestFault(site, params, res))) handleRest(site, params, res);
         } else if (url.pathname.startsWith('/__sim/') && req.headers['x-sim-secret'] === secret) {
           try {
             const result = handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});

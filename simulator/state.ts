@@ -83,6 +83,23 @@ export interface SimFault {
   times: number;
 }
 
+/** What a site does instead of answering a web-service call: each class of failure a real site can show. */
+export interface RestFault {
+  /** Only calls of this function (all calls when absent). */
+  function?: string;
+  kind:
+    | 'webservices-disabled' // web services or REST off: HTTP 403, empty body
+    | 'http-503' // the web server or a proxy in front of Moodle is down
+    | 'drop-connection' // the connection is cut before any answer
+    | 'slow' // answers after `seconds`, past a client's timeout
+    | 'dml-read' // dml_read_exception: the database failed a read
+    | 'maintenance' // the site is in maintenance mode
+    | 'nopermissions'; // the token's user lacks a capability the function requires
+  seconds?: number;
+  /** How many calls fail; -1 for all. */
+  times: number;
+}
+
 export interface SiteSettings {
   siteId: string;
   sitename: string;
@@ -104,6 +121,8 @@ export interface SiteData {
   categories: SimCategory[];
   courses: SimCourse[];
   faults: SimFault[];
+  /** Injected web-service failures (tests and demos). */
+  restFaults?: RestFault[];
 }
 
 export const NOW = () => Math.floor(Date.now() / 1000);
@@ -209,6 +228,16 @@ export class SiteStore {
       const s = `${shortname}_${n}`;
       if (!taken(f, s)) return { fullname: f, shortname: s };
     }
+  }
+
+  /** Takes the first web-service fault for this function, if any. */
+  takeRestFault(fn: string | null): RestFault | undefined {
+    const faults = this.data.restFaults ?? [];
+    const fault = faults.find((f) => f.function === undefined || f.function === fn);
+    if (!fault) return undefined;
+    if (fault.times > 0 && --fault.times === 0) faults.splice(faults.indexOf(fault), 1);
+    this.save();
+    return fault;
   }
 
   /** Takes one matching fault, if any: returns true when this run must fail. */

@@ -4,7 +4,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asFailure } from '../activities/failures';
 import { MoodleClient, encodeParams } from '../activities/moodle/client';
-import { MoodleError } from '../activities/moodle/errors';
+import { MoodleError, type MoodleFailureKind } from '../activities/moodle/errors';
+import type { RestFault } from '../simulator/state';
 import { MoodleHost } from '../activities/moodle/host';
 import { startStack, type Stack } from './harness';
 import { mkdtempSync } from 'node:fs';
@@ -53,6 +54,44 @@ describe('Moodle web services through the simulator', () => {
     const store = stack.sim.sites.prod.store;
     store.data.settings.tokens.limited0token = { functions: ['core_webservice_get_site_info'] };
     await expect(client('limited0token').contents(2)).rejects.toMatchObject({ kind: 'access-denied', errorcode: 'accessexception', retryable: false });
+  });
+
+  it('maps each class of failure a site can show, injected by the simulator, in one place', async () => {
+    const store = stack.sim.sites.prod.store;
+    const cases: [RestFault['kind'], MoodleFailureKind, boolean, RegExp][] = [
+      ['webservices-disabled', 'web-services-disabled', false, /HTTP 403 .*fix: enable web services and the REST protocol/],
+      ['nopermissions', 'missing-capability', false, /nopermissions: .*\(Delete courses\).*fix: give the token's user the capability/],
+      ['http-503', 'transient', true, /HTTP 503/],
+      ['drop-connection', 'transient', true, /network error ECONNRESET/],
+      ['slow', 'transient', true, /no answer within 0\.5 s/],
+      ['dml-read', 'transient', true, /dmlreadexception: Error reading from database/],
+      ['maintenance', 'transient', true, /sitemaintenance: The site is undergoing maintenance/],
+    ];
+    const moodle = new MoodleClient({ siteId: 'prod', url: stack.sim.sites.prod.url, token: stack.env.MOODLE_TOKEN_PROD, timeoutSeconds: 0.5 });
+    for (const [fault, kind, retryable, message] of cases) {
+      store.data.restFaults = [{ kind: fault, function: 'core_course_get_contents', times: 1, seconds: 2 }];
+      const err = await moodle.contents(stack.vintageCourseIds()[0]).catch((e: unknown) => e);
+      expect([fault, err]).toEqual([fault, expect.objectContaining({ kind, retryable })]);
+      expect((err as Error).message).toMatch(message);
+      const failure = asFailure(err) as ApplicationFailure;
+      expect([fault, failure.type, failure.nonRetryable]).toEqual([fault, `Moodle:${kind}`, !retryable]);
+      // The fault was one call only: the next one is answered.
+      expect((await moodle.contents(stack.vintageCourseIds()[0])).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('lets a session ride through transient failures, and fail a course at once on what the admin must fix', async () => {
+    stack.sim.sites.prod.store.data.restFaults = [
+      { function: 'core_course_get_contents', kind: 'http-503', times: 2 },
+      { function: 'core_course_get_contents', kind: 'dml-read', times: 1 },
+    ];
+    stack.sim.sites.archive.store.data.restFaults = [{ function: 'core_course_update_courses', kind: 'nopermissions', times: 1 }];
+    const result = await stack.runSession(stack.sessionInput({ deleteSource: false, failureHoldHours: 0 }));
+    expect(stack.sim.sites.prod.store.data.restFaults).toEqual([]); // every transient failure was met, and retried past
+    expect(result.counts).toMatchObject({ succeeded: 2, failed: 1 });
+    // Restore marks the copy through core_course_update_courses: the first call that needs the capability.
+    expect(result.failed[0]).toMatchObject({ phase: 'restore', errorType: 'Moodle:missing-capability' });
+    expect(result.failed[0].message).toMatch(/Sorry, but you do not currently have permissions to do that \(Delete courses\)/);
   });
 
   it('treats a network failure as retryable', async () => {

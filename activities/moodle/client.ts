@@ -77,7 +77,8 @@ export class MoodleClient {
       if (e instanceof MoodleError) throw e;
       // got's error carries the request body, token included: keep only its code.
       const code = e instanceof RequestError ? e.code : 'ERR_UNKNOWN';
-      throw new MoodleError('transient', this.site.siteId, fn, `network error ${code}`);
+      const timeout = this.site.timeoutSeconds ?? 120;
+      throw new MoodleError('transient', this.site.siteId, fn, code === 'ETIMEDOUT' ? `no answer within ${timeout} s` : `network error ${code}`);
     }
     let json: unknown;
     try {
