@@ -3,6 +3,7 @@ import type { ArchiverConfig } from '../workers/config';
 import { backupActivities } from './backup';
 import type { Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
+import { doctorActivities } from './doctor';
 import { withFailureMapping } from './failures';
 import { postprocessActivities } from './postprocess';
 import { prepareActivities } from './prepare';
@@ -16,6 +17,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
   const sites = new Sites(config);
   return withFailureMapping({
     ...siteCheckActivities(sites),
+    ...doctorActivities(sites),
     ...selectActivities(sites),
     ...prepareActivities(sites, catalog),
     ...backupActivities(sites),

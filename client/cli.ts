@@ -9,6 +9,7 @@ import { connectClient } from './connection';
 import { progressBar, renderStatus } from './render';
 import { parseWindowOption, SessionInputError, validateSessionInput } from './session-input';
 import { registerSearchAttributes } from './register-search-attributes';
+import { doctorPassed, renderDoctor, runDoctor } from './doctor';
 import {
   ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
   startSession, type SessionStatus,
@@ -169,6 +170,25 @@ program.command('cancel <session>')
   .action(act(async (client, session: string) => {
     await cancelSession(client, session);
     console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
+  }));
+
+program.command('doctor')
+  .description('check every configured site before a first session: token, functions, release, admin CLI, staging space')
+  .option('--site <id>', 'check only this site (repeat for more)', collect)
+  .option('--source-site <id>', 'with --category: the site of the category to archive')
+  .option('--category <id>', 'the category a session would archive: its largest course sizes the staging check', int('--category'))
+  .option('--wait <seconds>', 'how long each site\'s worker may take to answer', int('--wait'), 30)
+  .action(act(async (client, o: { site?: string[]; sourceSite?: string; category?: number; wait: number }) => {
+    const cfg = config();
+    const unknown = (o.site ?? []).filter((id) => !cfg.sites[id]);
+    if (unknown.length) throw new SessionInputError([`--site: unknown site ${unknown.join(', ')}; the config has: ${Object.keys(cfg.sites).join(', ')}`]);
+    if (o.category !== undefined && !o.sourceSite) throw new SessionInputError(['--source-site: say which site holds --category']);
+    const report = await runDoctor(client, cfg, {
+      siteIds: o.site, workerWaitSeconds: o.wait,
+      selection: o.category !== undefined ? { siteId: o.sourceSite!, categoryId: o.category } : undefined,
+    });
+    console.log(renderDoctor(report));
+    if (!doctorPassed(report)) process.exitCode = 1;
   }));
 
 program.command('setup-search-attributes')

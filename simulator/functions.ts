@@ -6,7 +6,8 @@ import { NOW, type SimCategory, type SimCourse, type SimModule, type SiteStore }
 
 export interface WsFunction {
   params: Record<string, ParamDesc>;
-  run(store: SiteStore, params: Record<string, unknown>, wwwroot: string): unknown;
+  /** `functions`: what the caller's token may call (null: everything). */
+  run(store: SiteStore, params: Record<string, unknown>, wwwroot: string, functions: string[] | null): unknown;
 }
 
 const MODPLURAL: Record<string, string> = {
@@ -141,12 +142,13 @@ const ADVANCED_FEATURES = ['usecomments', 'usetags', 'enablenotes', 'messaging',
 export const FUNCTIONS: Record<string, WsFunction> = {
   core_webservice_get_site_info: {
     params: { serviceshortnames: multiple(value('alphanum'), { required: false, default: [] }) },
-    run(store, _params, wwwroot) {
+    run(store, _params, wwwroot, allowed) {
       const s = store.data.settings;
       return {
         sitename: s.sitename, username: 'admin', firstname: 'Admin', lastname: 'User', fullname: 'Admin User',
         lang: 'en', userid: 2, siteurl: wwwroot, userpictureurl: `${wwwroot}/theme/image.php/boost/core/1/u/f1`,
-        functions: Object.keys(FUNCTIONS).map((name) => ({ name, version: s.version })),
+        // Only the functions of the token's service, as a real site lists them.
+        functions: (allowed ?? Object.keys(FUNCTIONS)).map((name) => ({ name, version: s.version })),
         downloadfiles: 1, uploadfiles: 1, release: s.release, version: s.version, mobilecssurl: '',
         advancedfeatures: ADVANCED_FEATURES, usercanmanageownfiles: true, userquota: 104857600, usermaxuploadfilesize: 104857600,
         // Optional and unset: JSON leaves them out, XML writes them as null, as Moodle does.

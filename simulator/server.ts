@@ -139,7 +139,7 @@ function handleRest(site: RunningSite, params: URLSearchParams, res: ServerRespo
       if (e instanceof InvalidParameter) throw invalidParameter(e.debuginfo);
       throw e;
     }
-    reply(fn.run(site.store, validated, site.url));
+    reply(fn.run(site.store, validated, site.url, grant.functions));
   } catch (e) {
     if (e instanceof MoodleException) fail(e);
     else if (e instanceof InvalidParameter) fail(invalidParameter(e.debuginfo));

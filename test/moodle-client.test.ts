@@ -8,7 +8,7 @@ import { MoodleError, type MoodleFailureKind } from '../activities/moodle/errors
 import type { RestFault } from '../simulator/state';
 import { MoodleHost } from '../activities/moodle/host';
 import { startStack, type Stack } from './harness';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -94,6 +94,19 @@ describe('Moodle web services through the simulator', () => {
     expect(result.failed[0].message).toMatch(/Sorry, but you do not currently have permissions to do that \(Delete courses\)/);
   });
 
+  it('turns a response of an unexpected shape into a clear error naming the function and the field', async () => {
+    const course = stack.sim.sites.prod.store.data.courses[0];
+    const fullname = course.fullname;
+    (course as { fullname?: string }).fullname = undefined; // a site (or a plugin) that leaves a field out
+    try {
+      const err = await client(stack.env.MOODLE_TOKEN_PROD).coursesByField('id', course.id).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'unexpected-response', retryable: false });
+      expect((err as Error).message).toMatch(/^prod: core_course_get_courses_by_field: field courses\.0\.fullname: .*expected string/);
+    } finally {
+      course.fullname = fullname;
+    }
+  });
+
   it('treats a network failure as retryable', async () => {
     const dead = new MoodleClient({ siteId: 'gone', url: 'http://127.0.0.1:1', token: 'abc' });
     await expect(dead.siteInfo()).rejects.toMatchObject({ kind: 'transient', retryable: true });
@@ -126,6 +139,29 @@ describe('the admin-CLI host adapter on the stand-in scripts', () => {
 
   it('turns backup.php\'s exit-0 failure on a bad destination into a non-retryable host error', async () => {
     await expect(host().backup(stack.vintageCourseIds()[0], '/nonexistent/staging')).rejects.toMatchObject({ kind: 'host-misconfigured', retryable: false });
+  });
+
+  it('maps restore_backup.php\'s known error outputs, and a script past its timeout', async () => {
+    const target = (timeoutSeconds = 60) => new MoodleHost('archive', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.archive.moodleDir, timeoutSeconds });
+    const dir = mkdtempSync(join(tmpdir(), 'restore-'));
+    const file = await host().backup(stack.vintageCourseIds()[0], dir);
+    await expect(target().restore(file, 9999)).rejects.toMatchObject({ kind: 'missing-record', retryable: false, message: expect.stringMatching(/target category 9999 does not exist/) });
+    await expect(target().restore('/nonexistent.mbz', stack.archivesCategoryId)).rejects.toMatchObject({ kind: 'missing-record', retryable: false });
+    const corrupt = join(dir, 'corrupt.mbz');
+    writeFileSync(corrupt, 'not a backup');
+    await expect(target().restore(corrupt, stack.archivesCategoryId)).rejects.toMatchObject({
+      kind: 'host-command-failed', retryable: true, message: expect.stringMatching(/exit 1: Exception - Call to a member function destroy\(\) on null/),
+    });
+    // A script that runs past the site's timeout is killed, and the attempt may be retried.
+    const settings = stack.sim.sites.archive.store.data.settings;
+    settings.latency = { fixedSeconds: 5, secondsPerMB: 0, secondsPerActivity: 0 };
+    stack.sim.sites.archive.store.save();
+    try {
+      await expect(target(1).restore(file, stack.archivesCategoryId)).rejects.toMatchObject({ kind: 'transient', retryable: true, message: expect.stringMatching(/killed after 1s timeout/) });
+    } finally {
+      settings.latency = { fixedSeconds: 0, secondsPerMB: 0, secondsPerActivity: 0 };
+      stack.sim.sites.archive.store.save();
+    }
   });
 
   it('reports a course already gone as not-found instead of failing the cleanup', async () => {

@@ -1,2 +1,3 @@
 export { archiveSession } from './archive-session';
 export { archiveCourse } from './archive-course';
+export { checkSetup } from './check-setup';

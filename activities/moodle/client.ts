@@ -50,6 +50,12 @@ export type MoodleCategory = z.infer<typeof Category>;
 export type MoodleCourse = z.infer<typeof Course>;
 export type MoodleSection = z.infer<typeof Section>;
 
+/** The web-service functions the archiver calls: the token's external service must hold every one. */
+export const REQUIRED_FUNCTIONS = [
+  'core_webservice_get_site_info', 'core_course_get_categories', 'core_course_get_courses_by_field', 'core_course_get_contents',
+  'core_course_update_courses', 'core_course_create_categories',
+] as const;
+
 export class MoodleClient {
   constructor(private readonly site: MoodleSite) {}
 

@@ -63,6 +63,22 @@ export class MoodleHost {
     });
   }
 
+  /** Whether the admin scripts answer their --help as Moodle's do: the command line and the Moodle directory are right. */
+  async probe(): Promise<{ ok: boolean; detail: string }> {
+    const expected: Record<string, string> = {
+      'backup.php': 'Perform backup of the given course.', 'restore_backup.php': 'Restore backup into provided category',
+      'delete_course.php': 'CLI script to delete a course.',
+    };
+    for (const [script, firstLine] of Object.entries(expected)) {
+      const r = await this.run(script, ['--help']).catch((e: Error) => ({ exitCode: -1, stdout: e.message, stderr: '' }));
+      const out = `${r.stdout}${r.stderr}`.trim();
+      if (r.exitCode !== 0 || !out.includes(firstLine)) {
+        return { ok: false, detail: `${this.cmd.command.join(' ')} ${join(this.cmd.moodleDir, 'admin', 'cli', script)} --help gave exit ${r.exitCode}: ${out.split('\n')[0].slice(0, 160)}` };
+      }
+    }
+    return { ok: true, detail: `${Object.keys(expected).join(', ')} run with ${this.cmd.command.join(' ')} in ${this.cmd.moodleDir}` };
+  }
+
   /** backup.php --destination: the produced file is only known from its "Writing ..." line. */
   async backup(courseId: number, destination: string, onLine?: (l: string) => void, signal?: AbortSignal): Promise<string> {
     const r = await this.run('backup.php', [`--courseid=${courseId}`, `--destination=${destination}`], onLine, signal);

@@ -1,0 +1,86 @@
+// The checks an administrator runs before a first session (`doctor`), one
+// site at a time, on that site's own host queue: the web services answer
+// the token, its service holds every function the archiver calls, the
+// release is supported, the admin scripts run with the configured command
+// line, and the staging folder is writable with room for the largest course.
+// Each failed check says what to change, and where in Moodle.
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MoodleError } from './moodle/errors';
+import { REQUIRED_FUNCTIONS } from './moodle/client';
+import { releaseProblem, SUPPORTED_RANGE } from './moodle/releases';
+import type { Sites } from './sites';
+
+export interface SetupCheck {
+  check: 'web services' | 'functions' | 'release' | 'file transfer' | 'admin CLI' | 'staging' | 'worker';
+  ok: boolean;
+  detail: string;
+  /** What to change, and where, when the check failed. */
+  fix?: string;
+}
+
+const GB = 1024 ** 3;
+const TOKENS_PAGE = 'Site administration > Server > Web services > Manage tokens';
+
+function webServiceFix(e: unknown, siteId: string): string {
+  const kind = e instanceof MoodleError ? e.kind : 'transient';
+  switch (kind) {
+    case 'invalid-token': return `create a token for the archiver's user in ${TOKENS_PAGE}, and give it to the worker as MOODLE_TOKEN_${siteId.toUpperCase()}`;
+    case 'web-services-disabled': return 'turn on Site administration > General > Advanced features > Enable web services, then enable REST in Site administration > Server > Web services > Manage protocols';
+    case 'access-denied': return `add core_webservice_get_site_info to the token's service (Site administration > Server > Web services > External services > Functions)`;
+    default: return `check that sites.${siteId}.url is the site's wwwroot and that this host reaches it`;
+  }
+}
+
+export function doctorActivities(sites: Sites) {
+  return {
+    /** Every check of one site, run on that site's host. */
+    async checkSiteSetup({ siteId, largestCourseBytes }: { siteId: string; largestCourseBytes: number }): Promise<SetupCheck[]> {
+      const checks: SetupCheck[] = [];
+      try {
+        const info = await sites.moodle(siteId).siteInfo();
+        checks.push({ check: 'web services', ok: true, detail: `the token is accepted by "${info.sitename}" (${info.siteurl})` });
+        const have = new Set(info.functions.map((f) => f.name));
+        const missing = REQUIRED_FUNCTIONS.filter((f) => !have.has(f));
+        checks.push(missing.length
+          ? { check: 'functions', ok: false, detail: `the token's service lacks ${missing.join(', ')}`, fix: `add them in Site administration > Server > Web services > External services > (the token's service) > Functions` }
+          : { check: 'functions', ok: true, detail: `all ${REQUIRED_FUNCTIONS.length} functions the archiver calls are in the token's service` });
+        const problem = releaseProblem(info.release);
+        checks.push(problem
+          ? { check: 'release', ok: false, detail: problem, fix: `archive from and to Moodle ${SUPPORTED_RANGE}: upgrade this site first` }
+          : { check: 'release', ok: true, detail: `Moodle ${info.release}, within ${SUPPORTED_RANGE}` });
+        // The shared-path transport moves files on disk; only a web-service transport needs the service's file download.
+        checks.push({ check: 'file transfer', ok: true, detail: `the shared-path transport needs no web-service file transfer (service download: ${info.downloadfiles ? 'on' : 'off'})` });
+      } catch (e) {
+        checks.push({ check: 'web services', ok: false, detail: (e as Error).message, fix: webServiceFix(e, siteId) });
+      }
+      const cli = await sites.host(siteId).probe();
+      checks.push(cli.ok ? { check: 'admin CLI', ok: true, detail: cli.detail } : {
+        check: 'admin CLI', ok: false, detail: cli.detail,
+        fix: `set sites.${siteId}.cli.command to the php command line of this host, run as the web server's user (e.g. ["sudo", "-u", "www-data", "php"]), and sites.${siteId}.cli.moodleDir to the folder that holds admin/cli/backup.php`,
+      });
+      checks.push(stagingCheck(siteId, sites.staging(siteId), largestCourseBytes));
+      return checks;
+    },
+  };
+}
+
+/** Writable, and room for the largest course twice: backup.php writes the file inside moodledata, then to the destination. */
+function stagingCheck(siteId: string, staging: string, largestCourseBytes: number): SetupCheck {
+  try {
+    mkdirSync(staging, { recursive: true });
+    const probe = join(staging, `.archiver-doctor-${process.pid}`);
+    writeFileSync(probe, 'probe');
+    rmSync(probe);
+  } catch (e) {
+    return { check: 'staging', ok: false, detail: `${staging} is not writable: ${(e as Error).message}`, fix: `make ${staging} writable by the worker and the Moodle CLI user, or point sites.${siteId}.staging at a folder that is` };
+  }
+  const fs = statfsSync(staging);
+  const free = fs.bavail * fs.bsize;
+  const needed = 2 * largestCourseBytes;
+  const gb = (n: number) => `${(n / GB).toFixed(1)} GB`;
+  if (free < needed) {
+    return { check: 'staging', ok: false, detail: `${staging} has ${gb(free)} free; the largest course needs ${gb(needed)} (twice its ${gb(largestCourseBytes)})`, fix: `free ${gb(needed - free)} on ${staging}, or point sites.${siteId}.staging at a larger disk` };
+  }
+  return { check: 'staging', ok: true, detail: `${staging} is writable, ${gb(free)} free${largestCourseBytes ? `, twice the largest course needs ${gb(needed)}` : ''}` };
+}

@@ -1,0 +1,34 @@
+// `doctor`: what an administrator runs before a first session. It asks the
+// workers to check every configured site on its own host, and prints each
+// check, with what to change where one fails.
+import type { Client } from '@temporalio/client';
+import type { ArchiverConfig } from '../workers/config';
+import type { SetupReport } from '../workflows/check-setup';
+import type { checkSetup } from '../workflows';
+
+export async function runDoctor(client: Client, config: ArchiverConfig, opts: { siteIds?: string[]; selection?: { siteId: string; categoryId: number }; workerWaitSeconds?: number } = {}): Promise<SetupReport> {
+  return client.workflow.execute<typeof checkSetup>('checkSetup', {
+    workflowId: `archive-doctor/${new Date().toISOString()}`,
+    taskQueue: config.mainQueue,
+    workflowExecutionTimeout: '15m',
+    args: [{ siteIds: opts.siteIds ?? Object.keys(config.sites), selection: opts.selection, workerWaitSeconds: opts.workerWaitSeconds ?? 30 }],
+  });
+}
+
+export const doctorPassed = (report: SetupReport) => report.sites.every((s) => s.checks.every((c) => c.ok));
+
+export function renderDoctor(report: SetupReport): string {
+  const lines: string[] = [];
+  if (report.largestCourse) lines.push(`Largest course of the category: ${report.largestCourse.courseId} (${(report.largestCourse.bytes / 1e6).toFixed(0)} MB declared)`, '');
+  for (const site of report.sites) {
+    lines.push(`Site ${site.siteId}`);
+    for (const c of site.checks) {
+      lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}`);
+      if (c.fix) lines.push(`       fix: ${c.fix}`);
+    }
+    lines.push('');
+  }
+  const failed = report.sites.flatMap((s) => s.checks.filter((c) => !c.ok));
+  lines.push(failed.length ? `${failed.length} check(s) failed: fix them before a first session.` : 'Every check passed.');
+  return lines.join('\n');
+}
