@@ -23,6 +23,7 @@ function resolve(store: SiteStore, parts: string[]): Served | undefined {
   const [ctx, component, filearea, ...rest] = parts;
   const contextid = Number(ctx);
   const filename = rest[rest.length - 1];
+  if (!filename || filename.includes('..') || filename.includes('/')) return undefined; // never a path out of the file area
   if (component === 'backup' && filearea === 'course') {
     const course = store.data.courses.find((c) => c.contextid === contextid);
     const file = course && join(store.layout.backupArea(course.id), filename);
