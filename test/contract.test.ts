@@ -18,7 +18,7 @@ import { FIXTURES, fixture, fixtureSiteData } from './fixture-site';
 interface Recorded { request: { body: string }; http_status: number; content_type: string; valid_json: boolean; bytes: number }
 
 /** Where two JSON values differ in shape; objects in arrays are paired by id when they have one. */
-export function shapeDifferences(expected: unknown, actual: unknown, path = '$'): string[] {
+function jsonShapeDifferences(expected: unknown, actual: unknown, path = '$'): string[] {
   const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
   if (kind(expected) !== kind(actual)) return [`${path}: ${kind(expected)} recorded, ${kind(actual)} simulated`];
   const out: string[] = [];
@@ -29,18 +29,18 @@ export function shapeDifferences(expected: unknown, actual: unknown, path = '$')
     expected.forEach((x, i) => {
       const y = byId ? got.find((z) => (z as { id?: unknown })?.id === (x as { id: unknown }).id) : got[i];
       if (byId && y === undefined) out.push(`${path}: no element with id ${(x as { id: unknown }).id} simulated`);
-      else if (i < got.length || byId) out.push(...shapeDifferences(x, y, `${path}[${byId ? `id=${(x as { id: unknown }).id}` : i}]`));
+      else if (i < got.length || byId) out.push(...jsonShapeDifferences(x, y, `${path}[${byId ? `id=${(x as { id: unknown }).id}` : i}]`));
     });
   } else if (expected && typeof expected === 'object') {
     const got = actual as Record<string, unknown>;
-    for (const [k, v] of Object.entries(expected)) out.push(...(k in got ? shapeDifferences(v, got[k], `${path}.${k}`) : [`${path}.${k}: not simulated`]));
+    for (const [k, v] of Object.entries(expected)) out.push(...(k in got ? jsonShapeDifferences(v, got[k], `${path}.${k}`) : [`${path}.${k}: not simulated`]));
     for (const k of Object.keys(got)) if (!(k in expected)) out.push(`${path}.${k}: simulated, not recorded`);
   }
   return out;
 }
 
 /** The structure of a REST XML answer: root element (with an exception's class), and every KEY path with null or value. */
-export function xmlSkeleton(xml: string): string[] {
+function xmlSkeleton(xml: string): string[] {
   const paths = new Set<string>();
   const stack: string[] = [];
   for (const m of xml.matchAll(/<(\/?)(RESPONSE|EXCEPTION|SINGLE|MULTIPLE|KEY|VALUE)((?: [a-z]+="[^"]*")*)\s*(\/?)>/g)) {
@@ -90,7 +90,7 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
         continue;
       }
       const [want, got] = [JSON.parse(expected) as Record<string, unknown>, JSON.parse(body) as Record<string, unknown>];
-      for (const d of shapeDifferences(want, got)) say(d);
+      for (const d of jsonShapeDifferences(want, got)) say(d);
       if (want && typeof want === 'object' && 'exception' in want) {
         if (got.exception !== want.exception) say(`exception ${String(got.exception)}, recorded ${String(want.exception)}`);
         if (got.errorcode !== want.errorcode) say(`errorcode ${String(got.errorcode)}, recorded ${String(want.errorcode)}`);
@@ -176,11 +176,11 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
       return { body: JSON.parse(await res.text()) as unknown, recorded: fixture(`${name}.json`) };
     };
     const one = await upload('webservice_upload', { token, filearea: 'draft', itemid: '0' }, [['upload-test.txt', 'This is a test upload for WS.\n']]);
-    expect(shapeDifferences(one.recorded, one.body)).toEqual([]);
+    expect(jsonShapeDifferences(one.recorded, one.body)).toEqual([]);
     expect(one.body).toMatchObject([{ filename: 'upload-test.txt', filesize: 30, userid: '2', filepath: '/' }]);
     const two = await upload('webservice_upload.two-files', { token, filearea: 'draft', itemid: '0', filepath: '/sub/' },
       [['upload-test.txt', 'This is a test upload for WS.\n'], ['upload-second.csv', 'a,b\n1,2\n']]);
-    expect(shapeDifferences(two.recorded, two.body)).toEqual([]);
+    expect(jsonShapeDifferences(two.recorded, two.body)).toEqual([]);
     const [a, b] = two.body as { itemid: number }[];
     expect(a.itemid).toBe(b.itemid);
     expect((await upload('webservice_upload.no-file', { token, filearea: 'draft' }, [])).body).toEqual([]);
@@ -283,7 +283,7 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
   });
 
   it('finds differences when there are some (the comparison itself can fail)', () => {
-    expect(shapeDifferences({ a: 1, b: [{ id: 1, x: null }] }, { a: '1', b: [{ id: 1, x: 'y' }], c: 2 }))
+    expect(jsonShapeDifferences({ a: 1, b: [{ id: 1, x: null }] }, { a: '1', b: [{ id: 1, x: 'y' }], c: 2 }))
       .toEqual(['$.a: number recorded, string simulated', '$.b[id=1].x: null recorded, string simulated', '$.c: simulated, not recorded']);
     expect(xmlSkeleton('<RESPONSE><SINGLE><KEY name="a"><VALUE null="null"/></KEY></SINGLE></RESPONSE>'))
       .toEqual(['RESPONSE', 'RESPONSE/SINGLE', 'RESPONSE/SINGLE/a', 'RESPONSE/SINGLE/a:null']);

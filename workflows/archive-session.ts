@@ -174,8 +174,8 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
           Math.max(0, state.data.decisionDeadline - Date.now()),
         );
         if (state.data.pool.length) continue;
+        // Here either the hold ran out or no failed course is left: the session is done.
         if (!decided || !state.data.failed.length) return 'done';
-        continue;
       }
       await condition(() => state.canStart() || !state.data.pool.length);
       if (!state.data.pool.length) continue;
