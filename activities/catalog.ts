@@ -9,6 +9,27 @@ import { migrate, migrationsDir } from '../prisma/migrate';
 export type CatalogRow = ArchivedCourse;
 export type NewCatalogRow = Omit<ArchivedCourse, 'id' | 'createdAt' | 'updatedAt'>;
 
+/** A verified archive whose session finished with it: a new session skips the course. */
+export function archiveIsComplete(row: CatalogRow, deleteSource: boolean): boolean {
+  return Boolean(row.verified && row.cleanedAt && (row.sourceDeleted || !deleteSource));
+}
+
+/** The catalog as activities: what plans read. */
+export function catalogActivities(catalog: Catalog) {
+  return {
+    /** Of these source courses, those a session would skip as already archived, with why. */
+    async archivedCourses(req: { sourceSiteId: string; courseIds: number[]; deleteSource: boolean }): Promise<Record<number, string>> {
+      const out: Record<number, string> = {};
+      for (const row of await catalog.findMany(req.sourceSiteId, req.courseIds)) {
+        if (archiveIsComplete(row, req.deleteSource)) out[row.sourceCourseId] = skipReason(row);
+      }
+      return out;
+    },
+  };
+}
+
+export const skipReason = (row: CatalogRow) => `already archived by session ${row.sessionId} as ${row.targetSiteId} course ${row.targetCourseId}`;
+
 export class Catalog {
   private constructor(private readonly db: PrismaClient) {}
 
@@ -47,6 +68,10 @@ export class Catalog {
       where: { sourceSiteId_sourceCourseId: { sourceSiteId, sourceCourseId } },
       data: { sourceDeleted, cleanedAt: at },
     });
+  }
+
+  findMany(sourceSiteId: string, sourceCourseIds: number[]): Promise<CatalogRow[]> {
+    return this.db.archivedCourse.findMany({ where: { sourceSiteId, sourceCourseId: { in: sourceCourseIds } } });
   }
 
   listSession(sessionId: string): Promise<CatalogRow[]> {

@@ -1,7 +1,7 @@
 // All activities, built from their dependencies (sites config, catalog).
 import type { ArchiverConfig } from '../workers/config';
 import { backupActivities } from './backup';
-import type { Catalog } from './catalog';
+import { catalogActivities, type Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
 import { doctorActivities } from './doctor';
 import { withFailureMapping } from './failures';
@@ -25,6 +25,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...restoreActivities(sites),
     ...postprocessActivities(sites, catalog),
     ...cleanupActivities(sites, catalog),
+    ...catalogActivities(catalog),
   });
 }
 

@@ -4,7 +4,7 @@
 // modifies the source course.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
-import type { Catalog } from './catalog';
+import { archiveIsComplete, skipReason, type Catalog } from './catalog';
 import { courseShape } from './course-shape';
 import type { MoodleClient } from './moodle/client';
 import type { Sites } from './sites';
@@ -47,9 +47,7 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
         fileCount: shape.fileCount,
       };
       const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
-      if (archived?.cleanedAt && (archived.sourceDeleted || !course.deleteSource)) {
-        return { ...facts, skipReason: `already archived by session ${archived.sessionId} as ${archived.targetSiteId} course ${archived.targetCourseId}` };
-      }
+      if (archived && archiveIsComplete(archived, course.deleteSource)) return { ...facts, skipReason: skipReason(archived) };
       if (archived && archived.targetSiteId === course.targetSiteId) {
         // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
         // verify the copy again in this run, then clean up.

@@ -1,8 +1,10 @@
-// Course selection: the courses of a category (and its subcategories), one
-// page at a time, ordered by id so a cursor resumes exactly where it stopped.
-import { heartbeat } from '@temporalio/activity';
-import type { CoursePage, SelectedCourse } from '../workflows/types';
+// Course selection: the courses of the session's categories (and their
+// subcategories), plus single courses, less the excluded ones; one page at a
+// time, ordered by id so a cursor resumes exactly where it stopped.
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { CoursePage, CourseSelection, ExcludedCourse, SelectedCourse } from '../workflows/types';
 import { courseShape } from './course-shape';
+import type { MoodleCourse } from './moodle/client';
 import { MoodleError } from './moodle/errors';
 import type { Sites } from './sites';
 
@@ -10,45 +12,101 @@ export interface SelectRequest {
   sourceSiteId: string;
   categoryId: number;
   includeSubcategories: boolean;
+  selection?: CourseSelection;
   afterCourseId: number;
   pageSize: number;
   /** Read each course's size and activity count (sessions with windows predict durations from them). */
   withSizes: boolean;
+  /** Plans: each course's shortname and category, and the excluded courses with the first page. */
+  describe?: boolean;
 }
 
-/** How long a category's course list is reused between pages: Moodle has no paging here, so
+/** A course of the list: what exclusions and plans need, and the root it is mirrored from. */
+interface ListedCourse {
+  courseId: number;
+  root: number;
+  shortname: string;
+  categoryId: number;
+}
+
+interface CourseList {
+  at: number;
+  courses: ListedCourse[];
+  excluded: ExcludedCourse[];
+}
+
+/** How long a selection's course list is reused between pages: Moodle has no paging here, so
  * without it a 10,000-course vintage would be read in full for each of its 100 pages. */
 const LIST_TTL_MS = 5 * 60_000;
 
-export function selectActivities(sites: Sites) {
-  const lists = new Map<string, { at: number; ids: number[] }>();
+/** `*` and `?` wildcards, whole value, any case. Course names are not paths, so no glob library's `/` rules. */
+export function wildcard(pattern: string): RegExp {
+  const body = pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 'i');
+}
 
-  async function courseIdsUnder(req: SelectRequest): Promise<number[]> {
-    const key = JSON.stringify([req.sourceSiteId, req.categoryId, req.includeSubcategories]);
-    const cached = lists.get(key);
-    if (cached && Date.now() - cached.at < LIST_TTL_MS) return cached.ids;
+/** Why a course is left out, or null. */
+export function exclusionReason(course: { shortname: string; idnumber?: string | null }, selection: CourseSelection = {}): string | null {
+  for (const p of selection.excludeShortnames ?? []) if (wildcard(p).test(course.shortname)) return `shortname matches "${p}"`;
+  for (const p of selection.excludeIdnumbers ?? []) if (wildcard(p).test(course.idnumber ?? '')) return `idnumber matches "${p}"`;
+  return null;
+}
+
+export function selectActivities(sites: Sites) {
+  const lists = new Map<string, CourseList>();
+
+  async function readList(req: SelectRequest): Promise<CourseList> {
     const moodle = sites.moodle(req.sourceSiteId);
-    const cats = await moodle.categories({ id: req.categoryId }, req.includeSubcategories);
-    if (!cats.some((c) => c.id === req.categoryId)) {
-      throw Object.assign(new Error(`Category ${req.categoryId} does not exist on ${req.sourceSiteId}`), { name: 'CategoryNotFound' });
+    const roots = [req.categoryId, ...(req.selection?.moreCategoryIds ?? [])];
+    const found = new Map<number, { course: MoodleCourse; root: number }>();
+    for (const root of roots) {
+      const cats = await moodle.categories({ id: root }, req.includeSubcategories);
+      if (!cats.some((c) => c.id === root)) {
+        const field = root === req.categoryId ? 'category' : 'selection.moreCategoryIds';
+        throw ApplicationFailure.nonRetryable(`${field}: category ${root} does not exist on ${req.sourceSiteId}; check its id in Moodle's category management`, 'CategoryNotFound');
+      }
+      for (const c of cats) {
+        for (const course of await moodle.coursesByField('category', c.id)) if (!found.has(course.id)) found.set(course.id, { course, root });
+      }
     }
-    const ids: number[] = [];
-    for (const c of cats) ids.push(...(await moodle.coursesByField('category', c.id)).map((x) => x.id));
-    ids.sort((a, b) => a - b);
+    const single = (req.selection?.courseIds ?? []).filter((id) => !found.has(id));
+    if (single.length) {
+      const courses = await moodle.coursesByField('ids', single.join(','));
+      const missing = single.filter((id) => !courses.some((c) => c.id === id));
+      if (missing.length) {
+        throw ApplicationFailure.nonRetryable(`selection.courseIds: course ${missing.join(', ')} does not exist on ${req.sourceSiteId}; remove it from the list`, 'CourseNotFound');
+      }
+      // Outside every root: it is its own root, so it lands in the target category itself.
+      for (const course of courses) found.set(course.id, { course, root: course.categoryid });
+    }
+    const list: CourseList = { at: Date.now(), courses: [], excluded: [] };
+    for (const { course, root } of [...found.values()].sort((a, b) => a.course.id - b.course.id)) {
+      const reason = exclusionReason(course, req.selection);
+      if (reason) list.excluded.push({ courseId: course.id, shortname: course.shortname, idnumber: course.idnumber ?? '', reason });
+      else list.courses.push({ courseId: course.id, root, shortname: course.shortname, categoryId: course.categoryid });
+    }
+    return list;
+  }
+
+  async function courseList(req: SelectRequest): Promise<CourseList> {
+    const key = JSON.stringify([req.sourceSiteId, req.categoryId, req.includeSubcategories, req.selection ?? {}]);
+    const cached = lists.get(key);
+    if (cached && Date.now() - cached.at < LIST_TTL_MS) return cached;
+    const list = await readList(req);
     for (const [k, v] of lists) if (Date.now() - v.at >= LIST_TTL_MS) lists.delete(k);
-    lists.set(key, { at: Date.now(), ids });
-    return ids;
+    lists.set(key, list);
+    return list;
   }
 
   /** One read of the course's contents, as prepare does: declared file bytes and activity count. */
-  async function measure(siteId: string, courseId: number): Promise<SelectedCourse> {
+  async function measure(siteId: string, courseId: number): Promise<{ bytes: number; activities: number }> {
     heartbeat(courseId);
     try {
       const shape = courseShape(await sites.moodle(siteId).contents(courseId));
-      return { courseId, bytes: shape.declaredBytes, activities: shape.activityCount };
+      return { bytes: shape.declaredBytes, activities: shape.activityCount };
     } catch (e) {
       // Deleted since the list was read: prepare will say so for this course; the page goes on.
-      if (e instanceof MoodleError && e.kind === 'missing-record') return { courseId, bytes: 0, activities: 0 };
+      if (e instanceof MoodleError && e.kind === 'missing-record') return { bytes: 0, activities: 0 };
       throw e;
     }
   }
@@ -57,15 +115,25 @@ export function selectActivities(sites: Sites) {
     /** One page after the cursor. Courses deleted since the list was read are behind the cursor;
      * courses added meanwhile appear once the list is read again. */
     async selectCourses(req: SelectRequest): Promise<CoursePage> {
-      const after = (await courseIdsUnder(req)).filter((id) => id > req.afterCourseId);
+      const list = await courseList(req);
+      const after = list.courses.filter((c) => c.courseId > req.afterCourseId);
       const page = after.slice(0, req.pageSize);
       const courses: SelectedCourse[] = [];
-      for (const courseId of page) courses.push(req.withSizes ? await measure(req.sourceSiteId, courseId) : { courseId, bytes: 0, activities: 0 });
+      for (const c of page) {
+        const size = req.withSizes ? await measure(req.sourceSiteId, c.courseId) : { bytes: 0, activities: 0 };
+        courses.push({
+          courseId: c.courseId, ...size,
+          ...(c.root !== req.categoryId ? { root: c.root } : {}),
+          ...(req.describe ? { shortname: c.shortname, categoryId: c.categoryId } : {}),
+        });
+      }
       return {
         courses,
         remaining: after.length,
-        nextAfter: page.length ? page[page.length - 1] : req.afterCourseId,
+        nextAfter: page.length ? page[page.length - 1].courseId : req.afterCourseId,
         done: after.length <= req.pageSize,
+        excluded: list.excluded.length,
+        ...(req.describe && req.afterCourseId === 0 ? { excludedCourses: list.excluded } : {}),
       };
     },
   };

@@ -1,15 +1,16 @@
 // The operator's CLI: start a session, watch it, pause (or drain), resume,
 // change its concurrency, retry, skip, cancel.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../workers/config';
 import { DEFAULT_FAILURE_HOLD_HOURS } from '../workflows/archive-session';
 import { sessionWorkflowId } from '../workflows/phases';
 import { connectClient } from './connection';
 import { progressBar, renderStatus } from './render';
-import { parseWindowOption, SessionInputError, validateSessionInput } from './session-input';
+import { parseIdList, parseWindowOption, SessionInputError, validateSessionInput } from './session-input';
 import { registerSearchAttributes } from './register-search-attributes';
 import { doctorPassed, renderDoctor, runDoctor } from './doctor';
+import { PLAN_FORMATS, renderPlan, runPlan } from './plan';
 import {
   ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
   startSession, type SessionStatus,
@@ -30,6 +31,17 @@ const program = new Command().name('archiver').description('Archive Moodle cours
   .option('-c, --config <file>', 'config file (or ARCHIVER_CONFIG)', process.env.ARCHIVER_CONFIG ?? 'archiver.config.json');
 
 const config = () => loadConfig(program.opts<{ config: string }>().config, { requireTokens: false });
+
+/** Runs one operator action on a session with a client, then closes it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
+const act = <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) => async (...args: A) => {
+  const client = await connectClient(config());
+  try {
+    await fn(client, ...args);
+  } finally {
+    await client.connection.close();
+  }
+};
 
 /** Shows a session's status; with `untilSettled`, refreshes it until nothing is left to run. */
 async function watch(session: string, opts: { everyMs: number; untilSettled: boolean; courses: number }) {
@@ -63,43 +75,78 @@ async function watch(session: string, opts: { everyMs: number; untilSettled: boo
   }
 }
 
-program.command('start')
+/** The options that say what a session archives and how: `start`, `plan` and `schedule create` share them. */
+function sessionOptions(cmd: Command, what: { category: boolean }): Command {
+  if (what.category) cmd.requiredOption('--category <id>', 'source category id', int('--category'));
+  return cmd
+    .requiredOption('--source-site <id>', 'source site id from the config')
+    .requiredOption('--target-site <id>', 'target site id from the config')
+    .requiredOption('--target-category <id>', 'target category id', int('--target-category'))
+    .option('--also-category <ids>', 'more categories to archive, e.g. "40,41" (each mirrored from itself)')
+    .option('--course <ids>', 'single courses to archive too, wherever they are, e.g. "1234,1240"')
+    .option('--exclude-shortname <pattern>', 'leave out courses whose shortname matches, e.g. "*-SANDBOX" (repeat for more)', collect)
+    .option('--exclude-idnumber <pattern>', 'leave out courses whose idnumber matches (repeat for more)', collect)
+    .option('--no-subcategories', 'only the categories themselves, not their subcategories')
+    .option('--no-mirror', 'restore every course into the target category, without recreating subcategories')
+    .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
+    .option('--max-concurrency <n>', 'the most a live `concurrency` change may set', int('--max-concurrency'))
+    .option('--window <"days from-to">', 'an allowed window, e.g. "mon-fri 19:00-07:00" (repeat for more); none: any time', collect)
+    .option('--timezone <zone>', 'time zone of the windows (IANA name)', 'Europe/Paris')
+    .option('--safety-margin <fraction>', 'a course starts only if its predicted duration plus this fraction fits in the window', num('--safety-margin'))
+    .option('--clock-speed <n>', 'rehearsals: the windows read a clock this many times faster than real time', num('--clock-speed'))
+    .option('--clock-start <iso>', 'rehearsals: the windows\' clock at the session start, e.g. 2026-11-27T18:30:00+01:00')
+    .option('--delete-source', 'delete each source course once its archive is verified', false)
+    .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), DEFAULT_FAILURE_HOLD_HOURS);
+}
+
+/** The session input those options describe (not validated yet). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options are untyped
+function sessionFields(o: any) {
+  const selection = {
+    moreCategoryIds: o.alsoCategory ? parseIdList('--also-category', o.alsoCategory) : undefined,
+    courseIds: o.course ? parseIdList('--course', o.course) : undefined,
+    excludeShortnames: o.excludeShortname, excludeIdnumbers: o.excludeIdnumber,
+  };
+  return {
+    sourceSiteId: o.sourceSite, sourceCategoryId: o.category,
+    includeSubcategories: o.subcategories, targetSiteId: o.targetSite, targetCategoryId: o.targetCategory,
+    selection: Object.values(selection).some((v) => v !== undefined) ? selection : undefined,
+    mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource, failureHoldHours: o.failureHold,
+    maxConcurrency: o.maxConcurrency,
+    windows: o.window ? { timezone: o.timezone, windows: (o.window as string[]).map(parseWindowOption) } : undefined,
+    clock: o.clockSpeed !== undefined || o.clockStart !== undefined ? { speed: o.clockSpeed ?? 1, startAt: o.clockStart } : undefined,
+    prediction: o.safetyMargin !== undefined ? { safetyMargin: o.safetyMargin } : undefined,
+  };
+}
+
+sessionOptions(program.command('start')
   .description('start an archive session for a category')
   .requiredOption('--session <name>', 'session name (workflow ID archive-session/<name>)')
-  .requiredOption('--vintage <label>', 'academic vintage, e.g. 2024-2025')
-  .requiredOption('--source-site <id>', 'source site id from the config')
-  .requiredOption('--category <id>', 'source category id', int('--category'))
-  .requiredOption('--target-site <id>', 'target site id from the config')
-  .requiredOption('--target-category <id>', 'target category id', int('--target-category'))
-  .option('--no-subcategories', 'only the category itself, not its subcategories')
-  .option('--no-mirror', 'restore every course into the target category, without recreating subcategories')
-  .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
-  .option('--max-concurrency <n>', 'the most a live `concurrency` change may set', int('--max-concurrency'))
-  .option('--window <"days from-to">', 'an allowed window, e.g. "mon-fri 19:00-07:00" (repeat for more); none: any time', collect)
-  .option('--timezone <zone>', 'time zone of the windows (IANA name)', 'Europe/Paris')
-  .option('--safety-margin <fraction>', 'a course starts only if its predicted duration plus this fraction fits in the window', num('--safety-margin'))
-  .option('--clock-speed <n>', 'rehearsals: the windows read a clock this many times faster than real time', num('--clock-speed'))
-  .option('--clock-start <iso>', 'rehearsals: the windows\' clock at the session start, e.g. 2026-11-27T18:30:00+01:00')
-  .option('--delete-source', 'delete each source course once its archive is verified', false)
-  .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), DEFAULT_FAILURE_HOLD_HOURS)
+  .requiredOption('--vintage <label>', 'academic vintage, e.g. 2024-2025'), { category: true })
   .option('--wait', 'show progress until the session ends')
   .action(async (o) => {
     const cfg = config();
-    const input = validateSessionInput({
-      session: o.session, vintage: o.vintage, sourceSiteId: o.sourceSite, sourceCategoryId: o.category,
-      includeSubcategories: o.subcategories, targetSiteId: o.targetSite, targetCategoryId: o.targetCategory,
-      mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource, failureHoldHours: o.failureHold,
-      maxConcurrency: o.maxConcurrency,
-      windows: o.window ? { timezone: o.timezone, windows: (o.window as string[]).map(parseWindowOption) } : undefined,
-      clock: o.clockSpeed !== undefined || o.clockStart !== undefined ? { speed: o.clockSpeed ?? 1, startAt: o.clockStart } : undefined,
-      prediction: o.safetyMargin !== undefined ? { safetyMargin: o.safetyMargin } : undefined,
-    }, cfg);
+    const input = validateSessionInput({ session: o.session, vintage: o.vintage, ...sessionFields(o) }, cfg);
     const client = await connectClient(cfg);
     await startSession(client, cfg, input);
     await client.connection.close();
     console.log(`Started ${sessionWorkflowId(input.session)}`);
     if (o.wait) await watch(input.session, { everyMs: 1000, untilSettled: true, courses: 10 });
   });
+
+sessionOptions(program.command('plan')
+  .description('dry run: the courses a session would archive, skip or leave out, their sizes, and how long it would take in its windows'), { category: true })
+  .option('--start <iso>', 'when the session would start (default: now), e.g. 2026-12-04T19:00:00+01:00')
+  .addOption(new Option('--format <format>', 'output').choices(PLAN_FORMATS).default('table'))
+  .action(act(async (client, o) => {
+    const cfg = config();
+    // A plan names no session: a placeholder name passes the shared validation.
+    const { session, vintage, ...input } = validateSessionInput({ session: 'plan', vintage: 'plan', ...sessionFields(o) }, cfg);
+    void session; void vintage;
+    if (o.start !== undefined && Number.isNaN(Date.parse(o.start))) throw new SessionInputError([`--start: "${o.start}" is not a date-time; write e.g. 2026-12-04T19:00:00+01:00`]);
+    const report = await runPlan(client, cfg, { ...input, startAt: o.start });
+    console.log(renderPlan(report, o.format, input.windows?.timezone));
+  }));
 
 program.command('status <session>')
   .description("a session's progress: counts per status and phase, rate and ETA, running and failed courses")
@@ -119,17 +166,6 @@ program.command('course <session> <courseId>')
       await client.connection.close();
     }
   });
-
-/** Runs one operator action on a session with a client, then closes it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
-const act = <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) => async (...args: A) => {
-  const client = await connectClient(config());
-  try {
-    await fn(client, ...args);
-  } finally {
-    await client.connection.close();
-  }
-};
 
 program.command('pause <session>').description('start no new course until resumed')
   .option('--drain', 'also hold running courses at their next phase boundary (the running phase finishes)')

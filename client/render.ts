@@ -18,7 +18,7 @@ export function formatDuration(ms: number): string {
 
 const when = (iso: string) => new Date(iso).toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short' });
 
-function table(header: string[], rows: (string | number)[][]): string[] {
+export function table(header: string[], rows: (string | number)[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells: (string | number)[]) => `  ${cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')}`.trimEnd();
   return [line(header), ...rows.map(line)];

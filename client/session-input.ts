@@ -21,12 +21,31 @@ const WindowsSchema = z.object({
   }).strict(), { error: 'list the windows, e.g. [{ "days": "mon-fri", "from": "19:00", "to": "07:00" }]' }),
 }, { error: 'describe the allowed windows: { "timezone": "Europe/Paris", "windows": [{ "days": "mon-fri", "from": "19:00", "to": "07:00" }] }' }).strict();
 
+const categoryIdSchema = z.number({ error: 'must be a category id (a positive integer)' }).int().positive('must be a category id (a positive integer)');
+const patternsSchema = z.array(z.string().min(1, 'an empty pattern would match nothing; remove it').max(255), { error: 'list patterns, e.g. ["*-SANDBOX", "TEST-*"]' }).optional();
+
+const SelectionSchema = z.object({
+  moreCategoryIds: z.array(categoryIdSchema).optional(),
+  courseIds: z.array(z.number({ error: 'must be a course id (a positive integer)' }).int().positive('must be a course id (a positive integer)')).max(10_000, 'at most 10000 single courses; archive their categories instead').optional(),
+  excludeShortnames: patternsSchema,
+  excludeIdnumbers: patternsSchema,
+}, { error: 'describe what to add or leave out: { "moreCategoryIds": [40], "courseIds": [1234], "excludeShortnames": ["*-SANDBOX"] }' }).strict();
+
+/** Comma- or space-separated positive integers, as the CLI takes lists of ids. */
+export function parseIdList(option: string, text: string): number[] {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const bad = parts.filter((p) => !/^\d+$/.test(p) || Number(p) < 1);
+  if (bad.length || !parts.length) throw new SessionInputError([`${option}: "${text}" is not a list of ids; write them like "1234,1240"`]);
+  return parts.map(Number);
+}
+
 const SessionInputSchema = z.object({
   session: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'use letters, digits, ".", "_" or "-" (it names staging folders and workflow IDs), e.g. "2024-2025"'),
   vintage: z.string().min(1, 'give the academic vintage, e.g. "2024-2025"'),
   sourceSiteId: z.string().min(1),
   sourceCategoryId: z.number({ error: 'must be the id of the source category (a positive integer)' }).int().positive('must be the id of the source category (a positive integer)'),
   includeSubcategories: z.boolean().default(true),
+  selection: SelectionSchema.optional(),
   targetSiteId: z.string().min(1),
   targetCategoryId: z.number({ error: 'must be the id of the target category (a positive integer)' }).int().positive('must be the id of the target category (a positive integer)'),
   mirrorSubcategories: z.boolean().default(true),
@@ -76,6 +95,9 @@ export function validateSessionInput(raw: unknown, config: ArchiverConfig): Sess
     problems.push(`concurrency: ${input.concurrency} is above maxConcurrency (${input.maxConcurrency}); lower it or raise maxConcurrency`);
   }
   if (input.windows) problems.push(...windowSpecProblems(input.windows, 'windows'));
+  if (input.selection?.moreCategoryIds?.includes(input.sourceCategoryId)) {
+    problems.push(`selection.moreCategoryIds: ${input.sourceCategoryId} is already the session's category; remove it from the list`);
+  }
   if (input.clock && !input.windows) problems.push('clock: a rehearsal clock only makes sense with windows; add "windows" or drop "clock"');
   if (problems.length) throw new SessionInputError(problems);
   return input;

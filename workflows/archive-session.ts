@@ -20,15 +20,14 @@ import {
   retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from './messages';
 import { courseWorkflowId } from './phases';
-import { DEFAULT_SAFETY_MARGIN, phaseCosts, phaseHosts } from './prediction';
+import { sessionPlanOf } from './plan';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
 import { HOUR, SessionState, type SessionProgress, type SessionStateData } from './session-state';
 import { MAX_CONCURRENCY, type SessionInput } from './types';
-import { WindowCalendar } from './windows';
 
 const { selectCourses, checkSites } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['CategoryNotFound'] },
+  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['CategoryNotFound', 'CourseNotFound'] },
 });
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -47,14 +46,9 @@ export function concurrencyProblems(n: number, max: number): string[] {
 export async function archiveSession(input: SessionInput, carried?: SessionStateData): Promise<SessionProgress> {
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const data = carried ?? SessionState.initialData(Date.now(), input.concurrency);
-  const calendar = new WindowCalendar(input.windows, input.clock, data.startedAt);
-  const state = new SessionState(data, {
-    calendar,
-    costs: phaseCosts(input.prediction?.phaseCosts),
-    hosts: phaseHosts(input),
-    safetyMargin: input.prediction?.safetyMargin ?? DEFAULT_SAFETY_MARGIN,
-    poolLimit: 2 * pageSize,
-  });
+  const plan = sessionPlanOf(input, data.startedAt, pageSize);
+  const { calendar } = plan;
+  const state = new SessionState(data, plan);
   const maxConcurrency = input.maxConcurrency ?? MAX_CONCURRENCY;
   // Bumped by anything that may change what to start next: a timed wait ends early on it.
   let wake = 0;
@@ -116,19 +110,19 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
   async function readPage() {
     const page = await selectCourses({
       sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId, includeSubcategories: input.includeSubcategories,
-      afterCourseId: state.data.cursor, pageSize, withSizes: Boolean(input.windows),
+      selection: input.selection, afterCourseId: state.data.cursor, pageSize, withSizes: Boolean(input.windows),
     });
     state.selected(page, Date.now());
   }
 
-  async function startCourse(courseId: number) {
+  async function startCourse({ courseId, root }: { courseId: number; root?: number }) {
     try {
       await startChild(archiveCourse, {
         workflowId: courseWorkflowId(input.session, courseId),
         args: [{
           session: input.session, vintage: input.vintage, courseId, sourceSiteId: input.sourceSiteId,
           targetSiteId: input.targetSiteId, targetCategoryId: input.targetCategoryId,
-          sourceRootCategoryId: input.sourceCategoryId, mirrorSubcategories: input.mirrorSubcategories,
+          sourceRootCategoryId: root ?? input.sourceCategoryId, mirrorSubcategories: input.mirrorSubcategories,
           deleteSource: input.deleteSource, failureHoldHours: holdHours,
           windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
         }],
@@ -145,12 +139,12 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
     }
   }
 
-  async function retryCourse(courseId: number) {
+  async function retryCourse(course: { courseId: number; root?: number }) {
     try {
-      await courseHandle(courseId).signal(courseDecisionSignal, 'retry');
+      await courseHandle(course.courseId).signal(courseDecisionSignal, 'retry');
     } catch {
       // Its hold ran out and it closed as failed: archive it afresh.
-      await startCourse(courseId);
+      await startCourse(course);
     }
   }
 
@@ -194,7 +188,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
         const { course } = next;
         state.started(course, Date.now(), next);
         setStatus('running');
-        await (course.retryFrom ? retryCourse(course.courseId) : startCourse(course.courseId));
+        await (course.retryFrom ? retryCourse(course) : startCourse(course));
         if (++startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
       }
     }

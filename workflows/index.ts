@@ -1,3 +1,4 @@
 export { archiveSession } from './archive-session';
 export { archiveCourse } from './archive-course';
 export { checkSetup } from './check-setup';
+export { planSession } from './plan-session';

@@ -42,6 +42,8 @@ export interface SessionStateData {
   cursor: number;
   selectionDone: boolean;
   total: number;
+  /** Courses of the selected categories left out by exclusion patterns. */
+  excluded?: number;
   /** Selected (or sent back for retry) and not started yet. */
   pool: PoolCourse[];
   inFlight: Record<string, RunningCourse>;
@@ -95,6 +97,8 @@ export interface SessionProgress {
   /** One line on what the session is doing now, for people. */
   note: string;
   total: number;
+  /** Courses of the selected categories left out by exclusion patterns (not in total). */
+  excluded: number;
   done: number;
   running: number;
   pending: number;
@@ -205,10 +209,11 @@ export class SessionState {
   selected(page: CoursePage, now: number): void {
     for (const c of page.courses) {
       if (this.takeSkipRequest(c.courseId, now)) continue;
-      this.data.pool.push({ courseId: c.courseId, bytes: c.bytes, activities: c.activities });
+      this.data.pool.push({ courseId: c.courseId, bytes: c.bytes, activities: c.activities, ...(c.root !== undefined ? { root: c.root } : {}) });
     }
     this.data.cursor = Math.max(this.data.cursor, page.nextAfter);
     this.data.selectionDone = page.done;
+    this.data.excluded = page.excluded ?? 0;
     // Done, running and waiting to start, plus what selection still has after this page.
     this.data.total = this.done + this.inFlightCount + this.data.pool.length + (page.remaining - page.courses.length);
   }
@@ -256,6 +261,7 @@ export class SessionState {
     this.data.pool = this.data.pool.filter((c) => c.courseId !== course.courseId);
     this.data.inFlight[course.courseId] = {
       courseId: course.courseId, bytes: course.bytes, activities: course.activities, since: now, phase: 'starting',
+      ...(course.root !== undefined ? { root: course.root } : {}),
       ...(prediction.predictedSeconds !== undefined ? { predictedSeconds: Math.round(prediction.predictedSeconds) } : {}),
       ...(prediction.overflows ? { overflows: true } : {}),
     };
@@ -280,6 +286,7 @@ export class SessionState {
       const { phase, errorType, message } = outcome.failure;
       this.data.failed.push({
         courseId: outcome.courseId, bytes: running.bytes, activities: running.activities, phase, errorType,
+        ...(running.root !== undefined ? { root: running.root } : {}),
         at: new Date(now).toISOString(),
         message: message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
       });
@@ -300,7 +307,7 @@ export class SessionState {
     for (const id of ids) {
       const f = this.data.failed.find((x) => x.courseId === id)!;
       this.uncountFailed(id);
-      back.push({ courseId: id, bytes: f.bytes, activities: f.activities, retryFrom: f.phase as PhaseName });
+      back.push({ courseId: id, bytes: f.bytes, activities: f.activities, retryFrom: f.phase as PhaseName, ...(f.root !== undefined ? { root: f.root } : {}) });
     }
     this.data.pool.unshift(...back);
     return ids;
@@ -356,6 +363,7 @@ export class SessionState {
       state,
       note: this.note(state, now),
       total: d.total,
+      excluded: d.excluded ?? 0,
       done: this.done,
       running: this.inFlightCount,
       pending,

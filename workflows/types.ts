@@ -17,6 +17,8 @@ export interface SessionInput {
   sourceCategoryId: number;
   /** Also archive the courses of every subcategory. */
   includeSubcategories: boolean;
+  /** More roots, single courses, exclusions: what the session archives besides its category. */
+  selection?: CourseSelection;
   targetSiteId: string;
   targetCategoryId: number;
   /** Recreate the source subcategory tree under the target category. */
@@ -39,6 +41,18 @@ export interface SessionInput {
   continueAsNewAfter?: number;
   /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
   failureHoldHours?: number;
+}
+
+/** Which courses a session archives besides those of its category (seed 000: "a discontinuous set of
+ * courses under several roots"), and which it leaves out. */
+export interface CourseSelection {
+  /** More categories, with their subcategories when the session includes them; each is the mirror root of its courses. */
+  moreCategoryIds?: number[];
+  /** Single courses, wherever they are; one outside every root lands in the target category itself. */
+  courseIds?: number[];
+  /** Courses whose shortname, or idnumber, matches one of these patterns are left out (`*` and `?`, any case). */
+  excludeShortnames?: string[];
+  excludeIdnumbers?: string[];
 }
 
 export interface PredictionSettings {
@@ -130,6 +144,20 @@ export interface SelectedCourse {
   courseId: number;
   bytes: number;
   activities: number;
+  /** The category its target path is mirrored from, when it is not the session's category. */
+  root?: number;
+  /** Plans only: what an admin recognizes a course by. */
+  shortname?: string;
+  categoryId?: number;
+}
+
+/** A course of the selected categories that an exclusion pattern leaves out. */
+export interface ExcludedCourse {
+  courseId: number;
+  shortname: string;
+  idnumber: string;
+  /** The pattern that matched, e.g. 'shortname "*-SANDBOX"'. */
+  reason: string;
 }
 
 export interface CoursePage {
@@ -140,4 +168,8 @@ export interface CoursePage {
   /** Cursor for the next page: courses with a larger id. */
   nextAfter: number;
   done: boolean;
+  /** Courses of the selected categories that exclusion patterns leave out (all pages together). */
+  excluded?: number;
+  /** Plans only, with the first page: the excluded courses and why. */
+  excludedCourses?: ExcludedCourse[];
 }
