@@ -112,6 +112,23 @@ export function selectActivities(sites: Sites) {
   }
 
   return {
+    /** The category a scheduled session archives: the one whose name (or idnumber) is the vintage. */
+    async findVintageCategory(req: { siteId: string; vintage: string; match: 'name' | 'idnumber'; parentCategoryId?: number }): Promise<{ id: number; name: string; path: string }> {
+      const criteria: Record<string, string | number> = { [req.match]: req.vintage };
+      if (req.parentCategoryId !== undefined) criteria.parent = req.parentCategoryId;
+      const found = await sites.moodle(req.siteId).categories(criteria, false);
+      const under = req.parentCategoryId !== undefined ? ` under category ${req.parentCategoryId}` : '';
+      if (!found.length) {
+        throw ApplicationFailure.nonRetryable(
+          `no category with ${req.match} "${req.vintage}"${under} on ${req.siteId}: create it, or change the schedule's vintage rule`, 'VintageCategoryNotFound');
+      }
+      if (found.length > 1) {
+        throw ApplicationFailure.nonRetryable(
+          `${found.length} categories have ${req.match} "${req.vintage}" on ${req.siteId} (ids ${found.map((c) => c.id).join(', ')}): give the schedule a parent category to choose`, 'VintageCategoryAmbiguous');
+      }
+      return { id: found[0].id, name: found[0].name, path: found[0].path };
+    },
+
     /** One page after the cursor. Courses deleted since the list was read are behind the cursor;
      * courses added meanwhile appear once the list is read again. */
     async selectCourses(req: SelectRequest): Promise<CoursePage> {

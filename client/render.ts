@@ -3,7 +3,9 @@
 // failed courses, and a progress bar.
 import { Presets, SingleBar } from 'cli-progress';
 import { PHASE_NAMES } from '../workflows/phases';
+import { describeVintageRule } from '../workflows/vintage';
 import { wallClock } from '../workflows/windows';
+import type { ScheduleDetails } from './schedules';
 import type { CourseStatus, SessionStatus } from './sessions';
 
 const MB = 1024 * 1024;
@@ -100,4 +102,22 @@ export function progressBar() {
     log(text: string) { process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}`); },
     stop() { if (started) bar.stop(); },
   };
+}
+
+export const renderUpcoming = (upcoming: ScheduleDetails['upcoming'], zone: string) =>
+  upcoming.slice(0, 3).map((u) => `${wallClock(Date.parse(u.at), zone)} (vintage ${u.vintage ?? 'none yet'})`).join(', ') || 'none';
+
+export function renderSchedule({ description: d, input, upcoming }: ScheduleDetails): string {
+  const zone = input.vintageRule.timezone;
+  const lines = [
+    `Schedule ${d.scheduleId}: ${d.state.paused ? `paused (${d.state.note ?? ''})` : 'active'}; overlap ${d.policies.overlap}`,
+    `  fires: ${(d.spec.calendars ?? []).map((c) => c.comment ?? JSON.stringify(c)).join(', ') || JSON.stringify(d.spec)} (${d.spec.timezone ?? 'UTC'})`,
+    `  vintage: ${describeVintageRule(input.vintageRule)}`,
+    `  archives ${input.sourceSiteId} -> ${input.targetSiteId} category ${input.targetCategoryId}; concurrency ${input.concurrency}${input.deleteSource ? '; deletes sources once verified' : ''}`,
+    `  next fires: ${renderUpcoming(upcoming, zone)}`,
+    `  fired ${d.info.numActionsTaken} time(s); skipped ${d.info.numActionsSkippedOverlap} (a session was still running); missed ${d.info.numActionsMissedCatchupWindow}`,
+  ];
+  for (const a of d.info.runningActions) lines.push(`  running: ${a.workflow.workflowId}`);
+  for (const a of d.info.recentActions.slice(-5)) lines.push(`  fired ${wallClock(a.takenAt.getTime(), zone)}: ${a.action.workflow.workflowId}`);
+  return lines.join('\n');
 }

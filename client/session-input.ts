@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import type { ArchiverConfig } from '../workers/config';
 import { PHASE_NAMES } from '../workflows/phases';
-import { MAX_CONCURRENCY, type SessionInput } from '../workflows/types';
+import { MAX_CONCURRENCY, type ScheduledSessionInput, type SessionInput } from '../workflows/types';
+import { vintageRuleProblems } from '../workflows/vintage';
 import { windowSpecProblems, type WindowRule } from '../workflows/windows';
 
 const PhaseCostSchema = z.object({
@@ -82,10 +83,8 @@ export function parseWindowOption(text: string): WindowRule {
   return { days: m[1], from: m[2], to: m[3] };
 }
 
-export function validateSessionInput(raw: unknown, config: ArchiverConfig): SessionInput {
-  const parsed = SessionInputSchema.safeParse(raw);
-  if (!parsed.success) throw new SessionInputError(parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`));
-  const input = parsed.data;
+/** What is wrong beyond the shape: sites the config does not have, settings that contradict each other. */
+function settingProblems(input: Omit<SessionInput, 'session' | 'vintage' | 'sourceCategoryId'> & { sourceCategoryId?: number }, config: ArchiverConfig): string[] {
   const problems: string[] = [];
   const known = Object.keys(config.sites).join(', ');
   if (!config.sites[input.sourceSiteId]) problems.push(`sourceSiteId: unknown site "${input.sourceSiteId}"; the config has: ${known}`);
@@ -95,10 +94,42 @@ export function validateSessionInput(raw: unknown, config: ArchiverConfig): Sess
     problems.push(`concurrency: ${input.concurrency} is above maxConcurrency (${input.maxConcurrency}); lower it or raise maxConcurrency`);
   }
   if (input.windows) problems.push(...windowSpecProblems(input.windows, 'windows'));
-  if (input.selection?.moreCategoryIds?.includes(input.sourceCategoryId)) {
+  if (input.sourceCategoryId !== undefined && input.selection?.moreCategoryIds?.includes(input.sourceCategoryId)) {
     problems.push(`selection.moreCategoryIds: ${input.sourceCategoryId} is already the session's category; remove it from the list`);
   }
   if (input.clock && !input.windows) problems.push('clock: a rehearsal clock only makes sense with windows; add "windows" or drop "clock"');
+  return problems;
+}
+
+const issuesOf = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+
+export function validateSessionInput(raw: unknown, config: ArchiverConfig): SessionInput {
+  const parsed = SessionInputSchema.safeParse(raw);
+  if (!parsed.success) throw new SessionInputError(issuesOf(parsed.error));
+  const problems = settingProblems(parsed.data, config);
   if (problems.length) throw new SessionInputError(problems);
-  return input;
+  return parsed.data;
+}
+
+const VintageRuleSchema = z.object({
+  pattern: z.string().min(1).optional(),
+  yearsBack: z.number().optional(),
+  startMonth: z.number().optional(),
+  list: z.array(z.object({ from: z.string(), vintage: z.string() }).strict()).optional(),
+  match: z.enum(['name', 'idnumber'], { error: 'say which category field holds the vintage: "name" or "idnumber"' }).default('name'),
+  parentCategoryId: categoryIdSchema.optional(),
+  timezone: z.string({ error: 'name the time zone the rule reads dates in, e.g. "Europe/Paris"' }),
+}).strict();
+
+const ScheduledSessionInputSchema = SessionInputSchema.omit({ session: true, vintage: true, sourceCategoryId: true }).extend({
+  scheduleId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$/, 'use letters, digits, ".", "_" or "-", e.g. "vintage-prod" (it prefixes its sessions\' names)'),
+  vintageRule: VintageRuleSchema,
+}).strict();
+
+export function validateScheduledSessionInput(raw: unknown, config: ArchiverConfig): ScheduledSessionInput {
+  const parsed = ScheduledSessionInputSchema.safeParse(raw);
+  if (!parsed.success) throw new SessionInputError(issuesOf(parsed.error));
+  const problems = [...settingProblems(parsed.data, config), ...vintageRuleProblems(parsed.data.vintageRule)];
+  if (problems.length) throw new SessionInputError(problems);
+  return parsed.data;
 }

@@ -1,4 +1,6 @@
 // Pure logic, no servers: the session's state rules, verification, the
+import { DateTime } from 'luxon';
+import { vintageAt, vintageRuleProblems, type VintageRule } from '../workflows/vintage';
 // simulator's parameter validation, secret scrubbing.
 import { describe, expect, it } from 'vitest';
 import { SessionState } from '../workflows/session-state';
@@ -143,5 +145,33 @@ describe("Moodle's parameter validation (simulator)", () => {
 describe('secret scrubbing', () => {
   it('masks tokens in query strings and form bodies', () => {
     expect(scrubSecrets('POST wstoken=abc123&wsfunction=x and ?token=def456 end')).toBe('POST wstoken=[REDACTED]&wsfunction=x and ?token=[REDACTED] end');
+  });
+});
+
+describe('the vintage a schedule resolves when it fires', () => {
+  const paris = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Paris' }).toMillis();
+  const rule: VintageRule = { pattern: '{yearStart}-{yearEnd}', yearsBack: 1, match: 'name', timezone: 'Europe/Paris' };
+
+  it('is the academic year before the current one, which changes in its start month, in the rule\'s zone', () => {
+    expect(vintageAt(rule, paris('2026-07-01T20:00'))).toBe('2024-2025');
+    expect(vintageAt(rule, paris('2026-08-31T23:59'))).toBe('2024-2025');
+    expect(vintageAt(rule, paris('2026-09-01T00:00'))).toBe('2025-2026');
+    // 31 August 23:30 UTC is already 1 September in Paris.
+    expect(vintageAt(rule, Date.parse('2026-08-31T23:30:00Z'))).toBe('2025-2026');
+    expect(vintageAt({ ...rule, yearsBack: 2, startMonth: 1, pattern: 'Year {yearStart}' }, paris('2026-03-01T00:00'))).toBe('Year 2024');
+  });
+
+  it('follows an explicit list by date, and has none before its first date', () => {
+    const list: VintageRule = { list: [{ from: '2026-07-01', vintage: '2023-2024' }, { from: '2027-07-01', vintage: '2025-2026' }], match: 'idnumber', timezone: 'Europe/Paris' };
+    expect(vintageAt(list, paris('2026-06-30T23:00'))).toBeNull();
+    expect(vintageAt(list, paris('2026-07-01T00:00'))).toBe('2023-2024');
+    expect(vintageAt(list, paris('2027-07-01T20:00'))).toBe('2025-2026');
+  });
+
+  it('names the field and the fix for each mistake', () => {
+    expect(vintageRuleProblems({ ...rule, pattern: 'Archives' })).toEqual([expect.stringMatching(/^vintageRule\.pattern: "Archives" names no year/)]);
+    expect(vintageRuleProblems({ ...rule, list: [{ from: '2026-07-01', vintage: 'x' }] })[0]).toMatch(/not both/);
+    expect(vintageRuleProblems({ ...rule, startMonth: 13, yearsBack: -1, timezone: 'Paris' })).toHaveLength(3);
+    expect(vintageRuleProblems({ match: 'name', timezone: 'UTC', list: [{ from: '2027-07-01', vintage: 'a' }, { from: '2026-07-01', vintage: 'b' }] })[0]).toMatch(/list\[1\]\.from: dates must increase/);
   });
 });

@@ -9,8 +9,8 @@
 // skip until the hold runs out. Cancelled, it cancels its courses and waits
 // for them.
 import {
-  allHandlersFinished, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, isCancellation,
-  ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
+  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, isCancellation,
+  ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -19,15 +19,22 @@ import {
   courseDecisionSignal, courseFinishedSignal, courseHoldSignal, coursePhaseSignal, pauseSignal, progressQuery, resumeSignal,
   retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from './messages';
-import { courseWorkflowId } from './phases';
+import { courseWorkflowId, SESSION_ID_PREFIX } from './phases';
 import { sessionPlanOf } from './plan';
-import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
+import {
+  ArchiveCategoryId, ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage, TemporalScheduledStartTime,
+} from './search-attributes';
 import { HOUR, SessionState, type SessionProgress, type SessionStateData } from './session-state';
-import { MAX_CONCURRENCY, type SessionInput } from './types';
+import { MAX_CONCURRENCY, type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
+import { describeVintageRule, vintageAt } from './vintage';
+import { wallClock } from './windows';
 
-const { selectCourses, checkSites } = proxyActivities<Activities>({
+const { selectCourses, checkSites, findVintageCategory } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10, nonRetryableErrorTypes: ['CategoryNotFound', 'CourseNotFound'] },
+  retry: {
+    initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10,
+    nonRetryableErrorTypes: ['CategoryNotFound', 'CourseNotFound', 'VintageCategoryNotFound', 'VintageCategoryAmbiguous'],
+  },
 });
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -43,7 +50,39 @@ export function concurrencyProblems(n: number, max: number): string[] {
   return [];
 }
 
-export async function archiveSession(input: SessionInput, carried?: SessionStateData): Promise<SessionProgress> {
+/** A scheduled session's vintage and category, from its rule and the time its schedule fired; recorded
+ * in its memo and search attributes. A missing category ends the session as failed, with the reason: the
+ * schedule fires again at its next time, never in a loop. */
+async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionInput> {
+  const info = workflowInfo();
+  const firedAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
+  const { vintageRule: rule, scheduleId, ...rest } = given;
+  const session = info.workflowId.startsWith(SESSION_ID_PREFIX) ? info.workflowId.slice(SESSION_ID_PREFIX.length) : info.workflowId;
+  const fired = `schedule ${scheduleId} fired at ${wallClock(firedAt.getTime(), rule.timezone)}`;
+  const vintage = vintageAt(rule, firedAt.getTime());
+  if (vintage === null) {
+    throw ApplicationFailure.nonRetryable(`${fired}: its vintage list starts later (${describeVintageRule(rule)}); nothing to archive yet`, 'NoVintageYet');
+  }
+  upsertSearchAttributes([{ key: ArchiveSession, value: session }, { key: ArchiveVintage, value: vintage }, { key: ArchiveStatus, value: 'resolving' }]);
+  let category: { id: number; name: string };
+  try {
+    category = await findVintageCategory({ siteId: given.sourceSiteId, vintage, match: rule.match, parentCategoryId: rule.parentCategoryId });
+  } catch (err) {
+    upsertSearchAttributes([{ key: ArchiveStatus, value: 'stopped-on-error' }]);
+    const why = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+    throw ApplicationFailure.nonRetryable(`${fired} for vintage ${vintage}: ${why}`, 'VintageCategoryNotFound');
+  }
+  const resolved: ResolvedVintage = {
+    scheduleId, firedAt: firedAt.toISOString(), rule: describeVintageRule(rule), vintage, categoryId: category.id, categoryName: category.name,
+  };
+  return { ...rest, session, vintage, sourceCategoryId: category.id, resolved };
+}
+
+export async function archiveSession(given: SessionInput | ScheduledSessionInput, carried?: SessionStateData): Promise<SessionProgress> {
+  // A scheduled session resolves once, at its first run; later runs carry the resolved input.
+  const input = 'vintageRule' in given ? await resolveScheduled(given) : given;
+  // Continue-as-new starts a run without the memo: each run writes it again.
+  if (input.resolved) upsertMemo({ resolved: input.resolved });
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const data = carried ?? SessionState.initialData(Date.now(), input.concurrency);
   const plan = sessionPlanOf(input, data.startedAt, pageSize);
@@ -100,6 +139,7 @@ export async function archiveSession(input: SessionInput, carried?: SessionState
   upsertSearchAttributes([
     { key: ArchiveSession, value: input.session },
     { key: ArchiveVintage, value: input.vintage },
+    { key: ArchiveCategoryId, value: input.sourceCategoryId },
     { key: ArchiveStatus, value: status },
   ]);
 

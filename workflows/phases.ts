@@ -61,5 +61,6 @@ export type PhaseActivityName =
 
 export const siteQueue = (siteId: string) => `site/${siteId}`;
 
-export const sessionWorkflowId = (session: string) => `archive-session/${session}`;
+export const SESSION_ID_PREFIX = 'archive-session/';
+export const sessionWorkflowId = (session: string) => `${SESSION_ID_PREFIX}${session}`;
 export const courseWorkflowId = (session: string, courseId: number) => `archive-course/${session}/${courseId}`;

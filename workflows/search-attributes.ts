@@ -7,5 +7,9 @@ export const ArchiveVintage = defineSearchAttributeKey('ArchiveVintage', SearchA
 export const ArchiveCourseId = defineSearchAttributeKey('ArchiveCourseId', SearchAttributeType.INT);
 export const ArchivePhase = defineSearchAttributeKey('ArchivePhase', SearchAttributeType.KEYWORD);
 export const ArchiveStatus = defineSearchAttributeKey('ArchiveStatus', SearchAttributeType.KEYWORD);
+/** The source category a session archives (resolved at fire time for scheduled sessions). */
+export const ArchiveCategoryId = defineSearchAttributeKey('ArchiveCategoryId', SearchAttributeType.INT);
+/** Set by the server on workflows a schedule starts: when it fired (its nominal time). */
+export const TemporalScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-export const SEARCH_ATTRIBUTES = [ArchiveSession, ArchiveVintage, ArchiveCourseId, ArchivePhase, ArchiveStatus];
+export const SEARCH_ATTRIBUTES = [ArchiveSession, ArchiveVintage, ArchiveCourseId, ArchivePhase, ArchiveStatus, ArchiveCategoryId];

@@ -3,6 +3,7 @@
 // never holds a URL with a token, a token, or a local secret.
 import type { PhaseName } from './phases';
 import type { PhaseCost } from './prediction';
+import type { VintageRule } from './vintage';
 import type { SessionClock, WindowSpec } from './windows';
 
 /** Hard ceiling of a session's concurrency, and the default of its `maxConcurrency`. */
@@ -41,6 +42,8 @@ export interface SessionInput {
   continueAsNewAfter?: number;
   /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
   failureHoldHours?: number;
+  /** Set by a scheduled session when it fires; each run writes it to its memo. */
+  resolved?: ResolvedVintage;
 }
 
 /** Which courses a session archives besides those of its category (seed 000: "a discontinuous set of
@@ -53,6 +56,22 @@ export interface CourseSelection {
   /** Courses whose shortname, or idnumber, matches one of these patterns are left out (`*` and `?`, any case). */
   excludeShortnames?: string[];
   excludeIdnumbers?: string[];
+}
+
+/** What a schedule starts: a session whose vintage, category and name are resolved when it fires. */
+export interface ScheduledSessionInput extends Omit<SessionInput, 'session' | 'vintage' | 'sourceCategoryId' | 'resolved'> {
+  scheduleId: string;
+  vintageRule: VintageRule;
+}
+
+/** What a scheduled session resolved when it fired: kept in its memo, and in its search attributes. */
+export interface ResolvedVintage {
+  scheduleId: string;
+  firedAt: string;
+  rule: string;
+  vintage: string;
+  categoryId: number;
+  categoryName: string;
 }
 
 export interface PredictionSettings {

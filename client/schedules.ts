@@ -1,0 +1,94 @@
+// Temporal Schedules, one per source category policy: each fires a session
+// whose vintage is resolved when it fires (workflows/vintage.ts). Overlap
+// SKIP, for the schedule's own fires and for manual triggers alike: two
+// sessions of one policy never run at once.
+import { MONTHS, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
+import type { ArchiverConfig } from '../workers/config';
+import type { archiveSession } from '../workflows';
+import { sessionWorkflowId } from '../workflows/phases';
+import type { ScheduledSessionInput } from '../workflows/types';
+import { describeVintageRule, vintageAt } from '../workflows/vintage';
+import { SessionInputError } from './session-input';
+
+/** When a schedule fires: once a year at a date and time ("07-01 20:00"), or a cron expression, in a time zone. */
+export interface FireTimes {
+  yearly?: string;
+  cron?: string;
+  timezone: string;
+}
+
+export function scheduleSpec(times: FireTimes): ScheduleSpec {
+  if ((times.yearly === undefined) === (times.cron === undefined)) {
+    throw new SessionInputError([`--yearly/--cron: give exactly one, e.g. --yearly "07-01 20:00" (every 1 July at 20:00) or --cron "0 20 1 7 *"`]);
+  }
+  if (times.cron !== undefined) return { cronExpressions: [times.cron], timezone: times.timezone };
+  const m = /^(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(times.yearly!.trim());
+  const [month, day, hour, minute] = m ? m.slice(1).map(Number) : [];
+  if (!m || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) {
+    throw new SessionInputError([`--yearly: "${times.yearly}" is not a yearly time; write "MM-DD HH:MM", e.g. "07-01 20:00"`]);
+  }
+  return {
+    calendars: [{ month: MONTHS[month - 1], dayOfMonth: day, hour, minute, comment: `every ${times.yearly}` }],
+    timezone: times.timezone,
+  };
+}
+
+export async function createSchedule(client: Client, config: ArchiverConfig, input: ScheduledSessionInput, times: FireTimes, note?: string) {
+  return client.schedule.create({
+    scheduleId: input.scheduleId,
+    spec: scheduleSpec(times),
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'archiveSession',
+      // The server appends the fire time: archive-session/<scheduleId>-<time>, the session's name.
+      workflowId: sessionWorkflowId(input.scheduleId),
+      taskQueue: config.mainQueue,
+      args: [input] as Parameters<typeof archiveSession>,
+    },
+    // A yearly fire missed while the cluster was down still runs when it is back (within 30 days), not a year later.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '30 days', pauseOnFailure: false },
+    memo: { archiver: { rule: describeVintageRule(input.vintageRule), sourceSiteId: input.sourceSiteId } },
+    state: { note },
+  });
+}
+
+/** A manual fire, skipped like a timed one if a session of this schedule still runs. */
+export const triggerSchedule = (client: Client, scheduleId: string) => client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+
+export interface ScheduleRow {
+  scheduleId: string;
+  paused: boolean;
+  rule: string;
+  next: string | null;
+  lastSession: string | null;
+}
+
+/** Our schedules: those that start archive sessions. */
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const rows: ScheduleRow[] = [];
+  for await (const s of client.schedule.list()) {
+    if (s.action?.workflowType !== 'archiveSession') continue;
+    const last = s.info.recentActions.at(-1);
+    rows.push({
+      scheduleId: s.scheduleId, paused: s.state.paused,
+      rule: (s.memo?.archiver as { rule?: string } | undefined)?.rule ?? '',
+      next: s.info.nextActionTimes[0]?.toISOString() ?? null,
+      lastSession: last ? last.action.workflow.workflowId : null,
+    });
+  }
+  return rows.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+export interface ScheduleDetails {
+  description: ScheduleDescription;
+  input: ScheduledSessionInput;
+  /** The next fire times, each with the vintage its rule resolves to then. */
+  upcoming: { at: string; vintage: string | null }[];
+}
+
+export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDetails> {
+  const description = await client.schedule.getHandle(scheduleId).describe();
+  const input = description.action.args?.[0] as ScheduledSessionInput;
+  const upcoming = description.info.nextActionTimes.map((t) => ({ at: t.toISOString(), vintage: vintageAt(input.vintageRule, t.getTime()) }));
+  return { description, input, upcoming };
+}
