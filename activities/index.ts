@@ -5,6 +5,7 @@ import { catalogActivities, type Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
 import { doctorActivities } from './doctor';
 import { withFailureMapping } from './failures';
+import { notifyActivities } from './notify';
 import { postprocessActivities } from './postprocess';
 import { prepareActivities } from './prepare';
 import { restoreActivities } from './restore';
@@ -26,6 +27,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...postprocessActivities(sites, catalog),
     ...cleanupActivities(sites, catalog),
     ...catalogActivities(catalog),
+    ...notifyActivities(config),
   });
 }
 

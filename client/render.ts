@@ -5,6 +5,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { PHASE_NAMES } from '../workflows/phases';
 import { describeVintageRule } from '../workflows/vintage';
 import { wallClock } from '../workflows/windows';
+import type { CourseDetails } from './inspect';
 import type { ScheduleDetails } from './schedules';
 import type { CourseStatus, SessionStatus } from './sessions';
 
@@ -119,5 +120,29 @@ export function renderSchedule({ description: d, input, upcoming }: ScheduleDeta
   ];
   for (const a of d.info.runningActions) lines.push(`  running: ${a.workflow.workflowId}`);
   for (const a of d.info.recentActions.slice(-5)) lines.push(`  fired ${wallClock(a.takenAt.getTime(), zone)}: ${a.action.workflow.workflowId}`);
+  return lines.join('\n');
+}
+
+export function renderCourse(d: CourseDetails, live: CourseStatus | null, link: string): string {
+  const p = d.progress;
+  const facts = p?.facts;
+  const lines = [
+    `Course ${d.courseId} of session ${d.session}: ${p?.status ?? d.execution.toLowerCase()}${facts?.shortname ? ` (${facts.shortname}${facts.fullname ? `, ${facts.fullname}` : ''})` : ''}`,
+    `  ${link}`,
+  ];
+  if (live?.activity) {
+    const a = live.activity;
+    lines.push(`  now: ${a.name}, attempt ${a.attempt}/${a.maximumAttempts || '∞'}${a.started ? '' : ' (waiting for a slot on its host)'}${a.lastFailure ? `; last failure: ${a.lastFailure}` : ''}`);
+  }
+  if (live?.waitingFor) lines.push(`  held: waiting for ${live.waitingFor}`);
+  if (p?.failure) lines.push(`  failed in ${p.failure.phase}: ${p.failure.errorType}: ${p.failure.message}`);
+  lines.push('', ...table(['phase', 'started', 'took', 'attempts', 'outcome', 'last error'], d.phases.map((r) => [
+    r.phase, r.startedAt ? r.startedAt.slice(0, 19).replace('T', ' ') : '', r.seconds !== null ? formatDuration(r.seconds * 1000) : '',
+    r.attempts, r.outcome, (r.lastError ?? '').slice(0, 100),
+  ])));
+  const c = d.catalog;
+  lines.push('', c
+    ? `  catalog: ${c.targetSiteId} course ${c.targetCourseId ?? '-'}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
+    : '  catalog: no row (not archived yet)');
   return lines.join('\n');
 }

@@ -48,6 +48,8 @@ export async function startStack(opts: {
   courses: number; latency?: SiteSettings['latency']; maxConcurrentJobs?: number;
   /** False: no workers in this process (a test runs the worker command itself). */
   workers?: boolean;
+  /** The config's notifications section. */
+  notifications?: Record<string, unknown>;
 }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
@@ -56,6 +58,7 @@ export async function startStack(opts: {
   const { config: rawConfig, env } = simulatedSitesConfig(sim, {
     dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
   });
+  if (opts.notifications) (rawConfig as Record<string, unknown>).notifications = opts.notifications;
   if (opts.maxConcurrentJobs) for (const site of Object.values(rawConfig.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = opts.maxConcurrentJobs;
   const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });

@@ -28,7 +28,9 @@ const ConfigFile = z.object({
     address: z.string().default('localhost:7233'),
     namespace: z.string().default('default'),
     tls: z.boolean().default(false),
-  }).default({ address: 'localhost:7233', namespace: 'default', tls: false }),
+    /** Where operators open the Web UI: reports link each course there. */
+    webUiUrl: z.url({ protocol: /^https?$/, error: 'must be the Temporal Web UI\'s address, e.g. "http://localhost:8233"' }).default('http://localhost:8233'),
+  }).default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
   mainQueue: z.string().min(1).default('archive-main'),
   catalog: z.object({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
   sites: z.record(
@@ -36,16 +38,38 @@ const ConfigFile = z.object({
     SiteConfig,
   ).refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  notifications: z.object({
+    webhook: z.object({
+      url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL that receives a JSON POST per notification' }),
+      /** Environment variable holding a bearer token for the receiver, if it wants one. */
+      tokenEnv: z.string().optional(),
+    }).strict().optional(),
+    email: z.object({
+      host: z.string({ error: 'name the SMTP server, e.g. "smtp.example.edu"' }).min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      secure: z.boolean().default(false),
+      from: z.string({ error: 'give the sender address, e.g. "archiver@example.edu"' }).min(3),
+      to: z.array(z.string().min(3), { error: 'list the recipients, e.g. ["moodle-admins@example.edu"]' }).min(1, 'list at least one recipient'),
+      /** Environment variables holding the SMTP login, if the server wants one. */
+      userEnv: z.string().optional(),
+      passwordEnv: z.string().optional(),
+    }).strict().optional(),
+  }).strict().default({}),
 });
 
 export type SiteSettings = z.infer<typeof SiteConfig> & { siteId: string; token: string };
 export interface ArchiverConfig {
-  temporal: { address: string; namespace: string; tls: boolean; apiKey?: string };
+  temporal: { address: string; namespace: string; tls: boolean; apiKey?: string; webUiUrl: string };
   mainQueue: string;
   catalog: { url: string };
   sites: Record<string, SiteSettings>;
   logLevel: z.infer<typeof ConfigFile>['logLevel'];
+  notifications: z.infer<typeof ConfigFile>['notifications'];
 }
+
+/** The Web UI page of a workflow: notifications and reports link there. */
+export const workflowLink = (config: Pick<ArchiverConfig, 'temporal'>, workflowId: string) =>
+  `${config.temporal.webUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -98,11 +122,13 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
       namespace: env.TEMPORAL_NAMESPACE ?? cfg.temporal.namespace,
       tls: cfg.temporal.tls || Boolean(env.TEMPORAL_API_KEY),
       apiKey: env.TEMPORAL_API_KEY,
+      webUiUrl: cfg.temporal.webUiUrl,
     },
     mainQueue: cfg.mainQueue,
     catalog: { url: env.DATABASE_URL ?? cfg.catalog.url },
     sites,
     logLevel: cfg.logLevel,
+    notifications: cfg.notifications,
   };
 }
 

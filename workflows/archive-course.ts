@@ -19,6 +19,7 @@ import {
   DISCARD_OPTIONS, DISCARD_STEPS, PHASE_NAMES, PHASES, siteQueue, type PhaseActivityName, type PhaseName, type PhaseStep,
   type QueueRole,
 } from './phases';
+import { notifySafely } from './notify';
 import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
 import { HOUR } from './session-state';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseStatus } from './types';
@@ -150,6 +151,10 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         await tellSession(courseFinishedSignal, { ...outcome, phaseSeconds: phaseSeconds() });
         const holdMs = input.failureHoldHours * HOUR;
         progress.decisionDeadline = new Date(Date.now() + holdMs).toISOString();
+        await notifySafely({
+          kind: 'course-failed', workflowId: workflowInfo().workflowId, session: input.session, courseId: input.courseId,
+          shortname: facts.shortname, ...failure, decisionDeadline: progress.decisionDeadline,
+        });
         try {
           await condition(() => decision !== undefined, holdMs);
         } catch (e) {

@@ -19,6 +19,7 @@ import {
   courseDecisionSignal, courseFinishedSignal, courseHoldSignal, coursePhaseSignal, pauseSignal, progressQuery, resumeSignal,
   retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from './messages';
+import { notifySafely } from './notify';
 import { courseWorkflowId, SESSION_ID_PREFIX } from './phases';
 import { sessionPlanOf } from './plan';
 import {
@@ -70,7 +71,12 @@ async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionIn
   } catch (err) {
     upsertSearchAttributes([{ key: ArchiveStatus, value: 'stopped-on-error' }]);
     const why = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-    throw ApplicationFailure.nonRetryable(`${fired} for vintage ${vintage}: ${why}`, 'VintageCategoryNotFound');
+    const reason = `${fired} for vintage ${vintage}: ${why}`;
+    await notifySafely({
+      kind: 'session-ended', workflowId: info.workflowId, session, vintage, state: 'stopped-on-error', total: 0,
+      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], startedAt: firedAt.toISOString(), endedAt: new Date().toISOString(), reason,
+    });
+    throw ApplicationFailure.nonRetryable(reason, 'VintageCategoryNotFound');
   }
   const resolved: ResolvedVintage = {
     scheduleId, firedAt: firedAt.toISOString(), rule: describeVintageRule(rule), vintage, categoryId: category.id, categoryName: category.name,
@@ -244,6 +250,15 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   }
   followWindow().catch((err: unknown) => { if (!isCancellation(err)) throw err; });
 
+  const tellEnd = (endState: string, reason?: string) => {
+    const p = state.progress(Date.now());
+    return notifySafely({
+      kind: 'session-ended', workflowId: workflowInfo().workflowId, session: input.session, vintage: input.vintage, state: endState, total: p.total,
+      counts: p.counts, failed: p.failed.map((f) => ({ courseId: f.courseId, phase: f.phase, message: f.message })),
+      startedAt: p.startedAt, endedAt: p.asOf, ...(reason ? { reason } : {}),
+    });
+  };
+
   let ending: 'done' | 'roll-over';
   try {
     // Once per session: both sites answer, with a release this tool supports.
@@ -252,6 +267,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   } catch (err) {
     if (!isCancellation(err)) {
       setStatus('stopped-on-error');
+      await tellEnd('stopped-on-error', (err as Error).message);
       throw err;
     }
     state.data.cancelling = true;
@@ -263,10 +279,12 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       await condition(() => state.inFlightCount === 0, '1 hour');
     });
     setStatus('cancelled');
+    await tellEnd('cancelled');
     throw err;
   }
   await condition(allHandlersFinished);
   if (ending === 'roll-over') return await continueAsNew<typeof archiveSession>(input, state.data);
   setStatus(state.data.counts.failed ? 'completed-with-failures' : 'completed');
+  await tellEnd(status);
   return state.progress(Date.now());
 }

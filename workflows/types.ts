@@ -192,3 +192,32 @@ export interface CoursePage {
   /** Plans only, with the first page: the excluded courses and why. */
   excludedCourses?: ExcludedCourse[];
 }
+
+/** What the archiver tells the admins, by webhook (this, as JSON) and email. */
+export type Notification =
+  | {
+    kind: 'session-ended';
+    workflowId: string;
+    session: string;
+    vintage: string;
+    /** completed, completed-with-failures, cancelled, stopped-on-error. */
+    state: string;
+    total: number;
+    counts: Record<CourseStatus, number>;
+    failed: { courseId: number; phase: string; message: string }[];
+    startedAt: string;
+    endedAt: string;
+    /** Why it stopped, when it stopped on an error. */
+    reason?: string;
+  }
+  | {
+    kind: 'course-failed';
+    workflowId: string;
+    session: string;
+    courseId: number;
+    shortname?: string;
+    phase: string;
+    errorType: string;
+    message: string;
+    decisionDeadline: string;
+  };

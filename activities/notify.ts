@@ -1,0 +1,76 @@
+// Notifications: a webhook POST with a JSON body, and an email, to each
+// channel the config names. The workflows call this after a session ends and
+// when a course fails and waits for a decision; they never fail because of it.
+import got from 'got';
+import nodemailer from 'nodemailer';
+import { workflowLink, type ArchiverConfig } from '../workers/config';
+import type { Notification } from '../workflows/types';
+import { log } from '@temporalio/activity';
+
+/** The subject line (and first line of the webhook's `text`). */
+export function notificationSubject(n: Notification): string {
+  if (n.kind === 'course-failed') return `[archiver] ${n.session}: course ${n.courseId} failed in ${n.phase}`;
+  const c = n.counts;
+  return `[archiver] ${n.session} ${n.state}: ${c.succeeded} archived, ${c.failed} failed, ${c.skipped} skipped of ${n.total}`;
+}
+
+function notificationText(n: Notification, link: string): string {
+  const lines = [notificationSubject(n), ''];
+  if (n.kind === 'course-failed') {
+    lines.push(`${n.errorType}: ${n.message}`, '', `It waits for a decision until ${n.decisionDeadline}:`,
+      `  archiver retry ${n.session} ${n.courseId}    or    archiver skip ${n.session} ${n.courseId}`);
+  } else {
+    lines.push(`Vintage ${n.vintage}; started ${n.startedAt}, ended ${n.endedAt}.`);
+    if (n.reason) lines.push('', n.reason);
+    if (n.failed.length) lines.push('', 'Failed courses:', ...n.failed.map((f) => `  ${f.courseId} (${f.phase}): ${f.message}`));
+    lines.push('', `Report: archiver report ${n.session}`);
+  }
+  lines.push('', link);
+  return lines.join('\n');
+}
+
+export function notifyActivities(config: ArchiverConfig) {
+  return {
+    /** Sends to every configured channel; fails (and is retried) only if one of them fails. */
+    async notify(n: Notification): Promise<{ sent: string[] }> {
+      const { webhook, email } = config.notifications;
+      const link = workflowLink(config, n.workflowId);
+      const sent: string[] = [];
+      const problems: string[] = [];
+      if (webhook) {
+        const token = webhook.tokenEnv ? process.env[webhook.tokenEnv] : undefined;
+        try {
+          await got.post(webhook.url, {
+            json: { ...n, subject: notificationSubject(n), text: notificationText(n, link), link },
+            headers: token ? { authorization: `Bearer ${token}` } : {},
+            timeout: { request: 15_000 }, retry: { limit: 0 },
+          });
+          sent.push('webhook');
+        } catch (e) {
+          problems.push(`webhook ${new URL(webhook.url).host}: ${(e as Error).message}`);
+        }
+      }
+      if (email) {
+        const user = email.userEnv ? process.env[email.userEnv] : undefined;
+        const pass = email.passwordEnv ? process.env[email.passwordEnv] : undefined;
+        const transport = nodemailer.createTransport({
+          host: email.host, port: email.port, secure: email.secure, auth: user ? { user, pass } : undefined,
+          connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000,
+        });
+        try {
+          await transport.sendMail({ from: email.from, to: email.to, subject: notificationSubject(n), text: notificationText(n, link) });
+          sent.push('email');
+        } catch (e) {
+          problems.push(`email via ${email.host}:${email.port}: ${(e as Error).message}`);
+        } finally {
+          transport.close();
+        }
+      }
+      if (problems.length) {
+        log.warn('notification not delivered', { problems });
+        throw new Error(`notification not delivered: ${problems.join('; ')}`);
+      }
+      return { sent };
+    },
+  };
+}

@@ -1,0 +1,229 @@
+// What an operator reads about sessions and courses, from Temporal's
+// visibility and event history (the tracking registry) and from the catalog:
+// `sessions list`, `course show`, and the data behind `report`.
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { CatalogRow } from '../activities/catalog';
+import { workflowLink, type ArchiverConfig } from '../workers/config';
+import { courseProgressQuery, progressQuery } from '../workflows/messages';
+import { courseWorkflowId, PHASES, SESSION_ID_PREFIX, sessionWorkflowId, type PhaseName } from '../workflows/phases';
+import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '../workflows/search-attributes';
+import type { SessionProgress } from '../workflows/session-state';
+import type { CourseFacts, CourseInput, CourseOutcome } from '../workflows/types';
+import type { CourseProgress } from '../workflows/archive-course';
+
+const PHASE_OF_ACTIVITY = new Map<string, PhaseName>(PHASES.flatMap((p) => p.steps.map((s): [string, PhaseName] => [s.activity, p.name])));
+
+
+/** A session's progress: its live query while it runs, its result once completed; null otherwise. */
+async function sessionProgress(client: Client, info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status'>): Promise<SessionProgress | null> {
+  const handle = client.workflow.getHandle(info.workflowId);
+  try {
+    if (info.status.name === 'RUNNING') return await handle.query(progressQuery);
+    if (info.status.name === 'COMPLETED') return (await handle.result()) as SessionProgress;
+  } catch {
+    // A query during a roll-over, a result not readable: the row shows what visibility knows.
+  }
+  return null;
+}
+
+export interface SessionRow {
+  session: string;
+  vintage: string;
+  /** Temporal's execution status (RUNNING, COMPLETED, FAILED, ...). */
+  execution: string;
+  /** Ours: running, waiting-for-window, awaiting-decisions, completed-with-failures, ... */
+  state: string;
+  percent: number | null;
+  done: number | null;
+  total: number | null;
+  failed: number | null;
+  startedAt: string;
+  closedAt: string | null;
+}
+
+/** Every session, newest first: one row per session (its latest run), with percent and failures. */
+export async function listSessions(client: Client, opts: { query?: string; limit?: number } = {}): Promise<SessionRow[]> {
+  const query = `WorkflowType="archiveSession" AND ExecutionStatus!="ContinuedAsNew"${opts.query ? ` AND (${opts.query})` : ''}`;
+  const infos: WorkflowExecutionInfo[] = [];
+  for await (const info of client.workflow.list({ query })) {
+    infos.push(info);
+    if (infos.length >= (opts.limit ?? 200)) break;
+  }
+  return Promise.all(infos.map(async (info): Promise<SessionRow> => {
+    const p = await sessionProgress(client, info);
+    const sa = info.typedSearchAttributes;
+    return {
+      session: sa.get(ArchiveSession) ?? info.workflowId.slice(SESSION_ID_PREFIX.length),
+      vintage: sa.get(ArchiveVintage) ?? '',
+      execution: info.status.name,
+      state: sa.get(ArchiveStatus) ?? '',
+      percent: p?.percent ?? null, done: p?.done ?? null, total: p?.total ?? null, failed: p ? p.counts.failed : null,
+      startedAt: info.startTime.toISOString(),
+      closedAt: info.closeTime?.toISOString() ?? null,
+    };
+  }));
+}
+
+export interface PhaseRecord {
+  phase: PhaseName;
+  startedAt: string | null;
+  endedAt: string | null;
+  seconds: number | null;
+  /** Attempts of its activities together (1 per step when nothing failed). */
+  attempts: number;
+  outcome: 'completed' | 'failed' | 'running' | 'cancelled' | 'timed-out';
+  lastError?: string;
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/** The phases a course ran, from its event history: times, attempts, the last error of each. */
+export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
+  const byScheduled = new Map<string, PhaseRecord>();
+  const records: PhaseRecord[] = [];
+  for (const e of events) {
+    const id = String(e.eventId);
+    const at = e.eventTime?.seconds != null ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : null;
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const phase = PHASE_OF_ACTIVITY.get(scheduled.activityType?.name ?? '');
+      if (!phase) continue;
+      // The steps of one phase (cleanup has four) make one record, retries of the phase a new one.
+      let rec = records.at(-1);
+      if (!rec || rec.phase !== phase || rec.outcome !== 'completed') {
+        rec = { phase, startedAt: at, endedAt: null, seconds: null, attempts: 0, outcome: 'running' };
+        records.push(rec);
+      } else {
+        rec.outcome = 'running';
+      }
+      byScheduled.set(id, rec);
+      continue;
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const rec = byScheduled.get(String(started.scheduledEventId));
+      if (!rec) continue;
+      // Retries are not in history: the started event carries the attempt count and the previous failure.
+      rec.attempts += started.attempt ?? 1;
+      if (started.lastFailure?.message) rec.lastError = started.lastFailure.message;
+      continue;
+    }
+    const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes
+      ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    if (ended) {
+      const rec = byScheduled.get(String(ended.scheduledEventId));
+      if (!rec) continue;
+      rec.endedAt = at;
+      rec.seconds = rec.startedAt && at ? (Date.parse(at) - Date.parse(rec.startedAt)) / 1000 : null;
+      rec.outcome = e.activityTaskCompletedEventAttributes ? 'completed' : e.activityTaskFailedEventAttributes ? 'failed'
+        : e.activityTaskTimedOutEventAttributes ? 'timed-out' : 'cancelled';
+      const failure = e.activityTaskFailedEventAttributes?.failure ?? e.activityTaskTimedOutEventAttributes?.failure;
+      if (failure) rec.lastError = failure.cause?.message ? `${failure.message}: ${failure.cause.message}` : failure.message ?? undefined;
+    }
+  }
+  return records;
+}
+
+export interface CourseDetails {
+  session: string;
+  courseId: number;
+  workflowId: string;
+  execution: string;
+  progress: CourseProgress | (CourseOutcome & { facts: CourseFacts }) | null;
+  phases: PhaseRecord[];
+  catalog: CatalogRow | null;
+}
+
+/** One course: its live progress (or final outcome), its phases from history, and its catalog row. */
+export async function courseDetails(
+  client: Client, session: string, courseId: number,
+  catalogRow: (sourceSiteId: string) => Promise<CatalogRow | null>,
+): Promise<CourseDetails> {
+  const handle = client.workflow.getHandle(courseWorkflowId(session, courseId));
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) throw new WorkflowNotFoundError(`session ${session} has no course ${courseId} (no workflow ${courseWorkflowId(session, courseId)})`, e.workflowId, e.runId);
+    throw e;
+  }
+  const execution = description.status.name;
+  const progress = execution === 'RUNNING' ? await handle.query(courseProgressQuery).catch(() => null)
+    : execution === 'COMPLETED' ? await handle.result().catch(() => null) : null;
+  const events = (await handle.fetchHistory()).events ?? [];
+  const start = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = start ? (defaultPayloadConverter.fromPayload(start) as CourseInput) : null;
+  return {
+    session, courseId, workflowId: handle.workflowId, execution, progress,
+    phases: phasesFromHistory(events), catalog: input ? await catalogRow(input.sourceSiteId) : null,
+  };
+}
+
+export interface ReportCourse {
+  courseId: number;
+  shortname: string;
+  fullname: string;
+  status: string;
+  execution: string;
+  startedAt: string;
+  closedAt: string | null;
+  seconds: number | null;
+  failedPhase: string;
+  reason: string;
+  mbzBytes: number | null;
+  targetCourseId: number | null;
+  sourceDeleted: boolean | null;
+  link: string;
+}
+
+export interface SessionReport {
+  session: string;
+  vintage: string;
+  execution: string;
+  state: string;
+  link: string;
+  progress: SessionProgress | null;
+  startedAt: string;
+  closedAt: string | null;
+  courses: ReportCourse[];
+  generatedAt: string;
+}
+
+/** Everything `report` writes: the session's counts, and each course's outcome, duration, failure and catalog facts. */
+export async function sessionReport(
+  client: Client, session: string,
+  opts: { config: Pick<ArchiverConfig, 'temporal'>; catalogRows: CatalogRow[] },
+): Promise<SessionReport> {
+  const sessionInfo = await client.workflow.getHandle(sessionWorkflowId(session)).describe();
+  const progress = await sessionProgress(client, sessionInfo);
+  const failures = new Map((progress?.failed ?? []).map((f) => [f.courseId, f]));
+  const rows = new Map(opts.catalogRows.map((r) => [r.sourceCourseId, r]));
+  const courses: ReportCourse[] = [];
+  for await (const info of client.workflow.list({ query: `WorkflowType="archiveCourse" AND ArchiveSession="${session.replace(/"/g, '\\"')}"` })) {
+    const courseId = info.typedSearchAttributes.get(ArchiveCourseId) ?? Number(info.workflowId.split('/').at(-1));
+    const row = rows.get(courseId);
+    const f = failures.get(courseId);
+    courses.push({
+      courseId, shortname: row?.shortname ?? '', fullname: row?.fullname ?? '',
+      status: info.typedSearchAttributes.get(ArchiveStatus) ?? info.status.name.toLowerCase(),
+      execution: info.status.name,
+      startedAt: info.startTime.toISOString(), closedAt: info.closeTime?.toISOString() ?? null,
+      seconds: info.closeTime ? (info.closeTime.getTime() - info.startTime.getTime()) / 1000 : null,
+      failedPhase: f?.phase ?? '', reason: f ? `${f.errorType}: ${f.message}` : '',
+      mbzBytes: row ? Number(row.mbzBytes) : null, targetCourseId: row?.targetCourseId ?? null, sourceDeleted: row?.sourceDeleted ?? null,
+      link: workflowLink(opts.config, info.workflowId),
+    });
+  }
+  // A course started again after its hold ran out has two executions: keep the latest.
+  const latest = new Map<number, ReportCourse>();
+  for (const c of courses) if (!latest.has(c.courseId) || latest.get(c.courseId)!.startedAt < c.startedAt) latest.set(c.courseId, c);
+  return {
+    session, vintage: sessionInfo.typedSearchAttributes.get(ArchiveVintage) ?? '', execution: sessionInfo.status.name,
+    state: sessionInfo.typedSearchAttributes.get(ArchiveStatus) ?? '',
+    link: workflowLink(opts.config, sessionInfo.workflowId), progress,
+    startedAt: progress?.startedAt ?? sessionInfo.startTime.toISOString(), closedAt: sessionInfo.closeTime?.toISOString() ?? null,
+    courses: [...latest.values()].sort((a, b) => a.courseId - b.courseId),
+    generatedAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,56 @@
+// `report <session>`: a CSV (one row per course) and a self-contained HTML
+// page an admin can mail: counts, durations, failures with their reasons,
+// and a link per course into the Temporal Web UI.
+import { stringify } from 'csv-stringify/sync';
+import type { ReportCourse, SessionReport } from './inspect';
+import { formatDuration } from './render';
+
+const CSV_COLUMNS: (keyof ReportCourse)[] = [
+  'courseId', 'shortname', 'fullname', 'status', 'startedAt', 'closedAt', 'seconds', 'failedPhase', 'reason', 'mbzBytes', 'targetCourseId', 'sourceDeleted', 'link',
+];
+
+export const reportCsv = (r: SessionReport) => stringify(r.courses, { header: true, columns: CSV_COLUMNS });
+
+const escape = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export function reportHtml(r: SessionReport): string {
+  const counts = new Map<string, number>();
+  for (const c of r.courses) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  const durations = r.courses.flatMap((c) => (c.seconds !== null && c.status === 'succeeded' ? [c.seconds] : []));
+  const med = median(durations);
+  const elapsed = Date.parse(r.closedAt ?? r.generatedAt) - Date.parse(r.startedAt);
+  const failed = r.courses.filter((c) => c.reason);
+  const bytes = r.courses.reduce((n, c) => n + (c.mbzBytes ?? 0), 0);
+  const cell = (v: unknown) => `<td>${escape(v)}</td>`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Archive session ${escape(r.session)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+th{background:#f3f3f3}.failed{color:#a00}.succeeded{color:#070}
+</style></head><body>
+<h1>Archive session ${escape(r.session)}</h1>
+<p>Vintage <b>${escape(r.vintage)}</b>; ${escape(r.state || r.execution)}. Started ${escape(r.startedAt)}${r.closedAt ? `, ended ${escape(r.closedAt)}` : ', still running'} (${escape(formatDuration(elapsed))}).
+<a href="${escape(r.link)}">Session in the Temporal Web UI</a>.</p>
+<h2>Counts</h2>
+<table><tr><th>status</th><th>courses</th></tr>
+${[...counts].map(([k, v]) => `<tr><td class="${escape(k)}">${escape(k)}</td><td>${v}</td></tr>`).join('\n')}
+<tr><th>total</th><th>${r.courses.length}</th></tr></table>
+<p>${(bytes / 1e6).toFixed(1)} MB of backups archived.${med !== null ? ` Median course: ${escape(formatDuration(med * 1000))}; longest: ${escape(formatDuration(Math.max(...durations) * 1000))}.` : ''}</p>
+<h2>Failures (${failed.length})</h2>
+${failed.length ? `<table><tr><th>course</th><th>shortname</th><th>phase</th><th>reason</th></tr>
+${failed.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}${cell(c.failedPhase)}${cell(c.reason)}</tr>`).join('\n')}</table>` : '<p>None.</p>'}
+<h2>Courses</h2>
+<table><tr><th>course</th><th>shortname</th><th>status</th><th>duration</th><th>backup MB</th><th>archive course</th><th>source deleted</th></tr>
+${r.courses.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}<td class="${escape(c.status)}">${escape(c.status)}</td>${cell(c.seconds !== null ? formatDuration(c.seconds * 1000) : '')}${cell(c.mbzBytes !== null ? (c.mbzBytes / 1e6).toFixed(1) : '')}${cell(c.targetCourseId ?? '')}${cell(c.sourceDeleted === null ? '' : c.sourceDeleted ? 'yes' : 'no')}</tr>`).join('\n')}
+</table>
+<p><small>Generated ${escape(r.generatedAt)} by moodle-session-archiver.</small></p>
+</body></html>
+`;
+}
