@@ -76,6 +76,10 @@ export function selectActivities(sites: Sites) {
       if (missing.length) {
         throw ApplicationFailure.nonRetryable(`selection.courseIds: course ${missing.join(', ')} does not exist on ${req.sourceSiteId}; remove it from the list`, 'CourseNotFound');
       }
+      const front = courses.filter((c) => c.format === 'site' || c.categoryid === 0);
+      if (front.length) {
+        throw ApplicationFailure.nonRetryable(`selection.courseIds: course ${front.map((c) => c.id).join(', ')} is the site's front page, not a course to archive; remove it from the list`, 'CourseNotFound');
+      }
       // Outside every root: it is its own root, so it lands in the target category itself.
       for (const course of courses) found.set(course.id, { course, root: course.categoryid });
     }

@@ -1,6 +1,9 @@
-// The operator's CLI: start a session, watch it, pause (or drain), resume,
-// change its concurrency, retry, skip, cancel.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+// The operator's CLI: plan, start and watch a session; pause (or drain),
+// resume, change its concurrency, retry, skip, cancel; schedules per vintage;
+// sessions list, course show, report; doctor.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig, workflowLink } from '../workers/config';
 import { DEFAULT_FAILURE_HOLD_HOURS } from '../workflows/archive-session';
@@ -10,8 +13,6 @@ import { progressBar, renderCourse, renderSchedule, renderStatus, renderUpcoming
 import { courseDetails, listSessions, sessionReport } from './inspect';
 import { reportCsv, reportHtml } from './report';
 import { Catalog } from '../activities/catalog';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseIdList, parseWindowOption, SessionInputError, validateScheduledSessionInput, validateSessionInput } from './session-input';
 import { registerSearchAttributes } from './register-search-attributes';
 import { doctorPassed, renderDoctor, runDoctor } from './doctor';
@@ -355,10 +356,25 @@ program.command('setup-search-attributes')
     console.log(`Namespace ${ns}: added ${added.join(', ') || 'none'}; already there: ${present.join(', ') || 'none'}`);
   }));
 
+/** A failed workflow's own reason: the innermost cause (a missing category, say), not "Workflow execution failed". */
+function rootCause(e: Error): Error {
+  let cur: Error = e;
+  while ((cur as { cause?: unknown }).cause instanceof Error) cur = (cur as { cause: Error }).cause;
+  return cur;
+}
+
+/** Failures that mean the request named something that does not exist: bad input, exit 2. */
+const INPUT_FAILURES = new Set(['CategoryNotFound', 'CourseNotFound', 'VintageCategoryNotFound', 'VintageCategoryAmbiguous']);
+
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof ConfigError || e instanceof SessionInputError || e instanceof ActionRefused) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
+  }
+  if (e instanceof WorkflowFailedError) {
+    const cause = rootCause(e);
+    process.stderr.write(`${cause.message}\n`);
+    process.exit(cause instanceof ApplicationFailure && INPUT_FAILURES.has(cause.type ?? '') ? 2 : 1);
   }
   process.stderr.write(`${(e as Error).message}\n`);
   process.exit(1);

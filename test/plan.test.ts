@@ -90,6 +90,24 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     expect(stack.sim.sites.archive.store.category(copy.category)!.name).toBe(expectedName);
   });
 
+  it('names a category or a course that does not exist, with exit 2', async () => {
+    const args = (extra: string[]) => ['plan', '--source-site', 'prod', '--target-site', 'archive', '--target-category', String(stack.archivesCategoryId), ...extra];
+    const fail = (extra: string[]) => archiverCli(stack, args(extra)).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(await fail(['--category', '99999'])).toMatchObject({ code: 2, stderr: expect.stringContaining('category: category 99999 does not exist on prod') });
+    expect(await fail(['--category', String(stack.vintageCategoryId), '--course', `99998,${stack.vintageCourseIds()[0]}`])).toMatchObject({
+      code: 2, stderr: expect.stringContaining('selection.courseIds: course 99998 does not exist on prod; remove it from the list'),
+    });
+    // Course 1 is the front page (the simulator's sites start without it): never archived, nor deleted.
+    const prod = stack.sim.sites.prod.store;
+    prod.data.courses.push({ ...structuredClone(prod.data.courses[0]), id: 1, category: 0, format: 'site', shortname: 'moodle', fullname: 'Moodle', idnumber: '' });
+    expect(await fail(['--category', String(stack.vintageCategoryId), '--course', '1'])).toMatchObject({
+      code: 2, stderr: expect.stringContaining("selection.courseIds: course 1 is the site's front page"),
+    });
+    expect(await fail(['--category', String(stack.vintageCategoryId), '--course', '12,abc'])).toMatchObject({
+      code: 2, stderr: expect.stringContaining('--course: "12,abc" is not a list of ids'),
+    });
+  });
+
   it('matches exclusion patterns on the whole value, in any case', () => {
     expect(wildcard('*-sandbox').test('MATH-SANDBOX')).toBe(true);
     expect(wildcard('MATH?').test('math1')).toBe(true);
