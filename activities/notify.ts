@@ -1,11 +1,11 @@
 // Notifications: a webhook POST with a JSON body, and an email, to each
 // channel the config names. The workflows call this after a session ends and
 // when a course fails and waits for a decision; they never fail because of it.
+import { log } from '@temporalio/activity';
 import got from 'got';
 import nodemailer from 'nodemailer';
 import { workflowLink, type ArchiverConfig } from '../workers/config';
 import type { Notification } from '../workflows/types';
-import { log } from '@temporalio/activity';
 
 /** The subject line (and first line of the webhook's `text`). */
 export function notificationSubject(n: Notification): string {

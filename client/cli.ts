@@ -147,9 +147,8 @@ sessionOptions(program.command('plan')
   .addOption(new Option('--format <format>', 'output').choices(PLAN_FORMATS).default('table'))
   .action(act(async (client, o) => {
     const cfg = config();
-    // A plan names no session: a placeholder name passes the shared validation.
-    const { session, vintage, ...input } = validateSessionInput({ session: 'plan', vintage: 'plan', ...sessionFields(o) }, cfg);
-    void session; void vintage;
+    // A plan names no session: placeholders pass the shared validation, and the workflow ignores them.
+    const input = validateSessionInput({ session: 'plan', vintage: 'plan', ...sessionFields(o) }, cfg);
     if (o.start !== undefined && Number.isNaN(Date.parse(o.start))) throw new SessionInputError([`--start: "${o.start}" is not a date-time; write e.g. 2026-12-04T19:00:00+01:00`]);
     const report = await runPlan(client, cfg, { ...input, startAt: o.start });
     console.log(renderPlan(report, o.format, input.windows?.timezone));
