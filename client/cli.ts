@@ -19,7 +19,7 @@ import { doctorPassed, renderDoctor, runDoctor } from './doctor';
 import { PLAN_FORMATS, renderPlan, runPlan } from './plan';
 import { createSchedule, describeSchedule, listSchedules, triggerSchedule } from './schedules';
 import {
-  ActionRefused, cancelSession, courseStatus, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
+  ActionRefused, cancelSession, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses,
   startSession, type SessionStatus,
 } from './sessions';
 
@@ -245,8 +245,7 @@ course.command('show <session> <courseId>')
     const catalog = await Catalog.open(cfg.catalog.url);
     try {
       const details = await courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId));
-      const live = details.execution === 'RUNNING' ? await courseStatus(client, session, courseId).catch(() => null) : null;
-      console.log(o.json ? JSON.stringify({ ...details, live }, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2) : renderCourse(details, live, workflowLink(cfg, details.workflowId)));
+      console.log(o.json ? JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2) : renderCourse(details, workflowLink(cfg, details.workflowId)));
     } finally {
       await catalog.close();
     }

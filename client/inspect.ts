@@ -5,15 +5,14 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type Wo
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CatalogRow } from '../activities/catalog';
 import { workflowLink, type ArchiverConfig } from '../workers/config';
-import { courseProgressQuery, progressQuery } from '../workflows/messages';
+import { progressQuery } from '../workflows/messages';
 import { courseWorkflowId, PHASES, SESSION_ID_PREFIX, sessionWorkflowId, type PhaseName } from '../workflows/phases';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-state';
 import type { CourseFacts, CourseInput, CourseOutcome } from '../workflows/types';
-import type { CourseProgress } from '../workflows/archive-course';
+import { courseStatus, type CourseStatus } from './sessions';
 
 const PHASE_OF_ACTIVITY = new Map<string, PhaseName>(PHASES.flatMap((p) => p.steps.map((s): [string, PhaseName] => [s.activity, p.name])));
-
 
 /** A session's progress: its live query while it runs, its result once completed; null otherwise. */
 async function sessionProgress(client: Client, info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status'>): Promise<SessionProgress | null> {
@@ -130,7 +129,8 @@ export interface CourseDetails {
   courseId: number;
   workflowId: string;
   execution: string;
-  progress: CourseProgress | (CourseOutcome & { facts: CourseFacts }) | null;
+  /** Running: its progress with its activity's attempt and heartbeat; completed: its outcome. */
+  progress: CourseStatus | (CourseOutcome & { facts: CourseFacts }) | null;
   phases: PhaseRecord[];
   catalog: CatalogRow | null;
 }
@@ -149,7 +149,7 @@ export async function courseDetails(
     throw e;
   }
   const execution = description.status.name;
-  const progress = execution === 'RUNNING' ? await handle.query(courseProgressQuery).catch(() => null)
+  const progress = execution === 'RUNNING' ? await courseStatus(client, session, courseId).catch(() => null)
     : execution === 'COMPLETED' ? await handle.result().catch(() => null) : null;
   const events = (await handle.fetchHistory()).events ?? [];
   const start = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];

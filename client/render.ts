@@ -123,8 +123,9 @@ export function renderSchedule({ description: d, input, upcoming }: ScheduleDeta
   return lines.join('\n');
 }
 
-export function renderCourse(d: CourseDetails, live: CourseStatus | null, link: string): string {
+export function renderCourse(d: CourseDetails, link: string): string {
   const p = d.progress;
+  const live = d.execution === 'RUNNING' ? (p as CourseStatus | null) : null;
   const facts = p?.facts;
   const lines = [
     `Course ${d.courseId} of session ${d.session}: ${p?.status ?? d.execution.toLowerCase()}${facts?.shortname ? ` (${facts.shortname}${facts.fullname ? `, ${facts.fullname}` : ''})` : ''}`,

@@ -51,6 +51,9 @@ export function concurrencyProblems(n: number, max: number): string[] {
   return [];
 }
 
+/** What to tell people of an error: an activity's own reason, not "Activity task failed". */
+const reasonOf = (err: unknown) => (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
+
 /** A scheduled session's vintage and category, from its rule and the time its schedule fired; recorded
  * in its memo and search attributes. A missing category ends the session as failed, with the reason: the
  * schedule fires again at its next time, never in a loop. */
@@ -70,8 +73,7 @@ async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionIn
     category = await findVintageCategory({ siteId: given.sourceSiteId, vintage, match: rule.match, parentCategoryId: rule.parentCategoryId });
   } catch (err) {
     upsertSearchAttributes([{ key: ArchiveStatus, value: 'stopped-on-error' }]);
-    const why = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-    const reason = `${fired} for vintage ${vintage}: ${why}`;
+    const reason = `${fired} for vintage ${vintage}: ${reasonOf(err)}`;
     await notifySafely({
       kind: 'session-ended', workflowId: info.workflowId, session, vintage, state: 'stopped-on-error', total: 0,
       counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], startedAt: firedAt.toISOString(), endedAt: new Date().toISOString(), reason,
@@ -267,7 +269,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   } catch (err) {
     if (!isCancellation(err)) {
       setStatus('stopped-on-error');
-      await tellEnd('stopped-on-error', (err as Error).message);
+      await tellEnd('stopped-on-error', reasonOf(err));
       throw err;
     }
     state.data.cancelling = true;
