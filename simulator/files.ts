@@ -4,11 +4,23 @@
 // content's SHA-1, so a host can pull a backup resumably); a user's draft
 // files are not served; pluginfile.php without a browser session redirects to
 // the login page; webservice/upload.php puts files in the user's draft area.
+// Backup files are streamed from disk (they can be gigabytes), at most at the
+// site's simulated bandwidth, and every byte sent is counted.
 import { createHash, randomInt } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, Transform } from 'node:stream';
+import { throttle } from '../activities/transport/throttle';
+import { pipeline } from 'node:stream/promises';
 import { fileContent, type SiteStore } from './state';
+
+/** What a site's file endpoint sent: the tests' evidence of resumed transfers. */
+export interface DownloadStats {
+  bytesSent: number;
+  /** Each backup download: its Range header ('' for the whole file) and the bytes it sent. */
+  backups: { file: string; range: string; bytes: number }[];
+}
 
 /** The JSON error body of Moodle's file endpoints (not the REST server's). */
 const fileError = (error: string, errorcode: string) =>
@@ -16,7 +28,27 @@ const fileError = (error: string, errorcode: string) =>
 
 const NO_CACHE = { 'Cache-Control': 'no-store, no-cache, must-revalidate', Pragma: 'no-cache', 'Access-Control-Allow-Origin': '*' };
 
-interface Served { name: string; body: Buffer; type: string; disposition: 'inline' | 'attachment'; ranges: boolean; etag: boolean; modified: number }
+interface Served {
+  name: string; type: string; disposition: 'inline' | 'attachment'; ranges: boolean; etag: boolean; modified: number;
+  /** Either the bytes, or a file on disk streamed from. */
+  body?: Buffer; path?: string;
+  size: number;
+}
+
+/** SHA-1 of a backup file, read once per version of the file (Moodle keeps it as the file's contenthash). */
+const sha1Cache = new Map<string, string>();
+async function fileSha1(path: string): Promise<string> {
+  const st = statSync(path);
+  const key = `${path}:${st.size}:${st.mtimeMs}`;
+  let h = sha1Cache.get(key);
+  if (!h) {
+    const hash = createHash('sha1');
+    for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(c as Buffer);
+    h = hash.digest('hex');
+    sha1Cache.set(key, h);
+  }
+  return h;
+}
 
 /** What a pluginfile path names: /{contextid}/{component}/{filearea}/{itemid?}/{path...}/{filename}. */
 function resolve(store: SiteStore, parts: string[]): Served | undefined {
@@ -28,20 +60,22 @@ function resolve(store: SiteStore, parts: string[]): Served | undefined {
     const course = store.data.courses.find((c) => c.contextid === contextid);
     const file = course && join(store.layout.backupArea(course.id), filename);
     if (!file || !existsSync(file)) return undefined;
-    return { name: filename, body: readFileSync(file), type: 'application/vnd.moodle.backup', disposition: 'inline', ranges: true, etag: true, modified: statSync(file).mtimeMs };
+    const st = statSync(file);
+    return { name: filename, path: file, size: st.size, type: 'application/vnd.moodle.backup', disposition: 'inline', ranges: true, etag: true, modified: st.mtimeMs };
   }
   const module = store.data.courses.flatMap((c) => c.sections.flatMap((s) => s.modules)).find((m) => m.contextid === contextid);
   if (!module || component !== `mod_${module.modname}` || filearea !== 'content') return undefined;
   const file = module.files.find((f) => f.filename === filename);
   if (!file) return undefined;
   const page = module.modname === 'page';
+  const body = fileContent(store.layout.filedir, file);
   return {
-    name: filename, body: fileContent(store.layout.filedir, file), type: page ? 'text/html;charset=UTF-8' : `${file.mimetype}; charset=utf-8`,
+    name: filename, body, size: body.length, type: page ? 'text/html;charset=UTF-8' : `${file.mimetype}; charset=utf-8`,
     disposition: page ? 'attachment' : 'inline', ranges: false, etag: !page, modified: file.timemodified * 1000,
   };
 }
 
-export function handlePluginfile(store: SiteStore, url: URL, req: IncomingMessage, res: ServerResponse): void {
+export async function handlePluginfile(store: SiteStore, url: URL, req: IncomingMessage, res: ServerResponse, stats: DownloadStats): Promise<void> {
   const common = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'range', 'Access-Control-Expose-Headers': 'Content-Range' };
   const token = url.searchParams.get('token');
   const fail = (status: number, error: string, code: string) => {
@@ -58,23 +92,39 @@ export function handlePluginfile(store: SiteStore, url: URL, req: IncomingMessag
     'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0, no-transform', Pragma: 'no-cache',
     'Content-Type': served.type, 'Accept-Ranges': served.ranges ? 'bytes' : 'none', 'Last-Modified': new Date(served.modified).toUTCString(),
   };
-  if (served.etag) headers.Etag = `"${createHash('sha1').update(served.body).digest('hex')}"`;
+  if (served.etag) headers.Etag = `"${served.path ? await fileSha1(served.path) : createHash('sha1').update(served.body!).digest('hex')}"`;
+  const total = served.size;
+  let start = 0;
+  let end = total - 1;
   const range = served.ranges ? /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '') : null;
   if (range) {
-    const total = served.body.length;
-    const start = Number(range[1]);
-    const end = Math.min(range[2] ? Number(range[2]) : total - 1, total - 1);
+    start = Number(range[1]);
+    end = Math.min(range[2] ? Number(range[2]) : total - 1, total - 1);
     if (start >= total || end < start) {
       res.writeHead(416, { ...headers, 'Content-Range': `bytes */${total}` });
       res.end();
       return;
     }
     res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${total}` });
-    res.end(served.body.subarray(start, end + 1));
-    return;
+  } else {
+    res.writeHead(200, { ...headers, 'Content-Length': total });
   }
-  res.writeHead(200, { ...headers, 'Content-Length': served.body.length });
-  res.end(served.body);
+  const record = served.path ? { file: served.name, range: req.headers.range ?? '', bytes: 0 } : undefined;
+  if (record) stats.backups.push(record);
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      stats.bytesSent += chunk.length;
+      if (record) record.bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const source = served.path
+    ? createReadStream(served.path, { start, end, highWaterMark: 256 << 10 })
+    : Readable.from([served.body!.subarray(start, end + 1)]);
+  const limit = store.data.settings.downloadBytesPerSecond ?? 0;
+  // A client that hangs up mid-file (a killed worker) ends the pipeline with an error: nothing to answer.
+  const sent = limit > 0 ? pipeline(source, throttle(limit), count, res) : pipeline(source, count, res);
+  await sent.catch(() => res.destroy());
 }
 
 /** pluginfile.php needs a browser session: without one, Moodle sends the login page. */

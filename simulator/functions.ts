@@ -2,6 +2,8 @@
 // descriptions and response shapes (see shared/fixtures/moodle).
 import { MoodleException, invalidParameter, missingRecord } from './errors';
 import { multiple, optional, single, value, withDefault, type ParamDesc } from './params';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { NOW, type SimCategory, type SimCourse, type SimModule, type SiteStore } from './state';
 
 export interface WsFunction {
@@ -306,6 +308,44 @@ export const FUNCTIONS: Record<string, WsFunction> = {
       }
       store.save();
       return { warnings };
+    },
+  },
+
+  // Only what the archiver reads: a course's backup file area (where backup.php
+  // without --destination leaves its file), named by context id or by
+  // contextlevel "course" + instanceid, as on Moodle 4.5.
+  core_files_get_files: {
+    params: {
+      contextid: value('int'), component: value('text'), filearea: value('text'), itemid: value('int'),
+      filepath: value('raw'), filename: value('raw'), modified: withDefault('int', null),
+      contextlevel: withDefault('alpha', null), instanceid: withDefault('int', null),
+    },
+    run(store, params, wwwroot) {
+      const course = params.contextid === -1
+        ? (params.contextlevel === 'course' ? store.course(params.instanceid as number) : undefined)
+        : store.data.courses.find((c) => c.contextid === params.contextid);
+      if (!course) throw new MoodleException('moodle_exception', 'invalidcontext', 'Invalid context');
+      const cat = store.category(course.category);
+      const parents = [
+        { contextid: 1, component: null, filearea: null, itemid: null, filepath: null, filename: 'System' },
+        ...(cat ? cat.path.split('/').filter(Boolean).map(Number).map((id) => store.category(id)!).map((c) =>
+          ({ contextid: 0, component: null, filearea: null, itemid: null, filepath: null, filename: c.name })) : []),
+        { contextid: course.contextid, component: null, filearea: null, itemid: null, filepath: null, filename: course.fullname },
+      ];
+      const area = store.layout.backupArea(course.id);
+      const inArea = params.component === 'backup' && params.filearea === 'course' && params.itemid === 0 && params.filepath === '/';
+      const names = inArea && existsSync(area) ? readdirSync(area).filter((f) => f.endsWith('.mbz') && (!params.filename || f === params.filename)) : [];
+      const files = names.sort().map((filename) => {
+        const st = statSync(join(area, filename));
+        return {
+          contextid: course.contextid, component: 'backup', filearea: 'course', itemid: 0, filepath: '/', filename, isdir: false,
+          // As Moodle: the browser-session URL, which a web-service client must rewrite to webservice/pluginfile.php.
+          url: `${wwwroot}/pluginfile.php/${course.contextid}/backup/course/${encodeURIComponent(filename)}`,
+          timemodified: Math.floor(st.mtimeMs / 1000), timecreated: Math.floor(st.birthtimeMs / 1000) || Math.floor(st.mtimeMs / 1000),
+          filesize: st.size, author: null, license: null,
+        };
+      });
+      return { parents, files };
     },
   },
 

@@ -11,7 +11,7 @@ import {
   accessDenied, databaseReadError, errorBody, invalidParameter, invalidToken, missingCapability, MoodleException, missingRecord, siteMaintenance,
 } from './errors';
 import { FUNCTIONS } from './functions';
-import { handlePluginfile, handleSessionPluginfile, handleUpload } from './files';
+import { handlePluginfile, handleSessionPluginfile, handleUpload, type DownloadStats } from './files';
 import { decodePhpForm, InvalidParameter, validateParameters } from './params';
 import { NOW, SiteStore, type SimCourse, type SimFault } from './state';
 import type { BackupContents } from './mbz';
@@ -40,6 +40,8 @@ export interface RunningSite {
   moodleDir: string;
   /** Admin scripts running now on this host, and the most that ever ran at once, by script and 'all'. */
   scripts: { running: Record<string, number>; peak: Record<string, number> };
+  /** What its file endpoint sent. */
+  downloads: DownloadStats;
 }
 
 export interface RunningSimulator {
@@ -53,7 +55,7 @@ const CLI_SCRIPTS = ['backup.php', 'restore_backup.php', 'delete_course.php'];
 
 /** Functions a real Moodle has that the simulator does not serve: a token without them is refused as on a real site. */
 const OTHER_CORE_FUNCTIONS = new Set([
-  'core_user_get_users', 'core_user_get_users_by_field', 'core_files_get_files', 'core_files_upload', 'core_enrol_get_enrolled_users',
+  'core_user_get_users', 'core_user_get_users_by_field', 'core_files_upload', 'core_enrol_get_enrolled_users',
   'core_course_duplicate_course', 'core_course_import_course', 'core_course_get_course_module', 'core_backup_get_async_backup_progress',
 ]);
 
@@ -249,12 +251,12 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const siteDir = join(opts.dataDir, siteId);
     const store = new SiteStore(siteDir);
     const secret = randomBytes(16).toString('hex');
-    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} } };
+    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} }, downloads: { bytesSent: 0, backups: [] } };
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         if (url.pathname === '/webservice/upload.php' && req.method === 'POST') return await handleUpload(store, req, await readRaw(req), res);
-        if (url.pathname.startsWith('/webservice/pluginfile.php/')) return handlePluginfile(store, url, req, res);
+        if (url.pathname.startsWith('/webservice/pluginfile.php/')) return await handlePluginfile(store, url, req, res, site.downloads);
         if (url.pathname.startsWith('/pluginfile.php/')) return handleSessionPluginfile(site.url, res);
         const body = req.method === 'POST' ? await readBody(req) : '';
         if (url.pathname === '/webservice/rest/server.php') {

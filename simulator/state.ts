@@ -81,6 +81,9 @@ export interface SimFault {
   shortname?: string;
   /** How many runs fail; -1 for always. */
   times: number;
+  /** What goes wrong: the run fails (default), or a restore succeeds but quietly loses an activity
+   * (a module type the target lacks, as happens between differently equipped sites). */
+  effect?: 'fail' | 'lose-activity';
 }
 
 /** What a site does instead of answering a web-service call: each class of failure a real site can show. */
@@ -113,6 +116,8 @@ export interface SiteSettings {
   tokens: Record<string, { functions: string[] | null }>;
   /** Seconds of simulated admin-CLI work per declared MB and per activity, and a fixed cost. */
   latency: { fixedSeconds: number; secondsPerMB: number; secondsPerActivity: number };
+  /** The site's outgoing bandwidth for file downloads, in bytes per second (unlimited when absent). */
+  downloadBytesPerSecond?: number;
 }
 
 export interface SiteData {
@@ -241,7 +246,7 @@ export class SiteStore {
   }
 
   /** Takes one matching fault, if any: returns true when this run must fail. */
-  takeFault(script: SimFault['script'], course: { id?: number; shortname?: string }): boolean {
+  takeFault(script: SimFault['script'], course: { id?: number; shortname?: string }): SimFault['effect'] | false {
     const fault = this.data.faults.find(
       (f) => f.script === script &&
         (f.courseId === undefined || f.courseId === course.id) &&
@@ -253,7 +258,7 @@ export class SiteStore {
       if (fault.times === 0) this.data.faults.splice(this.data.faults.indexOf(fault), 1);
     }
     this.save();
-    return true;
+    return fault.effect ?? 'fail';
   }
 }
 

@@ -64,8 +64,9 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
     const settings = await site.settings();
     const declared = backup.files.reduce((n, f) => n + f.filesize, 0);
     await sleep(simulatedSeconds(settings, declared, backup.activities.length));
-    const { fail } = await site.rpc<{ fail: boolean }>('takeFault', { script: 'restore', shortname: backup.course.shortname });
-    if (fail) {
+    const { fail } = await site.rpc<{ fail: false | 'fail' | 'lose-activity' }>('takeFault', { script: 'restore', shortname: backup.course.shortname });
+    if (fail === 'lose-activity') backup.activities.pop(); // restored "successfully", one activity short
+    else if (fail) {
       out('== Cleaning temp data ==\n!!! Exception - error/restore_not_executable_awaiting_required !!!\n');
       return 1;
     }
