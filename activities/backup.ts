@@ -1,6 +1,9 @@
-// backup: Moodle's admin/cli/backup.php on the source host, written to the
-// source staging folder; the file's sha256 is taken here, where it was made.
-import { heartbeat, cancellationSignal } from '@temporalio/activity';
+// backup: Moodle's admin/cli/backup.php on the source host. For a
+// shared-path route it writes to the source staging folder and the file's
+// sha256 is taken here, where it was made; for a moodle-ws route it stays
+// in the course's backup area (no path is shared), where the target host
+// will find it by web service.
+import { heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -19,13 +22,27 @@ export async function sha256File(path: string, onProgress?: (bytes: number) => v
   return hash.digest('hex');
 }
 
+/** backup.php's default file name starts so: how a course's own backups are told from others. */
+export const backupFilePrefix = (courseId: number) => `backup-moodle2-course-${courseId}-`;
+
 export function backupActivities(sites: Sites) {
   return {
     async backupCourse({ course }: PhaseRequest): Promise<CourseFacts> {
+      const host = sites.host(course.sourceSiteId);
+      if (sites.route(course.sourceSiteId, course.targetSiteId).driver === 'moodle-ws') {
+        const started = Date.now() / 1000;
+        await withHeartbeats((onLine) => host.backupToArea(course.courseId, onLine, cancellationSignal()));
+        // backup.php prints no name here: the newest file of the course's own made by this run is it.
+        const file = (await sites.moodle(course.sourceSiteId).backupAreaFiles(course.courseId))
+          .filter((f) => f.filename.startsWith(backupFilePrefix(course.courseId)) && f.timemodified >= Math.floor(started) - 1)
+          .sort((a, b) => b.timemodified - a.timemodified)[0];
+        if (!file) throw ApplicationFailure.retryable(`backup.php reported success but no new file is in the backup area of course ${course.courseId}`, 'BackupNotFound');
+        return { backupName: file.filename, mbzBytes: file.filesize };
+      }
       const staging = sites.staging(course.sourceSiteId);
       const dir = join(staging, course.session);
       mkdirSync(dir, { recursive: true });
-      const file = await withHeartbeats((onLine) => sites.host(course.sourceSiteId).backup(course.courseId, dir, onLine, cancellationSignal()));
+      const file = await withHeartbeats((onLine) => host.backup(course.courseId, dir, onLine, cancellationSignal()));
       const mbzSha256 = await sha256File(file, (bytes) => heartbeat({ hashed: bytes }));
       return { backupName: relative(staging, join(dir, basename(file))), mbzBytes: statSync(file).size, mbzSha256 };
     },

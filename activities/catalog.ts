@@ -1,17 +1,24 @@
-// The archive catalog: one row per archived course, the ledger that outlives
-// Temporal's history retention. SQLite by default (libsql driver adapter).
+// The archive catalog: one row per archived course, and the ledger, an
+// append-only hash chain of what happened to each archive. It outlives
+// Temporal's history retention. SQLite by default (libsql driver adapter),
+// PostgreSQL when the URL says postgres:// (pg driver adapter).
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
-import { PrismaClient, type ArchivedCourse } from '../generated/prisma/sqlite/client';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient, type ArchivedCourse, type LedgerEntry } from '../generated/prisma/sqlite/client';
+import { PrismaClient as PgPrismaClient } from '../generated/prisma/postgresql/client';
 import { migrate, migrationsDir } from '../prisma/migrate';
 
 export type CatalogRow = ArchivedCourse;
 export type NewCatalogRow = Omit<ArchivedCourse, 'id' | 'createdAt' | 'updatedAt'>;
+export type { LedgerEntry };
+export type NewLedgerEntry = Pick<LedgerEntry, 'entryKey' | 'event' | 'sessionId' | 'sourceSiteId' | 'sourceCourseId'> & { detail: Record<string, unknown> };
 
 /** A verified archive whose session finished with it: a new session skips the course. */
 export function archiveIsComplete(row: CatalogRow, deleteSource: boolean): boolean {
-  return Boolean(row.verified && row.cleanedAt && (row.sourceDeleted || !deleteSource));
+  return Boolean(row.verified && row.cleanedAt && !row.expiredAt && (row.sourceDeleted || !deleteSource));
 }
 
 /** The catalog as activities: what plans read. */
@@ -28,22 +35,50 @@ export function catalogActivities(catalog: Catalog) {
   };
 }
 
-export const skipReason = (row: CatalogRow) => `already archived by session ${row.sessionId} as ${row.targetSiteId} course ${row.targetCourseId}`;
+/** Where an archive is, in words: a course of a Moodle site, or a package in a storage. */
+export const archiveLocation = (row: Pick<CatalogRow, 'targetSiteId' | 'targetCourseId' | 'storageLocation'>) =>
+  (row.storageLocation ? `${row.targetSiteId}:${row.storageLocation}` : `${row.targetSiteId} course ${row.targetCourseId}`);
+
+export const skipReason = (row: CatalogRow) => `already archived by session ${row.sessionId} as ${archiveLocation(row)}`;
+
+/** The hash before the first entry. */
+export const GENESIS = '0'.repeat(64);
+
+/** An entry's hash: its predecessor's hash and every field, so that editing any of them shows. */
+export function ledgerHash(e: Omit<LedgerEntry, 'hash'>): string {
+  const content = JSON.stringify([e.seq, e.at.toISOString(), e.entryKey, e.event, e.sessionId, e.sourceSiteId, e.sourceCourseId, e.detail]);
+  return createHash('sha256').update(`${e.prevHash}\n${content}`).digest('hex');
+}
+
+export interface LedgerReport {
+  entries: number;
+  /** The last entry's hash: keep it elsewhere, and a truncated or rewritten tail shows too. */
+  head: string;
+  problems: string[];
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
 export class Catalog {
-  private constructor(private readonly db: PrismaClient) {}
+  private constructor(private readonly db: PrismaClient, readonly provider: 'sqlite' | 'postgresql') {}
 
   /** Opens the catalog and applies any pending migration. */
   static async open(url: string): Promise<Catalog> {
+    if (/^postgres(ql)?:\/\//.test(url)) {
+      // Both clients come from the same models: the PostgreSQL one has the same shape.
+      const db = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as PrismaClient;
+      await migrate(db, migrationsDir('postgresql'), 'postgresql');
+      return new Catalog(db, 'postgresql');
+    }
     if (!url.startsWith('file:')) {
-      throw new Error(`catalog.url: only SQLite "file:" URLs are supported yet, got "${url.split(':')[0]}:"`);
+      throw new Error(`catalog.url (or DATABASE_URL): "${url.split(':')[0]}:" is not supported; use "file:<path>" for SQLite or "postgresql://user:password@host/db"`);
     }
     const path = resolve(url.slice('file:'.length));
     mkdirSync(dirname(path), { recursive: true });
     // intMode bigint: .mbz byte counts can pass 2^53 in principle.
     const db = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${path}`, intMode: 'bigint' }) });
-    await migrate(db, migrationsDir('sqlite'));
-    return new Catalog(db);
+    await migrate(db, migrationsDir('sqlite'), 'sqlite');
+    return new Catalog(db, 'sqlite');
   }
 
   /** The verified archive of a source course, if one exists. */
@@ -76,6 +111,110 @@ export class Catalog {
 
   listSession(sessionId: string): Promise<CatalogRow[]> {
     return this.db.archivedCourse.findMany({ where: { sessionId }, orderBy: { sourceCourseId: 'asc' } });
+  }
+
+  byId(id: number): Promise<CatalogRow | null> {
+    return this.db.archivedCourse.findUnique({ where: { id } });
+  }
+
+  /**
+   * "Where is course X now": a source id ("12" or "prod:12"), else a shortname or idnumber
+   * (any case), else words that all occur in the full name. Read in full and matched here,
+   * so that SQLite and PostgreSQL match alike.
+   */
+  async search(query: string): Promise<CatalogRow[]> {
+    const q = query.trim();
+    const id = /^(?:([a-z][a-z0-9_-]*):)?(\d+)$/.exec(q);
+    if (id) {
+      return this.db.archivedCourse.findMany({
+        where: { sourceCourseId: Number(id[2]), ...(id[1] ? { sourceSiteId: id[1] } : {}) }, orderBy: { sourceSiteId: 'asc' },
+      });
+    }
+    const rows = await this.db.archivedCourse.findMany({ orderBy: [{ sourceSiteId: 'asc' }, { sourceCourseId: 'asc' }] });
+    const lower = q.toLowerCase();
+    const exact = rows.filter((r) => r.shortname.toLowerCase() === lower || (r.idnumber && r.idnumber.toLowerCase() === lower));
+    if (exact.length) return exact;
+    const words = lower.split(/\s+/).filter(Boolean);
+    return rows.filter((r) => words.every((w) => r.fullname.toLowerCase().includes(w)));
+  }
+
+  /** Archives whose retention has passed and that are still there. */
+  dueForExpiry(now: Date): Promise<CatalogRow[]> {
+    return this.db.archivedCourse.findMany({ where: { retentionUntil: { lte: now }, expiredAt: null, verified: true }, orderBy: { retentionUntil: 'asc' } });
+  }
+
+  async markExpired(id: number, at: Date): Promise<void> {
+    await this.db.archivedCourse.update({ where: { id }, data: { expiredAt: at } });
+  }
+
+  /**
+   * Appends an entry to the ledger. Writers race for the next seq: the loser's
+   * insert fails on the seq (or prevHash) uniqueness and it tries again on the
+   * new tail. An entry key already written (a retried activity) is not written twice.
+   */
+  async appendLedger(entry: NewLedgerEntry): Promise<LedgerEntry> {
+    const detail = JSON.stringify(entry.detail);
+    for (let attempt = 0; ; attempt++) {
+      const last = await this.db.ledgerEntry.findFirst({ orderBy: { seq: 'desc' } });
+      const row = { ...entry, detail, seq: (last?.seq ?? 0) + 1, at: new Date(), prevHash: last?.hash ?? GENESIS };
+      try {
+        return await this.db.ledgerEntry.create({ data: { ...row, hash: ledgerHash(row) } });
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        const existing = await this.db.ledgerEntry.findUnique({ where: { entryKey: entry.entryKey } });
+        if (existing) return existing;
+        if (attempt > 100) throw new Error(`ledger: could not append after ${attempt} tries: too many writers at once`);
+        await new Promise((r) => setTimeout(r, Math.random() * 20));
+      }
+    }
+  }
+
+  ledgerOf(sourceSiteId: string, sourceCourseId: number): Promise<LedgerEntry[]> {
+    return this.db.ledgerEntry.findMany({ where: { sourceSiteId, sourceCourseId }, orderBy: { seq: 'asc' } });
+  }
+
+  /**
+   * Walks the whole chain: an edited entry no longer matches its hash, a removed one leaves a
+   * gap in seq, a replaced one breaks its successor's link. Then each catalog row's checksums
+   * are compared with what the ledger recorded at its verification.
+   */
+  async verifyLedger(): Promise<LedgerReport> {
+    const problems: string[] = [];
+    let prev = GENESIS;
+    let expected = 1;
+    let entries = 0;
+    const verifiedSha = new Map<string, { mbzSha256?: string; packageSha256?: string }>();
+    for (let after = 0; ;) {
+      const batch = await this.db.ledgerEntry.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: 1000 });
+      if (!batch.length) break;
+      for (const e of batch) {
+        const what = `entry ${e.seq} (${e.event}, ${e.sourceSiteId} course ${e.sourceCourseId})`;
+        if (e.seq !== expected) problems.push(`entries ${expected}${e.seq - 1 > expected ? `-${e.seq - 1}` : ''} are missing: removed from the ledger`);
+        else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
+        if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
+        if (e.event === 'postprocessCourse' || e.event === 'rebuilt') {
+          const d = JSON.parse(e.detail) as { mbzSha256?: string; packageSha256?: string };
+          verifiedSha.set(`${e.sourceSiteId}:${e.sourceCourseId}`, d);
+        }
+        prev = e.hash;
+        expected = e.seq + 1;
+        entries++;
+        after = e.seq;
+      }
+    }
+    for (let after = 0; ;) {
+      const rows = await this.db.archivedCourse.findMany({ where: { id: { gt: after }, verified: true }, orderBy: { id: 'asc' }, take: 1000 });
+      if (!rows.length) break;
+      for (const r of rows) {
+        after = r.id;
+        const v = verifiedSha.get(`${r.sourceSiteId}:${r.sourceCourseId}`);
+        const course = `catalog row of ${r.sourceSiteId} course ${r.sourceCourseId}`;
+        if (!v) problems.push(`${course} is marked verified, but the ledger has no verification of it`);
+        else if (v.mbzSha256 !== r.mbzSha256) problems.push(`${course} says sha256 ${r.mbzSha256}, the ledger recorded ${v.mbzSha256}`);
+        else if ((v.packageSha256 ?? null) !== r.packageSha256) problems.push(`${course} says package sha256 ${r.packageSha256}, the ledger recorded ${v.packageSha256}`);
+      }
+    }
+    return { entries, head: prev, problems };
   }
 
   close(): Promise<void> {

@@ -1,11 +1,14 @@
 // cleanup: delete the source course (only when the session asks for it AND
-// this run verified the archive), remove the staging files, close the
-// catalog entry. The staging removals also serve a cancelled course.
-import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
+// this workflow run verified the archive), remove the staging files, close
+// the catalog entry. The staging removals also serve a cancelled course.
+// A moodle-ws backup stays in the source course's backup area: it goes with
+// the course when the course is deleted (no web service removes it otherwise).
+import { activityInfo, ApplicationFailure, cancellationSignal } from '@temporalio/activity';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
+import { backupFilePrefix } from './backup';
 import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
 
@@ -14,7 +17,9 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
     async deleteSourceCourse({ course, facts }: PhaseRequest): Promise<CourseFacts> {
       let sourceDeleted = false;
       if (course.deleteSource) {
-        if (facts.verified !== true) {
+        // The invariant: only the course workflow run whose verification passed may delete.
+        const run = activityInfo().workflowExecution?.runId;
+        if (facts.verified !== true || !run || facts.verifiedInRun !== run) {
           throw ApplicationFailure.nonRetryable(`Refusing to delete ${course.sourceSiteId} course ${course.courseId}: its archive was not verified in this run`, 'UnverifiedDeletion');
         }
         // "not-found" means a previous attempt deleted it before it could report.
@@ -29,7 +34,7 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
       const staging = sites.staging(course.sourceSiteId);
       if (facts.backupName) rmSync(join(staging, facts.backupName), { force: true });
       const dir = join(staging, course.session);
-      const ours = `backup-moodle2-course-${course.courseId}-`; // backup.php's default file name
+      const ours = backupFilePrefix(course.courseId);
       if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(ours) && f.endsWith('.mbz')) rmSync(join(dir, f), { force: true });
       return {};
     },

@@ -36,6 +36,9 @@ export function doctorActivities(sites: Sites) {
   return {
     /** Every check of one site, run on that site's host. */
     async checkSiteSetup({ siteId, largestCourseBytes }: { siteId: string; largestCourseBytes: number }): Promise<SetupCheck[]> {
+      const storage = sites.storage(siteId);
+      // A cold storage's host needs room to stage a backup, then to keep its package.
+      if (storage) return [stagingCheck(siteId, storage.staging, largestCourseBytes, 'storages'), stagingCheck(siteId, storage.path, largestCourseBytes / 2, 'storages')];
       const checks: SetupCheck[] = [];
       try {
         const info = await sites.moodle(siteId).siteInfo();
@@ -49,8 +52,18 @@ export function doctorActivities(sites: Sites) {
         checks.push(problem
           ? { check: 'release', ok: false, detail: problem, fix: `archive from and to Moodle ${SUPPORTED_RANGE}: upgrade this site first` }
           : { check: 'release', ok: true, detail: `Moodle ${info.release}, within ${SUPPORTED_RANGE}` });
-        // The shared-path transport moves files on disk; only a web-service transport needs the service's file download.
-        checks.push({ check: 'file transfer', ok: true, detail: `the shared-path transport needs no web-service file transfer (service download: ${info.downloadfiles ? 'on' : 'off'})` });
+        // Only a moodle-ws route from this site pulls files through its web services.
+        const pulls = sites.config.transports.filter((t) => t.from === siteId && t.driver === 'moodle-ws').map((t) => t.to);
+        if (!pulls.length) {
+          checks.push({ check: 'file transfer', ok: true, detail: `no moodle-ws route starts here: backups go by shared path (service download: ${info.downloadfiles ? 'on' : 'off'})` });
+        } else if (!have.has('core_files_get_files') || !info.downloadfiles) {
+          checks.push({
+            check: 'file transfer', ok: false, detail: `the moodle-ws route(s) to ${pulls.join(', ')} need core_files_get_files and file downloads in the token's service`,
+            fix: 'add core_files_get_files to the service and tick "Can download files" in Site administration > Server > Web services > External services > (the service) > Edit',
+          });
+        } else {
+          checks.push({ check: 'file transfer', ok: true, detail: `the token's service lists backup areas and serves downloads, for the moodle-ws route(s) to ${pulls.join(', ')}` });
+        }
       } catch (e) {
         checks.push({ check: 'web services', ok: false, detail: (e as Error).message, fix: webServiceFix(e, siteId) });
       }
@@ -66,21 +79,21 @@ export function doctorActivities(sites: Sites) {
 }
 
 /** Writable, and room for the largest course twice: backup.php writes the file inside moodledata, then to the destination. */
-function stagingCheck(siteId: string, staging: string, largestCourseBytes: number): SetupCheck {
+function stagingCheck(siteId: string, staging: string, largestCourseBytes: number, section: 'sites' | 'storages' = 'sites'): SetupCheck {
   try {
     mkdirSync(staging, { recursive: true });
     const probe = join(staging, `.archiver-doctor-${process.pid}`);
     writeFileSync(probe, 'probe');
     rmSync(probe);
   } catch (e) {
-    return { check: 'staging', ok: false, detail: `${staging} is not writable: ${(e as Error).message}`, fix: `make ${staging} writable by the worker and the Moodle CLI user, or point sites.${siteId}.staging at a folder that is` };
+    return { check: 'staging', ok: false, detail: `${staging} is not writable: ${(e as Error).message}`, fix: `make ${staging} writable by the worker and the Moodle CLI user, or point ${section}.${siteId} at a folder that is` };
   }
   const fs = statfsSync(staging);
   const free = fs.bavail * fs.bsize;
   const needed = 2 * largestCourseBytes;
   const gb = (n: number) => `${(n / GB).toFixed(1)} GB`;
   if (free < needed) {
-    return { check: 'staging', ok: false, detail: `${staging} has ${gb(free)} free; the largest course needs ${gb(needed)} (twice its ${gb(largestCourseBytes)})`, fix: `free ${gb(needed - free)} on ${staging}, or point sites.${siteId}.staging at a larger disk` };
+    return { check: 'staging', ok: false, detail: `${staging} has ${gb(free)} free; the largest course needs ${gb(needed)} (twice its ${gb(largestCourseBytes)})`, fix: `free ${gb(needed - free)} on ${staging}, or point ${section}.${siteId} at a larger disk` };
   }
   return { check: 'staging', ok: true, detail: `${staging} is writable, ${gb(free)} free${largestCourseBytes ? `, twice the largest course needs ${gb(needed)}` : ''}` };
 }

@@ -5,6 +5,7 @@ import { catalogActivities, type Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
 import { doctorActivities } from './doctor';
 import { withFailureMapping } from './failures';
+import { withLedger } from './ledger';
 import { notifyActivities } from './notify';
 import { postprocessActivities } from './postprocess';
 import { prepareActivities } from './prepare';
@@ -16,7 +17,7 @@ import { transportActivities } from './transport';
 
 export function createActivities(config: ArchiverConfig, catalog: Catalog) {
   const sites = new Sites(config);
-  return withFailureMapping({
+  return withFailureMapping(withLedger({
     ...siteCheckActivities(sites),
     ...doctorActivities(sites),
     ...selectActivities(sites),
@@ -28,7 +29,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...cleanupActivities(sites, catalog),
     ...catalogActivities(catalog),
     ...notifyActivities(config),
-  });
+  }, catalog));
 }
 
 export type Activities = ReturnType<typeof createActivities>;

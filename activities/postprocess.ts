@@ -1,39 +1,74 @@
-// postprocess: hide the archived copy, verify it against the source course
-// (sections, activities by type, files and their sizes), and record it in
-// the catalog as verified. A mismatch fails the course: nothing is deleted.
-import { ApplicationFailure } from '@temporalio/activity';
+// postprocess, on the target host: verify the archive, then record it in the
+// catalog as verified. Verification before deletion, the invariant: the
+// .mbz's own description (moodle_backup.xml) agrees with the source course,
+// and the copy matches it: for a Moodle target, the restored course (hidden
+// here) has the source's sections, activities by type, files and their
+// sizes; for a cold storage, the package re-reads clean. A mismatch fails the
+// course: nothing is deleted. What passed is stamped with this workflow
+// run's id: cleanup deletes a source only for the run that verified it.
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
 import { courseShape, shapeDifferences } from './course-shape';
 import type { Sites } from './sites';
+import { verifySealed } from './storage';
 
 const at = (ms: number | undefined) => (ms ? new Date(ms) : null);
 
+/** Where the backup's own description of its course differs from the source course, in words. */
+export function backupDifferences(course: PhaseRequest['course'], facts: CourseFacts): string[] {
+  const b = facts.backupInfo;
+  if (!b) return []; // a resumed run: the backup was checked by the run that made it
+  const diffs: string[] = [];
+  if (b.originalCourseId !== course.courseId) diffs.push(`the backup is of course ${b.originalCourseId}, not ${course.courseId}`);
+  if (b.shortname !== facts.shortname) diffs.push(`backup shortname "${b.shortname}", source "${facts.shortname}"`);
+  if (b.fullname !== facts.fullname) diffs.push(`backup full name "${b.fullname}", source "${facts.fullname}"`);
+  if (facts.sectionCount !== undefined && b.sectionCount !== facts.sectionCount) diffs.push(`backup sections ${b.sectionCount}, source ${facts.sectionCount}`);
+  const src = facts.activitiesByType ?? {};
+  for (const t of new Set([...Object.keys(src), ...Object.keys(b.activitiesByType)])) {
+    if ((src[t] ?? 0) !== (b.activitiesByType[t] ?? 0)) diffs.push(`backup ${t} activities ${b.activitiesByType[t] ?? 0}, source ${src[t] ?? 0}`);
+  }
+  return diffs;
+}
+
 export function postprocessActivities(sites: Sites, catalog: Catalog) {
   return {
-    async postprocessCourse({ course, facts }: PhaseRequest): Promise<CourseFacts> {
-      const target = sites.moodle(course.targetSiteId);
-      const source = sites.moodle(course.sourceSiteId);
-      await target.updateCourses([{ id: facts.targetCourseId!, visible: 0 }]);
-      const [sourceShape, copyShape] = await Promise.all([
-        source.contents(course.courseId).then(courseShape),
-        target.contents(facts.targetCourseId!).then(courseShape),
-      ]);
-      const diffs = shapeDifferences(sourceShape, copyShape);
-      if (diffs.length) {
-        throw ApplicationFailure.nonRetryable(`Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`, 'VerificationFailed');
+    async postprocessCourse(req: PhaseRequest): Promise<CourseFacts> {
+      const { course, facts } = req;
+      const fromBackup = backupDifferences(course, facts);
+      if (fromBackup.length) {
+        throw ApplicationFailure.nonRetryable(`The backup of ${course.sourceSiteId} course ${course.courseId} does not describe the source: ${fromBackup.join('; ')}`, 'VerificationFailed');
+      }
+      const storage = sites.storage(course.targetSiteId);
+      if (storage) {
+        await verifySealed(storage, req);
+      } else {
+        const target = sites.moodle(course.targetSiteId);
+        const source = sites.moodle(course.sourceSiteId);
+        await target.updateCourses([{ id: facts.targetCourseId!, visible: 0 }]);
+        const [sourceShape, copyShape] = await Promise.all([
+          source.contents(course.courseId).then(courseShape),
+          target.contents(facts.targetCourseId!).then(courseShape),
+        ]);
+        const diffs = shapeDifferences(sourceShape, copyShape);
+        if (diffs.length) {
+          throw ApplicationFailure.nonRetryable(`Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`, 'VerificationFailed');
+        }
       }
       const t = facts.phaseTimes ?? {};
       await catalog.record({
         sessionId: course.session, vintage: course.vintage, sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId,
         shortname: facts.shortname!, fullname: facts.fullname!, idnumber: facts.idnumber ?? '',
-        sourceCategoryId: facts.sourceCategoryId!, targetSiteId: course.targetSiteId, targetCourseId: facts.targetCourseId!,
-        targetCategoryId: facts.targetCategoryId!, storageLocation: null, mbzBytes: BigInt(facts.mbzBytes!),
+        sourceCategoryId: facts.sourceCategoryId!, categoryPath: facts.categoryPath ?? '', targetSiteId: course.targetSiteId,
+        targetCourseId: facts.targetCourseId ?? null, targetCategoryId: facts.targetCategoryId ?? null,
+        storageLocation: facts.storageLocation ?? null, packageSha256: facts.packageSha256 ?? null, mbzBytes: BigInt(facts.mbzBytes!),
         mbzSha256: facts.mbzSha256!, verified: true, sourceDeleted: false,
         preparedAt: at(t.prepare?.[1]), backedUpAt: at(t.backup?.[1]), transportedAt: at(t.transport?.[1]),
         restoredAt: at(t.restore?.[1]), verifiedAt: new Date(), cleanedAt: null,
+        retentionUntil: facts.retentionUntil ? new Date(facts.retentionUntil) : null, expiredAt: null,
       });
-      return { verified: true };
+      // The checksums go with the verification into the ledger: `catalog verify` compares the rows with them.
+      return { verified: true, verifiedInRun: activityInfo().workflowExecution?.runId, mbzSha256: facts.mbzSha256, packageSha256: facts.packageSha256 };
     },
   };
 }

@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveIsComplete, skipReason, type Catalog } from './catalog';
 import { courseShape } from './course-shape';
-import type { MoodleClient } from './moodle/client';
+import type { MoodleCategory, MoodleClient } from './moodle/client';
+import { retentionUntil } from './retention';
 import type { Sites } from './sites';
 
 /** The idnumber that marks a target category as the mirror of a source category. */
@@ -34,6 +35,14 @@ async function mirrorCategory(source: MoodleClient, target: MoodleClient, req: P
   return parent;
 }
 
+/** The course's category and its parents, root first. */
+async function categoryChain(source: MoodleClient, categoryId: number): Promise<MoodleCategory[]> {
+  const [cat] = await source.categories({ id: categoryId }, false);
+  const ids = cat.path.split('/').filter(Boolean).map(Number);
+  const parents = ids.length > 1 ? await source.categories({ ids: ids.slice(0, -1).join(',') }, false) : [];
+  return ids.map((id) => (id === cat.id ? cat : parents.find((p) => p.id === id)!)).filter(Boolean);
+}
+
 export function prepareActivities(sites: Sites, catalog: Catalog) {
   return {
     async prepareCourse({ course }: PhaseRequest): Promise<CourseFacts> {
@@ -41,10 +50,13 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
       const [meta] = await source.coursesByField('id', course.courseId);
       if (!meta) throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
       const shape = courseShape(await source.contents(course.courseId));
+      const chain = await categoryChain(source, meta.categoryid);
+      const until = retentionUntil(sites.config.retention, course.sourceSiteId, chain.map((c) => ({ id: c.id, idnumber: c.idnumber ?? '' })), new Date());
       const facts: CourseFacts = {
         shortname: meta.shortname, fullname: meta.fullname, idnumber: meta.idnumber ?? '', sourceCategoryId: meta.categoryid,
         declaredBytes: shape.declaredBytes, sectionCount: shape.sectionCount, activityCount: shape.activityCount,
-        fileCount: shape.fileCount,
+        fileCount: shape.fileCount, activitiesByType: shape.activitiesByType, categoryPath: chain.map((c) => c.name).join(' / '),
+        ...(until ? { retentionUntil: until.toISOString() } : {}),
       };
       const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
       if (archived && archiveIsComplete(archived, course.deleteSource)) return { ...facts, skipReason: skipReason(archived) };
@@ -54,8 +66,10 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
         return {
           ...facts, resumeAt: 'postprocess', targetCourseId: archived.targetCourseId ?? undefined, targetCategoryId: archived.targetCategoryId ?? undefined,
           mbzBytes: Number(archived.mbzBytes), mbzSha256: archived.mbzSha256,
+          storageLocation: archived.storageLocation ?? undefined, packageSha256: archived.packageSha256 ?? undefined,
         };
       }
+      if (sites.storage(course.targetSiteId)) return facts; // a package has no category: its manifest names the source's
       const target = sites.moodle(course.targetSiteId);
       const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);
       return { ...facts, targetCategoryId };

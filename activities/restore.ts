@@ -1,13 +1,15 @@
-// restore: Moodle's admin/cli/restore_backup.php on the target host, into
-// the mapped category. Find before create: the restored course is marked at
-// once with an idnumber naming its source, and a retry looks for that mark
-// (and, after a crash between restore and mark, for the unmarked copy)
-// instead of restoring a second time.
+// restore: into the target. A Moodle target: admin/cli/restore_backup.php on
+// its host, into the mapped category. Find before create: the restored course
+// is marked at once with an idnumber naming its source, and a retry looks for
+// that mark (and, after a crash between restore and mark, for the unmarked
+// copy) instead of restoring a second time. A cold storage: the course is
+// sealed into a package (storage/).
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
+import { sealCourse } from './storage';
 
 /** The idnumber of an archived copy: Moodle clears idnumber on a cross-site restore, so we set our own. */
 export const archiveIdnumber = (siteId: string, courseId: number) => `archive:${siteId}:${courseId}`;
@@ -16,7 +18,10 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function restoreActivities(sites: Sites) {
   return {
-    async restoreCourse({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+    async restoreCourse(req: PhaseRequest): Promise<CourseFacts> {
+      const { course, facts } = req;
+      const storage = sites.storage(course.targetSiteId);
+      if (storage) return sealCourse(sites, storage, req);
       const target = sites.moodle(course.targetSiteId);
       const mark = archiveIdnumber(course.sourceSiteId, course.courseId);
       const [marked] = await target.coursesByField('idnumber', mark);

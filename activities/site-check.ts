@@ -9,6 +9,7 @@ export function siteCheckActivities(sites: Sites) {
     async checkSites({ siteIds }: { siteIds: string[] }): Promise<SiteRelease[]> {
       const out: SiteRelease[] = [];
       for (const siteId of siteIds) {
+        if (sites.storage(siteId)) continue; // a cold storage runs no Moodle
         const info = await sites.moodle(siteId).siteInfo();
         assertSupportedRelease(siteId, info.release);
         out.push({ siteId, release: info.release ?? '', version: info.version ?? '' });

@@ -88,7 +88,7 @@ function sessionOptions(cmd: Command, what: { category: boolean }): Command {
   return cmd
     .requiredOption('--source-site <id>', 'source site id from the config')
     .requiredOption('--target-site <id>', 'target site id from the config')
-    .requiredOption('--target-category <id>', 'target category id', int('--target-category'))
+    .option('--target-category <id>', 'target category id (a Moodle target; a cold storage has none)', int('--target-category'))
     .option('--also-category <ids>', 'more categories to archive, e.g. "40,41" (each mirrored from itself)')
     .option('--course <ids>', 'single courses to archive too, wherever they are, e.g. "1234,1240"')
     .option('--exclude-shortname <pattern>', 'leave out courses whose shortname matches, e.g. "*-SANDBOX" (repeat for more)', collect)

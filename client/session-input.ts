@@ -48,7 +48,8 @@ const SessionInputSchema = z.object({
   includeSubcategories: z.boolean().default(true),
   selection: SelectionSchema.optional(),
   targetSiteId: z.string().min(1),
-  targetCategoryId: z.number({ error: 'must be the id of the target category (a positive integer)' }).int().positive('must be the id of the target category (a positive integer)'),
+  /** Required for a Moodle target; a cold storage has none. */
+  targetCategoryId: z.number({ error: 'must be the id of the target category (a positive integer)' }).int().positive('must be the id of the target category (a positive integer)').optional(),
   mirrorSubcategories: z.boolean().default(true),
   concurrency: z.number().int().min(1, 'must be at least 1').max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`).default(4),
   maxConcurrency: z.number().int().min(1, 'must be at least 1').max(MAX_CONCURRENCY, `must be at most ${MAX_CONCURRENCY}`).optional(),
@@ -84,11 +85,16 @@ export function parseWindowOption(text: string): WindowRule {
 }
 
 /** What is wrong beyond the shape: sites the config does not have, settings that contradict each other. */
-function settingProblems(input: Omit<SessionInput, 'session' | 'vintage' | 'sourceCategoryId'> & { sourceCategoryId?: number }, config: ArchiverConfig): string[] {
+function settingProblems(input: Omit<SessionInput, 'session' | 'vintage' | 'sourceCategoryId' | 'targetCategoryId'> & { sourceCategoryId?: number; targetCategoryId?: number }, config: ArchiverConfig): string[] {
   const problems: string[] = [];
   const known = Object.keys(config.sites).join(', ');
+  const targets = [...Object.keys(config.sites), ...Object.keys(config.storages)].join(', ');
   if (!config.sites[input.sourceSiteId]) problems.push(`sourceSiteId: unknown site "${input.sourceSiteId}"; the config has: ${known}`);
-  if (!config.sites[input.targetSiteId]) problems.push(`targetSiteId: unknown site "${input.targetSiteId}"; the config has: ${known}`);
+  if (!config.sites[input.targetSiteId] && !config.storages[input.targetSiteId]) {
+    problems.push(`targetSiteId: unknown site or storage "${input.targetSiteId}"; the config has: ${targets}`);
+  }
+  if (config.sites[input.targetSiteId] && !input.targetCategoryId) problems.push(`targetCategoryId: missing; name the category of ${input.targetSiteId} that receives the courses`);
+  if (config.storages[input.targetSiteId] && input.targetCategoryId) problems.push(`targetCategoryId: ${input.targetSiteId} is a cold storage, which has no categories; leave it out`);
   if (input.sourceSiteId === input.targetSiteId) problems.push('targetSiteId: must differ from sourceSiteId (archiving moves courses to another platform)');
   if (input.maxConcurrency !== undefined && input.concurrency > input.maxConcurrency) {
     problems.push(`concurrency: ${input.concurrency} is above maxConcurrency (${input.maxConcurrency}); lower it or raise maxConcurrency`);
@@ -108,7 +114,7 @@ export function validateSessionInput(raw: unknown, config: ArchiverConfig): Sess
   if (!parsed.success) throw new SessionInputError(issuesOf(parsed.error));
   const problems = settingProblems(parsed.data, config);
   if (problems.length) throw new SessionInputError(problems);
-  return parsed.data;
+  return { ...parsed.data, targetCategoryId: parsed.data.targetCategoryId ?? 0 };
 }
 
 const VintageRuleSchema = z.object({
@@ -131,5 +137,5 @@ export function validateScheduledSessionInput(raw: unknown, config: ArchiverConf
   if (!parsed.success) throw new SessionInputError(issuesOf(parsed.error));
   const problems = [...settingProblems(parsed.data, config), ...vintageRuleProblems(parsed.data.vintageRule)];
   if (problems.length) throw new SessionInputError(problems);
-  return parsed.data;
+  return { ...parsed.data, targetCategoryId: parsed.data.targetCategoryId ?? 0 };
 }

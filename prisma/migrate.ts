@@ -11,7 +11,9 @@ export interface RawSql {
   $queryRawUnsafe<T = unknown>(sql: string, ...values: unknown[]): Promise<T>;
 }
 
-const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+/** Prisma's own bookkeeping table, as its schema engine creates it for each provider. */
+const MIGRATIONS_TABLE = {
+  sqlite: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "id" TEXT PRIMARY KEY NOT NULL,
     "checksum" TEXT NOT NULL,
     "finished_at" DATETIME,
@@ -20,9 +22,22 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "rolled_back_at" DATETIME,
     "started_at" DATETIME NOT NULL DEFAULT current_timestamp,
     "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0
-)`;
+)`,
+  postgresql: `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id" VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum" VARCHAR(64) NOT NULL,
+    "finished_at" TIMESTAMPTZ,
+    "migration_name" VARCHAR(255) NOT NULL,
+    "logs" TEXT,
+    "rolled_back_at" TIMESTAMPTZ,
+    "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count" INTEGER NOT NULL DEFAULT 0
+)`,
+};
 
-export const migrationsDir = (provider: 'sqlite') =>
+export type Provider = keyof typeof MIGRATIONS_TABLE;
+
+export const migrationsDir = (provider: Provider) =>
   join(fileURLToPath(new URL('.', import.meta.url)), provider, 'migrations');
 
 /** Splits a migration file into statements (Prisma's SQL has no semicolons inside strings). */
@@ -37,8 +52,10 @@ function statements(sql: string): string[] {
 }
 
 /** Applies pending migrations in order; refuses one whose file changed after it was applied. */
-export async function migrate(db: RawSql, dir: string): Promise<string[]> {
-  await db.$executeRawUnsafe(MIGRATIONS_TABLE);
+export async function migrate(db: RawSql, dir: string, provider: Provider = 'sqlite'): Promise<string[]> {
+  // Placeholders: "?" for SQLite, "$1" for PostgreSQL.
+  const p = (i: number) => (provider === 'postgresql' ? `$${i}` : '?');
+  await db.$executeRawUnsafe(MIGRATIONS_TABLE[provider]);
   const applied = await db.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: unknown }[]>(
     'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
   );
@@ -57,10 +74,10 @@ export async function migrate(db: RawSql, dir: string): Promise<string[]> {
       continue;
     }
     const id = randomUUID();
-    await db.$executeRawUnsafe('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, CURRENT_TIMESTAMP, 0)', id, checksum, name);
+    await db.$executeRawUnsafe(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (${p(1)}, ${p(2)}, ${p(3)}, CURRENT_TIMESTAMP, 0)`, id, checksum, name);
     const steps = statements(sql);
     for (const stmt of steps) await db.$executeRawUnsafe(stmt);
-    await db.$executeRawUnsafe('UPDATE "_prisma_migrations" SET finished_at = CURRENT_TIMESTAMP, applied_steps_count = ? WHERE id = ?', steps.length, id);
+    await db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET finished_at = CURRENT_TIMESTAMP, applied_steps_count = ${p(1)} WHERE id = ${p(2)}`, steps.length, id);
     done.push(name);
   }
   return done;

@@ -11,8 +11,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 TEMPORAL_CLI="$(bash scripts/ensure-temporal.sh)"
 export TEMPORAL_CLI
-if [ ! -f generated/prisma/sqlite/client.ts ] || [ prisma/models.prisma -nt generated/prisma/sqlite/client.ts ]; then
-  say "generating the Prisma client (offline: no schema engine needed)"
-  PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate >/dev/null
-fi
+for provider in sqlite postgresql; do
+  if [ ! -f "generated/prisma/$provider/client.ts" ] || [ prisma/models.prisma -nt "generated/prisma/$provider/client.ts" ]; then
+    say "generating the Prisma client for $provider (offline: no schema engine needed)"
+    PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --schema "prisma/$provider" >/dev/null
+  fi
+done
 say "ready (temporal: $TEMPORAL_CLI)"

@@ -23,6 +23,37 @@ const SiteConfig = z.object({
   requestTimeoutSeconds: z.number().positive().default(120),
 });
 
+/** Cold storage: archives kept as sealed packages in a folder (the interface is ready for object stores). */
+const StorageConfig = z.object({
+  kind: z.literal('folder', { error: 'only "folder" storages exist yet' }).default('folder'),
+  path: z.string({ error: 'must be the folder that holds the sealed packages, e.g. "/srv/moodle-archive"' }).min(1),
+  staging: z.string({ error: 'must be the folder where backups land before they are packaged, e.g. "/srv/moodle-archive/.incoming"' }).min(1),
+  maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+}).strict();
+
+/** How a backup travels from a source site to a target (site or storage). */
+const TransportRoute = z.object({
+  from: z.string({ error: 'name the source site' }),
+  to: z.string({ error: 'name the target site or storage' }),
+  driver: z.enum(['shared-path', 'moodle-ws'], { error: '"shared-path" (both hosts mount the staging folders) or "moodle-ws" (the target host pulls the backup from the source Moodle over HTTP)' }),
+  /** shared-path: copy the .mbz, or move it (the source staging copy is gone once it arrived). */
+  mode: z.enum(['copy', 'move']).default('copy'),
+  /** shared-path: where the target host sees the source's staging folder (default: the same path). */
+  sourceMount: z.string().min(1).optional(),
+  /** At most this many MB per second, so a transfer never saturates production's network. */
+  maxMBps: z.number().positive('must be a positive number of MB per second').optional(),
+}).strict();
+
+/** How long archives are kept, by source category (the first rule that matches wins; none: kept for good). */
+const RetentionRule = z.object({
+  site: z.string().optional(),
+  /** Matches a course whose category, or one of its parents, has this id... */
+  categoryId: z.number().int().positive().optional(),
+  /** ...or an idnumber matching this pattern (`*`, `?`). No category criterion: every course of the site. */
+  categoryIdnumber: z.string().min(1).optional(),
+  keepYears: z.number({ error: 'say how many years archives are kept, e.g. 5' }).positive('must be a positive number of years'),
+}).strict();
+
 const ConfigFile = z.object({
   temporal: z.object({
     address: z.string().default('localhost:7233'),
@@ -37,6 +68,9 @@ const ConfigFile = z.object({
     z.string().regex(SITE_ID, 'site ids are lowercase letters, digits, "-" or "_", starting with a letter'),
     SiteConfig,
   ).refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
+  storages: z.record(z.string().regex(SITE_ID, 'storage ids are lowercase letters, digits, "-" or "_", starting with a letter'), StorageConfig).default({}),
+  transports: z.array(TransportRoute).default([]),
+  retention: z.array(RetentionRule).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   notifications: z.object({
     webhook: z.object({
@@ -58,11 +92,17 @@ const ConfigFile = z.object({
 });
 
 export type SiteSettings = z.infer<typeof SiteConfig> & { siteId: string; token: string };
+export type StorageSettings = z.infer<typeof StorageConfig> & { storageId: string };
+export type TransportSettings = z.infer<typeof TransportRoute>;
+export type RetentionSettings = z.infer<typeof RetentionRule>;
 export interface ArchiverConfig {
   temporal: { address: string; namespace: string; tls: boolean; apiKey?: string; webUiUrl: string };
   mainQueue: string;
   catalog: { url: string };
   sites: Record<string, SiteSettings>;
+  storages: Record<string, StorageSettings>;
+  transports: TransportSettings[];
+  retention: RetentionSettings[];
   logLevel: z.infer<typeof ConfigFile>['logLevel'];
   notifications: z.infer<typeof ConfigFile>['notifications'];
 }
@@ -115,6 +155,21 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
       cli: { ...site.cli, moodleDir: resolve(opts.baseDir ?? '.', site.cli.moodleDir) },
     };
   }
+  const storages: Record<string, StorageSettings> = {};
+  for (const [storageId, st] of Object.entries(cfg.storages)) {
+    if (cfg.sites[storageId]) problems.push(`storages.${storageId}: a site has the same id; give the storage another name`);
+    storages[storageId] = { ...st, storageId, path: resolve(opts.baseDir ?? '.', st.path), staging: resolve(opts.baseDir ?? '.', st.staging) };
+  }
+  cfg.transports.forEach((t, i) => {
+    if (!cfg.sites[t.from]) problems.push(`transports.${i}.from: unknown site "${t.from}"; name a site of "sites"`);
+    if (!cfg.sites[t.to] && !cfg.storages[t.to]) problems.push(`transports.${i}.to: unknown target "${t.to}"; name a site of "sites" or a storage of "storages"`);
+    if (cfg.transports.findIndex((u) => u.from === t.from && u.to === t.to) !== i) problems.push(`transports.${i}: a second route ${t.from} -> ${t.to}; keep one per pair`);
+    if (t.driver === 'moodle-ws' && (t.sourceMount || t.mode !== 'copy')) problems.push(`transports.${i}: "sourceMount" and "mode" are for the shared-path driver; moodle-ws pulls over HTTP`);
+  });
+  cfg.retention.forEach((r, i) => {
+    if (r.site && !cfg.sites[r.site]) problems.push(`retention.${i}.site: unknown site "${r.site}"`);
+    if (r.categoryId && r.categoryIdnumber) problems.push(`retention.${i}: give categoryId or categoryIdnumber, not both`);
+  });
   if (problems.length) throw new ConfigError(source, problems);
   return {
     temporal: {
@@ -127,6 +182,9 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
     mainQueue: cfg.mainQueue,
     catalog: { url: env.DATABASE_URL ?? cfg.catalog.url },
     sites,
+    storages,
+    transports: cfg.transports,
+    retention: cfg.retention,
     logLevel: cfg.logLevel,
     notifications: cfg.notifications,
   };

@@ -26,8 +26,8 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
   });
 }
 
-/** Every queue of a config: the main queue and one per site. */
-export const allQueues = (config: ArchiverConfig) => [config.mainQueue, ...Object.keys(config.sites).map(siteQueue)];
+/** Every queue of a config: the main queue and one per site and storage (served on the host that mounts it). */
+export const allQueues = (config: ArchiverConfig) => [config.mainQueue, ...[...Object.keys(config.sites), ...Object.keys(config.storages)].map(siteQueue)];
 
 export async function startWorkers(opts: {
   config: ArchiverConfig;
@@ -50,6 +50,7 @@ export async function startWorkers(opts: {
       connection, namespace: config.temporal.namespace, taskQueue, activities,
       // Cancellation reaches an activity only in a heartbeat's reply: send them often enough
       // that cancelling a session stops its backups within seconds, not a minute.
+      // They also carry a transfer's offset: a resumed transfer starts at most 5 s of bytes back.
       maxHeartbeatThrottleInterval: '5s', defaultHeartbeatThrottleInterval: '5s',
     };
     if (taskQueue === config.mainQueue) {
@@ -58,8 +59,9 @@ export async function startWorkers(opts: {
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
       }));
     } else {
-      const site = config.sites[taskQueue.slice('site/'.length)];
-      workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: site.maxConcurrentJobs }));
+      const id = taskQueue.slice('site/'.length);
+      const host = config.sites[id] ?? config.storages[id];
+      workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: host.maxConcurrentJobs }));
     }
   }
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);

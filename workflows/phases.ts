@@ -29,12 +29,14 @@ export const PHASES = [
     options: { startToCloseTimeout: '5m', retry: quick } },
   { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
+  // A transfer heartbeats its offset all along: 30 s without one, and another attempt resumes it.
   { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
-    options: { startToCloseTimeout: '4h', heartbeatTimeout: '1m', retry: hostJob } },
+    options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob } },
   { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
-  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'main' }], onCancel: 'finish',
-    options: { startToCloseTimeout: '10m', retry: quick } },
+  // On the target host: a cold storage's package is re-read where it is mounted.
+  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'target' }], onCancel: 'finish',
+    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick } },
   { name: 'cleanup', steps: [
       { activity: 'deleteSourceCourse', queue: 'source' },
       { activity: 'removeSourceStaging', queue: 'source' },

@@ -111,12 +111,31 @@ export interface CourseFacts {
   /** Set by prepare when an earlier run got this far: the phases before it are done. */
   resumeAt?: string;
   targetCategoryId?: number;
-  /** .mbz path relative to the staging folders. */
+  /** Activities of the source course by module type (prepare), checked against the backup and the copy. */
+  activitiesByType?: Record<string, number>;
+  /** Names of the source category and its parents, root first: "Year 2024-2025 / Semester 1". */
+  categoryPath?: string;
+  /** When the archive may be deleted (the retention rule of its category), ISO; none: kept for good. */
+  retentionUntil?: string;
+  /** .mbz path relative to the staging folders (shared-path), or its name in the course's backup area (moodle-ws). */
   backupName?: string;
   mbzBytes?: number;
   mbzSha256?: string;
+  /** Bytes the last transport attempt moved, and where it resumed (0: from the start). */
+  transferredBytes?: number;
+  resumedFrom?: number;
+  /** What the .mbz says of its course (its moodle_backup.xml). */
+  backupInfo?: {
+    originalCourseId: number; shortname: string; fullname: string; moodleRelease: string;
+    sectionCount: number; activitiesByType: Record<string, number>;
+  };
   targetCourseId?: number;
+  /** Cold storage: the package's path in the storage, and its sha256. */
+  storageLocation?: string;
+  packageSha256?: string;
   verified?: boolean;
+  /** The course workflow run whose verification passed: the only run that may delete the source. */
+  verifiedInRun?: string;
   sourceDeleted?: boolean;
   /** Phase name -> [startMs, endMs]. */
   phaseTimes?: Record<string, [number, number]>;

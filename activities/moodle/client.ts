@@ -46,7 +46,20 @@ export const Section = z.looseObject({
   id: z.number(), section: z.number(), name: z.string(),
   modules: z.array(z.looseObject({ id: z.number(), modname: z.string(), name: z.string(), contents: z.array(FileContent).optional() })),
 });
+export const StoredFile = z.looseObject({
+  contextid: z.number(), component: z.string(), filearea: z.string(), itemid: z.number(), filepath: z.string(), filename: z.string(),
+  isdir: z.boolean(), url: z.string(), timemodified: z.number(), timecreated: z.number().optional(), filesize: z.number(),
+});
 export type MoodleCategory = z.infer<typeof Category>;
+export type MoodleStoredFile = z.infer<typeof StoredFile>;
+
+/** A download in progress: the body from `offset`, the file's size and its ETag (Moodle's: the content's SHA-1). */
+export interface Download {
+  body: NodeJS.ReadableStream & { destroy(): void };
+  offset: number;
+  total: number;
+  etag: string;
+}
 export type MoodleCourse = z.infer<typeof Course>;
 export type MoodleSection = z.infer<typeof Section>;
 
@@ -137,6 +150,52 @@ export class MoodleClient {
   async deleteCourses(courseIds: number[]) {
     const res = await this.call('core_course_delete_courses', { courseids: courseIds }, z.object({ warnings: z.array(Warning) }));
     return res.warnings;
+  }
+
+  /** The files of a course's backup area, where backup.php without --destination leaves its .mbz. */
+  async backupAreaFiles(courseId: number): Promise<MoodleStoredFile[]> {
+    const res = await this.call('core_files_get_files', {
+      contextid: -1, contextlevel: 'course', instanceid: courseId, component: 'backup', filearea: 'course', itemid: 0, filepath: '/', filename: '',
+    }, z.object({ files: z.array(StoredFile) }));
+    return res.files.filter((f) => !f.isdir);
+  }
+
+  /**
+   * Opens a stored file through webservice/pluginfile.php, from `offset` on (HTTP Range).
+   * core_files_get_files names it by its browser-session URL (/pluginfile.php/), which
+   * answers a token with the login page: the path is moved under /webservice/.
+   * `ifEtag`: resume only if the file is still this version; otherwise the whole file comes back.
+   */
+  async download(file: Pick<MoodleStoredFile, 'url'>, offset: number, ifEtag?: string): Promise<Download> {
+    const path = new URL(file.url).pathname.replace(/^.*?\/pluginfile\.php\//, 'webservice/pluginfile.php/');
+    const url = new URL(path, this.site.url.replace(/\/?$/, '/'));
+    url.searchParams.set('token', this.site.token);
+    const what = `download of ${decodeURIComponent(path.split('/').pop() ?? '')}`;
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-`, ...(ifEtag ? { 'if-range': `"${ifEtag}"` } : {}) } : {};
+    const stream = got.stream(url, { headers, timeout: { connect: 30_000, response: (this.site.timeoutSeconds ?? 120) * 1000 }, retry: { limit: 0 }, throwHttpErrors: false });
+    const res = await new Promise<import('got').Response>((resolve, reject) => {
+      stream.once('response', resolve);
+      // got's error names the URL, token included: keep only its code.
+      stream.once('error', (e: unknown) => reject(new MoodleError('transient', this.site.siteId, what, `network error ${e instanceof RequestError ? e.code : 'ERR_UNKNOWN'}`)));
+    });
+    const type = String(res.headers['content-type'] ?? '');
+    if (res.statusCode >= 500) { stream.destroy(); throw new MoodleError('transient', this.site.siteId, what, `HTTP ${res.statusCode}`); }
+    if (type.startsWith('application/json')) {
+      // Moodle's file endpoint answers its errors as JSON, with 200 or 404.
+      let text = '';
+      for await (const c of stream) text += String(c);
+      const body = JSON.parse(text || '{}') as { errorcode?: string; error?: string };
+      const kind = body.errorcode === 'filenotfound' ? 'missing-record' : classifyMoodleError(body.errorcode);
+      throw new MoodleError(kind, this.site.siteId, what, `${body.errorcode ?? res.statusCode}: ${body.error ?? ''}`, body.errorcode);
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) { stream.destroy(); throw new MoodleError('unexpected-response', this.site.siteId, what, `HTTP ${res.statusCode}`); }
+    const etag = String(res.headers.etag ?? '').replace(/^W\//, '').replace(/"/g, '');
+    if (res.statusCode === 206) {
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
+      if (!m || Number(m[1]) !== offset) { stream.destroy(); throw new MoodleError('unexpected-response', this.site.siteId, what, `Content-Range "${res.headers['content-range']}" for bytes=${offset}-`); }
+      return { body: stream, offset, total: Number(m[3]), etag };
+    }
+    return { body: stream, offset: 0, total: Number(res.headers['content-length'] ?? -1), etag };
   }
 
   createCategories(categories: { name: string; parent: number; idnumber?: string; description?: string }[]) {

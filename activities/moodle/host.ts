@@ -84,7 +84,18 @@ export class MoodleHost {
     const r = await this.run('backup.php', [`--courseid=${courseId}`, `--destination=${destination}`], onLine, signal);
     const written = /^Writing (.+\.mbz)\s*$/m.exec(r.stdout)?.[1];
     if (r.exitCode === 0 && written && /^Backup completed\.$/m.test(r.stdout)) return written;
-    throw this.failure('backup.php', r, [
+    throw this.backupFailure(courseId, r);
+  }
+
+  /** backup.php without --destination: the file goes to the course's backup area, and no name is printed. */
+  async backupToArea(courseId: number, onLine?: (l: string) => void, signal?: AbortSignal): Promise<void> {
+    const r = await this.run('backup.php', [`--courseid=${courseId}`], onLine, signal);
+    if (r.exitCode === 0 && /^Backup completed, the new file is listed in the backup area/m.test(r.stdout)) return;
+    throw this.backupFailure(courseId, r);
+  }
+
+  private backupFailure(courseId: number, r: CliRun): MoodleError {
+    return this.failure('backup.php', r, [
       [/Destination directory does not exists? or not writable/, 'host-misconfigured', 'the staging folder is not writable by the Moodle CLI user'],
       [/Can't find data record in database table course/, 'missing-record', `course ${courseId} does not exist`],
       [/No admin account/, 'host-misconfigured', 'Moodle has no admin account'],

@@ -1,0 +1,104 @@
+// The transfer engine both drivers share: stream into `<dest>.part` at
+// constant memory, hash (sha256 and sha1) on the fly, heartbeat the offset,
+// and on a retry resume from the last heartbeated offset, re-hashing only
+// what is already on disk. The caller renames `<dest>.part` once it has
+// read what it needs from it: a file named `dest` is always complete.
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { throttle } from './throttle';
+
+/** What each heartbeat carries: where a retry resumes, and which version of the file it was. */
+export interface TransferProgress { offset: number; total: number; etag?: string }
+
+export interface Incoming {
+  body: Readable | NodeJS.ReadableStream;
+  /** Where the body starts: the asked offset, or 0 when the source could not resume. */
+  offset: number;
+  total: number;
+  /** The source's SHA-1 of the whole file, when it gives one (Moodle's ETag). */
+  sha1?: string;
+}
+
+export interface Received {
+  /** The checked file, still named `<dest>.part`. */
+  part: string;
+  bytes: number;
+  sha256: string;
+  /** Bytes that crossed the wire in this attempt. */
+  sent: number;
+  /** Where this attempt started (0: from the beginning). */
+  resumedFrom: number;
+  /** The source's SHA-1 it was checked against, if any. */
+  etag?: string;
+}
+
+export async function receiveResumable(opts: {
+  dest: string;
+  name: string;
+  open: (offset: number, prior?: TransferProgress) => Promise<Incoming>;
+  /** What the file must be; the source's SHA-1, if it gives one, is checked too. */
+  expected: { bytes?: number; sha256?: string };
+  bytesPerSecond?: number;
+}): Promise<Received> {
+  const part = `${opts.dest}.part`;
+  mkdirSync(dirname(part), { recursive: true });
+  const prior = activityInfo().heartbeatDetails as TransferProgress | undefined;
+  const onDisk = existsSync(part) ? statSync(part).size : 0;
+  let offset = prior?.offset ? Math.min(prior.offset, onDisk) : 0;
+  // Everything arrived before the last attempt died: nothing left to ask the source for.
+  const complete = offset > 0 && offset === prior?.total;
+  const incoming = complete ? { body: Readable.from([]), offset, total: prior.total, sha1: prior.etag } : await opts.open(offset, prior);
+  if (incoming.offset !== offset) offset = 0; // the source sent the whole file (it changed, or it cannot resume)
+  if (offset === 0) writeFileSync(part, '');
+  else truncateSync(part, offset);
+
+  const sha256 = createHash('sha256');
+  const sha1 = createHash('sha1');
+  if (offset > 0) {
+    for await (const c of createReadStream(part, { highWaterMark: 1 << 20 })) {
+      sha256.update(c as Buffer);
+      sha1.update(c as Buffer);
+    }
+  }
+  let sent = 0;
+  let last = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      sha256.update(chunk);
+      sha1.update(chunk);
+      sent += chunk.length;
+      // Heartbeats are throttled by the SDK; calling it per MB is cheap.
+      if (sent - last >= 1 << 20) {
+        last = sent;
+        heartbeat({ offset: offset + sent, total: incoming.total, etag: incoming.sha1 } satisfies TransferProgress);
+      }
+      cb(null, chunk);
+    },
+  });
+  const write = createWriteStream(part, { flags: 'r+', start: offset });
+  const signal = cancellationSignal();
+  await (opts.bytesPerSecond
+    ? pipeline(incoming.body, throttle(opts.bytesPerSecond), meter, write, { signal })
+    : pipeline(incoming.body, meter, write, { signal }));
+
+  const bytes = offset + sent;
+  const got = { sha256: sha256.digest('hex'), sha1: sha1.digest('hex') };
+  const problems = [
+    opts.expected.bytes !== undefined && bytes !== opts.expected.bytes ? `${bytes} bytes, expected ${opts.expected.bytes}` : '',
+    incoming.total >= 0 && bytes !== incoming.total ? `${bytes} bytes, the source announced ${incoming.total}` : '',
+    opts.expected.sha256 && got.sha256 !== opts.expected.sha256 ? `sha256 ${got.sha256}, expected ${opts.expected.sha256}` : '',
+    incoming.sha1 && got.sha1 !== incoming.sha1 ? `sha1 ${got.sha1}, the source's ETag says ${incoming.sha1}` : '',
+  ].filter(Boolean);
+  if (problems.length) {
+    // The bytes on disk cannot be trusted: the next attempt starts from zero.
+    truncateSync(part, 0);
+    heartbeat({ offset: 0, total: incoming.total } satisfies TransferProgress);
+    throw ApplicationFailure.retryable(`Transfer of ${opts.name} does not match its source: ${problems.join('; ')}`, 'ChecksumMismatch');
+  }
+  heartbeat({ offset: bytes, total: bytes, etag: incoming.sha1 } satisfies TransferProgress);
+  return { part, bytes, sha256: got.sha256, sent, resumedFrom: offset, etag: incoming.sha1 };
+}
