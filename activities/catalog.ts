@@ -60,7 +60,8 @@ export interface LedgerReport {
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
 export class Catalog {
-  private constructor(private readonly db: PrismaClient, readonly provider: 'sqlite' | 'postgresql') {}
+  /** The Prisma client itself: for maintenance (and the tests that tamper with the ledger). */
+  private constructor(readonly db: PrismaClient, readonly provider: 'sqlite' | 'postgresql') {}
 
   /** Opens the catalog and applies any pending migration. */
   static async open(url: string): Promise<Catalog> {
@@ -189,7 +190,7 @@ export class Catalog {
       if (!batch.length) break;
       for (const e of batch) {
         const what = `entry ${e.seq} (${e.event}, ${e.sourceSiteId} course ${e.sourceCourseId})`;
-        if (e.seq !== expected) problems.push(`entries ${expected}${e.seq - 1 > expected ? `-${e.seq - 1}` : ''} are missing: removed from the ledger`);
+        if (e.seq !== expected) problems.push(`${e.seq - 1 > expected ? `entries ${expected}-${e.seq - 1} are` : `entry ${expected} is`} missing: removed from the ledger`);
         else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
         if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
         if (e.event === 'postprocessCourse' || e.event === 'rebuilt') {

@@ -4,6 +4,7 @@ import { backupActivities } from './backup';
 import { catalogActivities, type Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
 import { doctorActivities } from './doctor';
+import { expireActivities } from './expire';
 import { withFailureMapping } from './failures';
 import { withLedger } from './ledger';
 import { notifyActivities } from './notify';
@@ -28,6 +29,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...postprocessActivities(sites, catalog),
     ...cleanupActivities(sites, catalog),
     ...catalogActivities(catalog),
+    ...expireActivities(sites, catalog),
     ...notifyActivities(config),
   }, catalog));
 }

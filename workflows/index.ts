@@ -2,3 +2,4 @@ export { archiveSession } from './archive-session';
 export { archiveCourse } from './archive-course';
 export { checkSetup } from './check-setup';
 export { planSession } from './plan-session';
+export { expireArchives } from './expire-archives';

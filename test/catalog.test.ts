@@ -1,0 +1,101 @@
+// The catalog suite, on SQLite and on a real PostgreSQL started here: rows,
+// "where is course X", retention, and the ledger's hash chain, which a
+// verification walks to find any edited, removed or replaced entry.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalog, GENESIS, type NewCatalogRow } from '../activities/catalog';
+import { startPostgres, type RunningPostgres } from './postgres';
+
+const row = (id: number, over: Partial<NewCatalogRow> = {}): NewCatalogRow => ({
+  sessionId: 's1', vintage: '2024-2025', sourceSiteId: 'prod', sourceCourseId: id, shortname: `HIST${id}-2024-2025`,
+  fullname: `History of Europe ${id} (2024-2025)`, idnumber: `HIST${id}-20242025`, sourceCategoryId: 3, categoryPath: 'Year 2024-2025 / Semester 1',
+  targetSiteId: 'cold', targetCourseId: null, targetCategoryId: null, storageLocation: `prod/2024-2025/${id}-HIST${id}.tar`,
+  packageSha256: 'b'.repeat(64), mbzBytes: 5_000_000_000n, mbzSha256: 'a'.repeat(64), verified: true, sourceDeleted: true,
+  preparedAt: null, backedUpAt: null, transportedAt: null, restoredAt: null, verifiedAt: new Date(), cleanedAt: new Date(),
+  retentionUntil: new Date('2031-09-01T00:00:00Z'), expiredAt: null, ...over,
+});
+
+/** Appends the verification entry a postprocess step writes, as the catalog rows' witness. */
+const verification = (catalog: Catalog, id: number, key = `run/${id}`) => catalog.appendLedger({
+  entryKey: key, event: 'postprocessCourse', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: id,
+  detail: { verified: true, mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) },
+});
+
+describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider) => {
+  let catalog: Catalog;
+  let pg: RunningPostgres | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'archiver-catalog-'));
+    if (provider === 'postgresql') pg = await startPostgres();
+    const url = pg ? pg.url : `file:${join(dir, 'catalog.sqlite')}`;
+    catalog = await Catalog.open(url);
+    expect(catalog.provider).toBe(provider);
+    // Opening again finds every migration applied and changes nothing.
+    await (await Catalog.open(url)).close();
+  });
+  afterAll(async () => {
+    await catalog?.close();
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records archives (byte sizes past 2^32) and finds them by source id, shortname, idnumber or words of the name', async () => {
+    for (const id of [11, 12, 13]) await catalog.record(row(id));
+    await catalog.record(row(14, { sourceSiteId: 'other', fullname: 'Organic Chemistry (2024-2025)', shortname: 'CHEM14', idnumber: '' }));
+    expect((await catalog.find('prod', 12))?.mbzBytes).toBe(5_000_000_000n);
+    expect((await catalog.search('12')).map((r) => r.sourceCourseId)).toEqual([12]);
+    expect((await catalog.search('other:14')).map((r) => r.shortname)).toEqual(['CHEM14']);
+    expect((await catalog.search('hist13-2024-2025')).map((r) => r.sourceCourseId)).toEqual([13]);
+    expect((await catalog.search('HIST11-20242025')).map((r) => r.sourceCourseId)).toEqual([11]);
+    expect((await catalog.search('europe history')).map((r) => r.sourceCourseId)).toEqual([11, 12, 13]);
+    expect((await catalog.search('organic chemistry')).map((r) => r.sourceCourseId)).toEqual([14]);
+    expect(await catalog.search('astronomy')).toEqual([]);
+  });
+
+  it('lists what is due for expiry at a date, and not what expired already', async () => {
+    await catalog.record(row(15, { retentionUntil: new Date('2027-01-01T00:00:00Z') }));
+    expect((await catalog.dueForExpiry(new Date('2026-12-31T00:00:00Z'))).map((r) => r.sourceCourseId)).toEqual([]);
+    expect((await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z'))).map((r) => r.sourceCourseId)).toEqual([15]);
+    expect((await catalog.dueForExpiry(new Date('2032-01-01T00:00:00Z'))).map((r) => r.sourceCourseId).sort()).toEqual([11, 12, 13, 14, 15]);
+    await catalog.markExpired((await catalog.find('prod', 15))!.id, new Date());
+    expect((await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z')))).toEqual([]);
+  });
+
+  it('keeps the ledger one chain under 40 writers at once, and writes a retried entry once', async () => {
+    for (const id of [11, 12, 13, 15]) await verification(catalog, id);
+    await catalog.appendLedger({ entryKey: 'run/14', event: 'postprocessCourse', sessionId: 's1', sourceSiteId: 'other', sourceCourseId: 14, detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) } });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => catalog.appendLedger({
+      entryKey: `burst/${i}`, event: 'transportBackup', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: 100 + i, detail: { mbzSha256: `${i}` },
+    })));
+    const again = await verification(catalog, 11); // same key: the entry already there
+    expect(again.seq).toBe(1);
+    const report = await catalog.verifyLedger();
+    expect(report).toMatchObject({ entries: 45, problems: [] });
+    const all = await catalog.db.ledgerEntry.findMany({ orderBy: { seq: 'asc' } });
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+    expect(all[0].prevHash).toBe(GENESIS);
+    expect(report.head).toBe(all[44].hash);
+  });
+
+  it('finds an edited entry, a removed one, a replaced one, and a catalog row that disagrees with the ledger', async () => {
+    await catalog.db.ledgerEntry.update({ where: { seq: 20 }, data: { detail: JSON.stringify({ mbzSha256: 'forged' }) } });
+    await catalog.db.ledgerEntry.delete({ where: { seq: 30 } });
+    await catalog.db.archivedCourse.update({ where: { sourceSiteId_sourceCourseId: { sourceSiteId: 'prod', sourceCourseId: 12 } }, data: { mbzSha256: 'c'.repeat(64) } });
+    const { problems } = await catalog.verifyLedger();
+    expect(problems).toEqual([
+      expect.stringMatching(/^entry 20 \(transportBackup, prod course \d+\) was edited/),
+      'entry 30 is missing: removed from the ledger',
+      `catalog row of prod course 12 says sha256 ${'c'.repeat(64)}, the ledger recorded ${'a'.repeat(64)}`,
+    ]);
+    // Rewriting an entry with a freshly computed hash still breaks its successor's link.
+    const e = (await catalog.db.ledgerEntry.findUnique({ where: { seq: 40 } }))!;
+    const { ledgerHash } = await import('../activities/catalog');
+    const forged = { ...e, detail: '{"mbzSha256":"forged"}' };
+    await catalog.db.ledgerEntry.update({ where: { seq: 40 }, data: { detail: forged.detail, hash: ledgerHash(forged) } });
+    expect((await catalog.verifyLedger()).problems).toContainEqual(expect.stringMatching(/^entry 41 \(.*\) does not follow entry 40/));
+  });
+});
