@@ -131,3 +131,30 @@ export function seedDemoSites(opts: DemoSeedOptions): { tokens: Record<string, s
   archive.save();
   return { tokens };
 }
+
+/**
+ * One course whose backup is about `bytes` long (a lecture-recording course):
+ * a resource holding that many incompressible bytes, in a category of its own.
+ * Transfer tests and benchmarks need a real large .mbz.
+ */
+export function seedLargeCourse(store: SiteStore, opts: { bytes: number; shortname: string; categoryName: string; categoryIdnumber: string }) {
+  const category = store.addCategory(opts.categoryName, 0, opts.categoryIdnumber);
+  const id = store.newId('course');
+  const seed = `${store.data.settings.siteId}:${id}:large`;
+  const module: SimModule = {
+    id: store.newId('module'), modname: 'resource', name: 'Lecture recordings', instance: 1, contextid: store.newId('context'), visible: 1,
+    files: [{
+      id: store.newId('file'), filename: 'lectures.mp4', filepath: '/', filesize: opts.bytes, bytes: opts.bytes, mimetype: 'video/mp4',
+      contenthash: sha1(generateContent(seed, opts.bytes)), seed, timecreated: NOW(), timemodified: NOW(),
+    }],
+  };
+  store.data.courses.push({
+    id, category: category.id, fullname: `Recorded lectures (${opts.shortname})`, shortname: opts.shortname, idnumber: opts.shortname,
+    summary: '', format: 'topics', startdate: 0, enddate: 0, visible: 1, contextid: store.newId('context'), timecreated: NOW(), timemodified: NOW(),
+    sections: [
+      { id: store.newId('section'), section: 0, name: 'General', summary: '', visible: 1, modules: [module] },
+    ],
+  });
+  store.save();
+  return { courseId: id, categoryId: category.id };
+}

@@ -4,7 +4,7 @@
 // "database" through an internal endpoint guarded by a per-site secret.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
@@ -219,6 +219,7 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       const idx = store.data.courses.findIndex((c) => c.id === Number(args.id));
       if (idx < 0) return { deleted: false };
       const [course] = store.data.courses.splice(idx, 1);
+      rmSync(store.layout.backupArea(course.id), { recursive: true, force: true }); // the course context's files go with it
       store.save();
       return { deleted: true, course };
     }

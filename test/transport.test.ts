@@ -1,0 +1,118 @@
+// Transport, both drivers: a 200 MB backup crosses while the target host's
+// worker process is killed (SIGKILL) in the middle; a new worker process
+// resumes the transfer from the last heartbeated offset, sending fewer bytes
+// than the file holds, and the archive's sha256 is the backup's own.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startSession } from '../client/sessions';
+import { seedLargeCourse } from '../simulator/seed';
+import { parseConfig } from '../workers/config';
+import { startWorkers, type RunningWorkers } from '../workers/run';
+import { courseWorkflowId } from '../workflows/phases';
+import { startStack, until, writeConfigFile, type Stack } from './harness';
+
+const MB = 1_000_000;
+const SIZE = 200 * MB;
+
+async function sha256Of(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(file)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+/** The target host's worker, as its own process: what gets killed. */
+function targetWorker(stack: Stack, configFile: string): { proc: ChildProcess; started: Promise<void>; exited: Promise<unknown> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--config', configFile, '--queues', 'site/archive'], {
+    env: { ...process.env, ...stack.env, TEMPORAL_ADDRESS: inject('temporalAddress') }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((r) => proc.once('exit', r));
+  return { proc, exited, started: until(async () => out, (o) => o.includes('workers started'), 60_000).then(() => undefined) };
+}
+
+describe.each([
+  { driver: 'moodle-ws' as const, route: { driver: 'moodle-ws' } },
+  { driver: 'shared-path' as const, route: { driver: 'shared-path', maxMBps: 20 } },
+])('a $driver transfer whose worker is killed halfway', ({ driver, route }) => {
+  let stack: Stack;
+  let workers: RunningWorkers;
+  let big: { courseId: number; categoryId: number };
+
+  beforeAll(async () => {
+    stack = await startStack({ courses: 1, workers: false });
+    const prod = stack.sim.sites.prod.store;
+    big = seedLargeCourse(prod, { bytes: SIZE, shortname: 'REC200', categoryName: 'Recordings', categoryIdnumber: 'REC' });
+    // moodle-ws: the source site's web server sends 20 MB/s; shared-path: the route's own cap does.
+    if (driver === 'moodle-ws') prod.data.settings.downloadBytesPerSecond = 20 * MB;
+    (stack.rawConfig as Record<string, unknown>).transports = [{ from: 'prod', to: 'archive', ...route }];
+    const config = parseConfig(stack.rawConfig, { env: stack.env });
+    workers = await startWorkers({
+      config, queues: [config.mainQueue, 'site/prod'], workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') },
+    });
+  });
+  afterAll(async () => {
+    await workers?.shutdown();
+    await stack?.stop();
+  });
+
+  it('resumes where the last heartbeat left it, and the archive has the backup\'s sha256', { timeout: 240_000 }, async () => {
+    const configFile = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
+    let target = targetWorker(stack, configFile);
+    await target.started;
+    const input = stack.sessionInput({ sourceCategoryId: big.categoryId, concurrency: 1, deleteSource: true });
+    const handle = await startSession(stack.client, stack.config, input);
+    const course = stack.client.workflow.getHandle(courseWorkflowId(input.session, big.courseId));
+
+    // Halfway, as the server knows it: the transport activity's last recorded heartbeat.
+    const offsetAtKill = await until(async () => {
+      const pending = (await course.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+      const transport = pending.find((a) => a.activityType?.name === 'transportBackup');
+      const payload = transport?.heartbeatDetails?.payloads?.[0];
+      return payload ? (defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0 : 0;
+    }, (offset) => offset >= 0.3 * SIZE, 120_000);
+    const backupFile = driver === 'moodle-ws'
+      ? join(stack.sim.sites.prod.store.layout.backupArea(big.courseId), readdirSync(stack.sim.sites.prod.store.layout.backupArea(big.courseId))[0])
+      : join(stack.config.sites.prod.staging, input.session, readdirSync(join(stack.config.sites.prod.staging, input.session))[0]);
+    target.proc.kill('SIGKILL');
+    await target.exited;
+    const backupSha256 = await sha256Of(backupFile);
+
+    target = targetWorker(stack, configFile);
+    try {
+      const result = await handle.result();
+      expect(result.counts.succeeded).toBe(1);
+    } finally {
+      target.proc.kill('SIGTERM');
+      await target.exited;
+    }
+
+    const row = await stack.catalog.find('prod', big.courseId);
+    expect(row).toMatchObject({ verified: true, sourceDeleted: true, mbzSha256: backupSha256 });
+    const mbzBytes = Number(row!.mbzBytes);
+    expect(mbzBytes).toBeGreaterThan(SIZE);
+    // The last transport attempt started where the killed one had heartbeated, and sent only the rest.
+    const transports = (await stack.catalog.ledgerOf('prod', big.courseId)).filter((e) => e.event === 'transportBackup');
+    expect(transports).toHaveLength(1);
+    const moved = JSON.parse(transports[0].detail) as { resumedFrom: number; transferredBytes: number; mbzSha256: string };
+    expect(moved.resumedFrom).toBeGreaterThanOrEqual(offsetAtKill);
+    expect(moved.transferredBytes).toBe(mbzBytes - moved.resumedFrom);
+    expect(moved.transferredBytes).toBeLessThan(mbzBytes);
+    expect(moved.mbzSha256).toBe(backupSha256);
+    if (driver === 'moodle-ws') {
+      // The source Moodle's side of it: a second request with a Range from that offset, answered with the rest only.
+      const downloads = stack.sim.sites.prod.downloads.backups;
+      const last = downloads[downloads.length - 1];
+      expect(last.range).toBe(`bytes=${moved.resumedFrom}-`);
+      expect(last.bytes).toBe(moved.transferredBytes);
+      expect(downloads.reduce((n, d) => n + d.bytes, 0)).toBeLessThan(2 * mbzBytes);
+    }
+    // Verified before deleted: the course is gone from the source only now.
+    expect(stack.sim.sites.prod.store.course(big.courseId)).toBeUndefined();
+  });
+});
