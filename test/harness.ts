@@ -50,6 +50,8 @@ export async function startStack(opts: {
   workers?: boolean;
   /** The config's notifications section. */
   notifications?: Record<string, unknown>;
+  /** Changes the raw config (storages, transports, retention) before anything reads it. */
+  configure?: (raw: Record<string, unknown>, dir: string) => void;
 }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
@@ -59,6 +61,7 @@ export async function startStack(opts: {
     dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
   });
   if (opts.notifications) (rawConfig as Record<string, unknown>).notifications = opts.notifications;
+  opts.configure?.(rawConfig, dir);
   if (opts.maxConcurrentJobs) for (const site of Object.values(rawConfig.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = opts.maxConcurrentJobs;
   const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });

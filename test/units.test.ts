@@ -7,6 +7,11 @@ import { SessionState } from '../workflows/session-state';
 import { shapeDifferences, type CourseShape } from '../activities/course-shape';
 import { decodePhpForm, InvalidParameter, multiple, single, validateParameters, value } from '../simulator/params';
 import { scrubSecrets } from '../activities/logger';
+import { join } from 'node:path';
+import { readBackupInfo } from '../activities/mbz-info';
+import { backupDifferences } from '../activities/postprocess';
+import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import { FIXTURES } from './fixture-site';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -121,6 +126,31 @@ describe('verification', () => {
   it('names each difference', () => {
     const copy = { ...shape, activitiesByType: { forum: 1, resource: 1 }, activityCount: 2, declaredBytes: 999 };
     expect(shapeDifferences(shape, copy)).toEqual(['activities: source 3, archive 2', 'resource activities: source 2, archive 1', 'file bytes: source 1000, archive 999']);
+  });
+});
+
+describe('what a backup says of its course (moodle_backup.xml), on real Moodle 4.5 backups', () => {
+  const mbz = join(FIXTURES, 'mbz', 'backup-moodle2-course-2-arch101-20261124-1051.mbz');
+  const course = { courseId: 2 } as PhaseRequest['course'];
+  const source: CourseFacts = {
+    shortname: 'ARCH101', fullname: 'Introduction to Archiving', sectionCount: 4,
+    activitiesByType: { forum: 2, page: 1, label: 1, resource: 1, url: 1, assign: 1 },
+  };
+  it('reads it out of the gzip\'d tar, where Moodle writes it after files/', async () => {
+    expect(await readBackupInfo(mbz)).toEqual({
+      originalCourseId: 2, shortname: 'ARCH101', fullname: 'Introduction to Archiving', moodleRelease: '4.5.11+ (Build: 20260501)',
+      sectionCount: 4, activitiesByType: { forum: 2, page: 1, label: 1, resource: 1, url: 1, assign: 1 },
+    });
+  });
+  it('agrees with the source course it was made from, and names each disagreement', async () => {
+    const backupInfo = await readBackupInfo(mbz);
+    expect(backupDifferences(course, { ...source, backupInfo })).toEqual([]);
+    expect(backupDifferences({ ...course, courseId: 3 }, { ...source, shortname: 'ARCH201', activitiesByType: { ...source.activitiesByType, quiz: 1 }, backupInfo })).toEqual([
+      'the backup is of course 2, not 3', 'backup shortname "ARCH101", source "ARCH201"', 'backup quiz activities 0, source 1',
+    ]);
+  });
+  it('refuses a file that is not a backup', async () => {
+    await expect(readBackupInfo(join(FIXTURES, 'moodle_backup.xml'))).rejects.toThrow(/is not a readable \.mbz/);
   });
 });
 

@@ -3,8 +3,8 @@
 // the target host. Then read what the backup says about itself, for the
 // verification before deletion.
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
 import type { TransportSettings } from '../../workers/config';
 import { sha256File } from '../backup';
@@ -28,6 +28,7 @@ function sharedPath(sites: Sites): Driver {
     }
     if (route.mode === 'move') {
       try {
+        mkdirSync(dirname(part), { recursive: true });
         renameSync(src, part); // one disk: nothing to copy
         return await checkMoved(part, facts);
       } catch (e) {

@@ -1,0 +1,190 @@
+// Cold storage and the catalog as ledger, end to end: a session seals each
+// course into a package (manifest + .mbz) in a storage folder, re-reads it,
+// and only then deletes the source; the operator finds courses, verifies the
+// ledger, rebuilds a lost catalog from the packages, and expires archives
+// whose retention passed. Verification before deletion is held everywhere.
+import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import * as tar from 'tar-stream';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../activities';
+import type { Manifest } from '../activities/storage/package';
+import type { PhaseRequest } from '../workflows/types';
+import { archiverCli, startStack, writeConfigFile, type Stack } from './harness';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A package's members, in order, with their bytes. */
+async function members(file: string): Promise<{ name: string; data: Buffer }[]> {
+  const out: { name: string; data: Buffer }[] = [];
+  const extract = tar.extract();
+  extract.on('entry', (h, stream, next) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => { out.push({ name: h.name, data: Buffer.concat(chunks) }); next(); });
+  });
+  await pipeline(createReadStream(file), extract);
+  return out;
+}
+
+describe('a cold-storage target', () => {
+  let stack: Stack;
+  let cold: string;
+  let session: string;
+  let courseIds: number[];
+
+  beforeAll(async () => {
+    stack = await startStack({
+      courses: 6,
+      configure: (raw, dir) => {
+        cold = join(dir, 'cold');
+        raw.storages = { cold: { path: cold, staging: join(dir, 'staging', 'cold') } };
+        raw.transports = [{ from: 'prod', to: 'cold', driver: 'shared-path', mode: 'move' }];
+        raw.retention = [{ categoryIdnumber: '2025-2026', keepYears: 10 }, { categoryIdnumber: '2024-2025', keepYears: 5 }];
+      },
+    });
+    courseIds = stack.vintageCourseIds();
+    const input = stack.sessionInput({ targetSiteId: 'cold', targetCategoryId: undefined, deleteSource: true, failureHoldHours: 0 });
+    session = input.session;
+    const result = await stack.runSession(input);
+    expect(result.failed).toEqual([]);
+    expect(result.counts).toEqual({ succeeded: 6, failed: 0, skipped: 0, cancelled: 0 });
+  });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('seals each course as manifest.json + course.mbz, with every checksum, the category path and the retention date', async () => {
+    const release = stack.sim.sites.prod.store.data.settings.release;
+    for (const id of courseIds) {
+      expect(stack.sim.sites.prod.store.course(id), 'the source is deleted once verified').toBeUndefined();
+      const row = (await stack.catalog.find('prod', id))!;
+      expect(row).toMatchObject({ targetSiteId: 'cold', targetCourseId: null, verified: true, sourceDeleted: true, sessionId: session });
+      expect(row.storageLocation).toMatch(new RegExp(`^prod/2024-2025/${id}-[A-Za-z0-9._-]+\\.tar$`));
+      const file = join(cold, row.storageLocation!);
+      expect(sha256(readFileSync(file))).toBe(row.packageSha256);
+      const [manifestMember, mbz, ...rest] = await members(file);
+      expect(rest).toEqual([]);
+      expect(manifestMember.name).toBe('manifest.json');
+      expect(mbz.name).toBe('course.mbz');
+      const m = JSON.parse(manifestMember.data.toString()) as Manifest;
+      expect(m).toMatchObject({
+        format: 'moodle-session-archiver/package@1', session, vintage: '2024-2025',
+        source: { siteId: 'prod', url: stack.config.sites.prod.url, moodleRelease: release },
+        course: { id, shortname: row.shortname, fullname: row.fullname, idnumber: row.idnumber, categoryId: row.sourceCategoryId },
+        members: [{ name: 'course.mbz', bytes: mbz.data.length, sha256: sha256(mbz.data) }],
+      });
+      expect(m.course.categoryPath).toMatch(/^Year 2024-2025( \/ .+)?$/);
+      expect(sha256(mbz.data)).toBe(row.mbzSha256);
+      // 5 years for the 2024-2025 category and its subcategories (the first matching rule).
+      const years = (new Date(m.retentionUntil!).getTime() - new Date(m.createdAt).getTime()) / (365.25 * 86400_000);
+      expect(years).toBeCloseTo(5, 1);
+      expect(row.retentionUntil?.toISOString()).toBe(m.retentionUntil);
+      // The ledger: each step of each phase, in order, once.
+      expect((await stack.catalog.ledgerOf('prod', id)).map((e) => e.event)).toEqual([
+        'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse', 'postprocessCourse',
+        'deleteSourceCourse', 'removeSourceStaging', 'removeTargetStaging', 'closeCatalogEntry',
+      ]);
+    }
+  });
+
+  it('answers "where is course X now" by shortname, idnumber, source id or words of the full name; the ledger verifies', async () => {
+    const row = (await stack.catalog.find('prod', courseIds[0]))!;
+    const where = `cold:${row.storageLocation}`;
+    for (const q of [[row.shortname.toLowerCase()], [row.idnumber], [`prod:${row.sourceCourseId}`], row.fullname.split(' ').slice(0, 2)]) {
+      const out = await archiverCli(stack, ['catalog', 'find', ...q]);
+      expect(out, q.join(' ')).toContain(where);
+      expect(out).toContain('archived, source deleted');
+    }
+    expect(await archiverCli(stack, ['catalog', 'find', 'no such course'])).toContain('Not in the catalog.');
+    expect(await archiverCli(stack, ['catalog', 'verify'])).toMatch(/^Ledger intact: \d+ entries, head [0-9a-f]{64}/);
+  });
+
+  it('rebuilds a lost catalog from the packages alone, and does it once', async () => {
+    const fresh = { ...stack.rawConfig, catalog: { url: `file:${join(stack.dir, 'rebuilt.sqlite')}` } };
+    const file = writeConfigFile(stack, fresh, 'rebuilt.config.json');
+    const cli = (args: string[]) => archiverCli({ ...stack, rawConfig: fresh }, args);
+    expect(file).toBeTruthy();
+    expect(await cli(['catalog', 'rebuild', '--storage', 'cold'])).toContain('Rebuilt from cold: 6 recorded, 0 already there, 0 broken');
+    expect(await cli(['catalog', 'rebuild', '--storage', 'cold'])).toContain('0 recorded, 6 already there');
+    const rebuilt = JSON.parse(await cli(['catalog', 'find', '--json', 'prod:' + courseIds[1]])) as Record<string, unknown>[];
+    const original = (await stack.catalog.find('prod', courseIds[1]))!;
+    expect(rebuilt).toHaveLength(1);
+    expect(rebuilt[0]).toMatchObject({
+      storageLocation: original.storageLocation, packageSha256: original.packageSha256, mbzSha256: original.mbzSha256,
+      shortname: original.shortname, categoryPath: original.categoryPath, sessionId: session, verified: true,
+      retentionUntil: original.retentionUntil!.toISOString(),
+    });
+    expect(await cli(['catalog', 'verify'])).toMatch(/^Ledger intact: 6 entries/);
+  });
+
+  it('refuses what did not verify in this run: a tampered package fails verification, a foreign verification deletes nothing', async () => {
+    const activities = createActivities(stack.config, stack.catalog);
+    const row = (await stack.catalog.find('prod', courseIds[2]))!;
+    // A copy with one byte flipped inside the .mbz member.
+    const copy = join(cold, 'tampered', 'copy.tar');
+    mkdirSync(dirname(copy), { recursive: true });
+    copyFileSync(join(cold, row.storageLocation!), copy);
+    const fd = openSync(copy, 'r+');
+    const at = statSync(copy).size - 4096;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, at);
+    writeSync(fd, Buffer.from([b[0] ^ 0xff]), 0, 1, at);
+    closeSync(fd);
+    const req: PhaseRequest = {
+      course: { session: 'check', vintage: '2024-2025', courseId: row.sourceCourseId, sourceSiteId: 'prod', targetSiteId: 'cold', targetCategoryId: 0, sourceRootCategoryId: 1, mirrorSubcategories: false, deleteSource: true, failureHoldHours: 0 },
+      facts: { storageLocation: 'tampered/copy.tar', packageSha256: row.packageSha256!, mbzSha256: row.mbzSha256, shortname: row.shortname, fullname: row.fullname, mbzBytes: Number(row.mbzBytes) },
+    };
+    await expect(new MockActivityEnvironment().run(activities.postprocessCourse, req))
+      .rejects.toMatchObject({ type: 'VerificationFailed', message: expect.stringMatching(/does not re-read clean: member course\.mbz: .* the manifest says/) });
+    // Verified, but by another run (a stale fact carried over): the source must stay.
+    const kept = stack.sim.sites.prod.store.data.courses.find((c) => c.format !== 'site')!;
+    await expect(new MockActivityEnvironment().run(activities.deleteSourceCourse, {
+      course: { ...req.course, courseId: kept.id }, facts: { verified: true, verifiedInRun: 'another-run' },
+    })).rejects.toMatchObject({ type: 'UnverifiedDeletion' });
+    expect(stack.sim.sites.prod.store.course(kept.id)).toBeDefined();
+  });
+
+  it('expires what outlived its retention: a dry run first, then the packages go and the ledger says so', async () => {
+    const asOf = new Date(Date.now() + 5.01 * 365.25 * 86400_000).toISOString();
+    const dry = await archiverCli(stack, ['catalog', 'expire', '--dry-run', '--as-of', asOf]);
+    expect(dry).toContain('Dry run: 6 archive(s) would be deleted.');
+    const rows = await Promise.all(courseIds.map((id) => stack.catalog.find('prod', id)));
+    for (const r of rows) expect(existsSync(join(cold, r!.storageLocation!))).toBe(true);
+    expect(await archiverCli(stack, ['catalog', 'expire', '--as-of', new Date(Date.now() + 4 * 365.25 * 86400_000).toISOString()])).toContain('Nothing to expire');
+    expect(await archiverCli(stack, ['catalog', 'expire', '--as-of', asOf])).toContain('Expired 6 of 6.');
+    for (const r of rows) {
+      expect(existsSync(join(cold, r!.storageLocation!))).toBe(false);
+      expect((await stack.catalog.find('prod', r!.sourceCourseId))?.expiredAt).toBeInstanceOf(Date);
+      const last = (await stack.catalog.ledgerOf('prod', r!.sourceCourseId)).at(-1)!;
+      expect(last.event).toBe('expired');
+      expect(JSON.parse(last.detail)).toMatchObject({ storageLocation: r!.storageLocation, targetSiteId: 'cold' });
+    }
+    expect(await archiverCli(stack, ['catalog', 'find', `prod:${courseIds[0]}`])).toContain('expired');
+    expect(await archiverCli(stack, ['catalog', 'verify'])).toMatch(/^Ledger intact/);
+  });
+});
+
+describe('verification before deletion on a Moodle target', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 5 }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('a restore that quietly loses an activity fails verification: the source stays, nothing is recorded as archived', async () => {
+    const [lossy, ...others] = stack.vintageCourseIds();
+    const prod = stack.sim.sites.prod.store;
+    stack.sim.sites.archive.store.data.faults.push({ script: 'restore', shortname: prod.course(lossy)!.shortname, times: -1, effect: 'lose-activity' });
+    const result = await stack.runSession(stack.sessionInput({ deleteSource: true, failureHoldHours: 0 }));
+    expect(result.counts).toMatchObject({ succeeded: 4, failed: 1 });
+    expect(result.failed).toEqual([expect.objectContaining({
+      courseId: lossy, phase: 'postprocess', message: expect.stringMatching(/differs from the source: activities: source \d+, archive \d+/),
+    })]);
+    expect(prod.course(lossy)).toBeDefined();
+    expect(await stack.catalog.find('prod', lossy)).toBeNull();
+    const events = (await stack.catalog.ledgerOf('prod', lossy)).map((e) => e.event);
+    expect(events).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
+    for (const id of others) expect(prod.course(id)).toBeUndefined();
+  });
+});
