@@ -24,7 +24,7 @@ async function members(file: string): Promise<{ name: string; data: Buffer }[]> 
   const extract = tar.extract();
   extract.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => { out.push({ name: h.name, data: Buffer.concat(chunks) }); next(); });
   });
   await pipeline(createReadStream(file), extract);
