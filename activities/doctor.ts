@@ -38,7 +38,7 @@ export function doctorActivities(sites: Sites) {
     async checkSiteSetup({ siteId, largestCourseBytes }: { siteId: string; largestCourseBytes: number }): Promise<SetupCheck[]> {
       const storage = sites.storage(siteId);
       // A cold storage's host needs room to stage a backup, then to keep its package.
-      if (storage) return [stagingCheck(siteId, storage.staging, largestCourseBytes, 'storages'), stagingCheck(siteId, storage.path, largestCourseBytes / 2, 'storages')];
+      if (storage) return [stagingCheck(storage.staging, largestCourseBytes, `storages.${siteId}.staging`), stagingCheck(storage.path, largestCourseBytes / 2, `storages.${siteId}.path`)];
       const checks: SetupCheck[] = [];
       try {
         const info = await sites.moodle(siteId).siteInfo();
@@ -72,28 +72,28 @@ export function doctorActivities(sites: Sites) {
         check: 'admin CLI', ok: false, detail: cli.detail,
         fix: `set sites.${siteId}.cli.command to the php command line of this host, run as the web server's user (e.g. ["sudo", "-u", "www-data", "php"]), and sites.${siteId}.cli.moodleDir to the folder that holds admin/cli/backup.php`,
       });
-      checks.push(stagingCheck(siteId, sites.staging(siteId), largestCourseBytes));
+      checks.push(stagingCheck(sites.staging(siteId), largestCourseBytes, `sites.${siteId}.staging`));
       return checks;
     },
   };
 }
 
 /** Writable, and room for the largest course twice: backup.php writes the file inside moodledata, then to the destination. */
-function stagingCheck(siteId: string, staging: string, largestCourseBytes: number, section: 'sites' | 'storages' = 'sites'): SetupCheck {
+function stagingCheck(staging: string, largestCourseBytes: number, field: string): SetupCheck {
   try {
     mkdirSync(staging, { recursive: true });
     const probe = join(staging, `.archiver-doctor-${process.pid}`);
     writeFileSync(probe, 'probe');
     rmSync(probe);
   } catch (e) {
-    return { check: 'staging', ok: false, detail: `${staging} is not writable: ${(e as Error).message}`, fix: `make ${staging} writable by the worker and the Moodle CLI user, or point ${section}.${siteId} at a folder that is` };
+    return { check: 'staging', ok: false, detail: `${staging} is not writable: ${(e as Error).message}`, fix: `make ${staging} writable by the worker and the Moodle CLI user, or point ${field} at a folder that is` };
   }
   const fs = statfsSync(staging);
   const free = fs.bavail * fs.bsize;
   const needed = 2 * largestCourseBytes;
   const gb = (n: number) => `${(n / GB).toFixed(1)} GB`;
   if (free < needed) {
-    return { check: 'staging', ok: false, detail: `${staging} has ${gb(free)} free; the largest course needs ${gb(needed)} (twice its ${gb(largestCourseBytes)})`, fix: `free ${gb(needed - free)} on ${staging}, or point ${section}.${siteId} at a larger disk` };
+    return { check: 'staging', ok: false, detail: `${staging} has ${gb(free)} free; the largest course needs ${gb(needed)} (twice its ${gb(largestCourseBytes)})`, fix: `free ${gb(needed - free)} on ${staging}, or point ${field} at a larger disk` };
   }
   return { check: 'staging', ok: true, detail: `${staging} is writable, ${gb(free)} free${largestCourseBytes ? `, twice the largest course needs ${gb(needed)}` : ''}` };
 }

@@ -40,7 +40,7 @@ describe('bad configuration', () => {
     const config = parseConfig(stack.rawConfig, { env: stack.env });
     const bad = { ...stack.sessionInput(), targetSiteId: 'archvie' };
     expect(() => validateSessionInput(bad, config)).toThrow(SessionInputError);
-    expect(() => validateSessionInput(bad, config)).toThrow(/targetSiteId: unknown site "archvie"; the config has: prod, archive/);
+    expect(() => validateSessionInput(bad, config)).toThrow(/targetSiteId: unknown site or storage "archvie"; the config has: prod, archive/);
     expect(() => validateSessionInput({ ...stack.sessionInput(), concurrency: 0 }, config)).toThrow(/concurrency: must be at least 1/);
   });
 

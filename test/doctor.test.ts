@@ -46,6 +46,10 @@ describe('doctor', () => {
         'admin CLI', /exit -1: .*command not found/, /sites\.prod\.cli\.command/],
       ['a wrong Moodle directory', () => { site.cli.moodleDir = '/var/www/nomoodle'; }, () => { site.cli.moodleDir = stack.sim.sites.prod.moodleDir; },
         'admin CLI', /Could not open input file/, /cli\.moodleDir to the folder that holds admin\/cli\/backup\.php/],
+      ['a moodle-ws route from a site whose service cannot list backup areas',
+        () => { stack.config.transports.push({ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'copy' }); prod.data.settings.tokens[token] = { functions: [...REQUIRED_FUNCTIONS] }; },
+        () => { stack.config.transports.pop(); prod.data.settings.tokens[token] = { functions: null }; },
+        'file transfer', /moodle-ws route\(s\) to archive need core_files_get_files/, /add core_files_get_files to the service and tick "Can download files"/],
       ['an unwritable staging folder', () => { site.staging = '/dev/null/staging'; }, () => { site.staging = stack.config.sites.archive.staging.replace(/archive$/, 'prod'); },
         'staging', /is not writable/, /point sites\.prod\.staging at a folder/],
     ];
