@@ -2,6 +2,7 @@
 // and per phase, the running courses with their attempt and bytes moved, the
 // failed courses, and a progress bar.
 import { Presets, SingleBar } from 'cli-progress';
+import { archiveLocation } from '../activities/catalog';
 import { PHASE_NAMES } from '../workflows/phases';
 import { describeVintageRule } from '../workflows/vintage';
 import { wallClock } from '../workflows/windows';
@@ -143,7 +144,7 @@ export function renderCourse(d: CourseDetails, link: string): string {
   ])));
   const c = d.catalog;
   lines.push('', c
-    ? `  catalog: ${c.targetSiteId} course ${c.targetCourseId ?? '-'}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
+    ? `  catalog: ${archiveLocation(c)}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
     : '  catalog: no row (not archived yet)');
   return lines.join('\n');
 }
