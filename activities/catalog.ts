@@ -63,6 +63,12 @@ export class Catalog {
   /** The Prisma client itself: for maintenance (and the tests that tamper with the ledger). */
   private constructor(readonly db: PrismaClient, readonly provider: 'sqlite' | 'postgresql') {}
 
+  /** What a worker that does not serve the main queue holds: any use says where the catalog is. */
+  static elsewhere(mainQueue: string): Catalog {
+    const refuse = () => { throw new Error(`The catalog is reached only by the worker of the main queue (${mainQueue}); this activity ran on a host queue`); };
+    return new Proxy({}, { get: () => refuse }) as Catalog;
+  }
+
   /** Opens the catalog and applies any pending migration. */
   static async open(url: string): Promise<Catalog> {
     if (/^postgres(ql)?:\/\//.test(url)) {
@@ -193,7 +199,7 @@ export class Catalog {
         if (e.seq !== expected) problems.push(`${e.seq - 1 > expected ? `entries ${expected}-${e.seq - 1} are` : `entry ${expected} is`} missing: removed from the ledger`);
         else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
         if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
-        if (e.event === 'postprocessCourse' || e.event === 'rebuilt') {
+        if (e.event === 'verifyArchive' || e.event === 'rebuilt') {
           const d = JSON.parse(e.detail) as { mbzSha256?: string; packageSha256?: string };
           verifiedSha.set(`${e.sourceSiteId}:${e.sourceCourseId}`, d);
         }

@@ -1,37 +1,47 @@
-// Retention's end (seed 001: GDPR deletion): an archive whose retention has
-// passed is deleted where it is, on the target's host (a package from its
-// storage, a course from the archive Moodle), then marked expired in the
-// catalog and logged in the ledger.
+// Retention's end (seed 001: GDPR deletion). The main worker, which reaches
+// the catalog, checks that an archive's retention has passed; the host that
+// holds it deletes it (a package from its storage, a course from the
+// archive Moodle); the main worker marks it expired and logs it in the ledger.
 import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
 import type { Catalog } from './catalog';
 import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
 import { storeOf } from './storage';
 
-export interface ExpireRequest { catalogId: number; asOf: string }
+/** Where an expired archive is: what its host needs to delete it. */
+export interface ExpiringArchive { catalogId: number; targetSiteId: string; targetCourseId: number | null; storageLocation: string | null }
 
 export function expireActivities(sites: Sites, catalog: Catalog) {
   return {
-    async expireArchive({ catalogId, asOf }: ExpireRequest): Promise<'expired' | 'already-expired'> {
+    /** Main worker: the archive, if its retention has passed and it is still there. */
+    async archiveToExpire({ catalogId, asOf }: { catalogId: number; asOf: string }): Promise<ExpiringArchive | null> {
       const row = await catalog.byId(catalogId);
       if (!row) throw ApplicationFailure.nonRetryable(`Catalog entry ${catalogId} does not exist`, 'NotInCatalog');
-      if (row.expiredAt) return 'already-expired';
+      if (row.expiredAt) return null;
       if (!row.retentionUntil || row.retentionUntil > new Date(asOf)) {
         throw ApplicationFailure.nonRetryable(`${row.sourceSiteId} course ${row.sourceCourseId} is kept until ${row.retentionUntil?.toISOString() ?? 'forever'}`, 'RetentionNotPassed');
       }
-      const storage = sites.storage(row.targetSiteId);
-      if (storage) storeOf(storage).remove(row.storageLocation!);
-      else if (row.targetCourseId) {
-        await withHeartbeats((onLine) => sites.host(row.targetSiteId).deleteCourse(row.targetCourseId!, onLine, cancellationSignal()));
+      return { catalogId, targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation };
+    },
+
+    /** The archive's host: delete it where it is; gone already is fine. */
+    async deleteArchive(a: ExpiringArchive): Promise<void> {
+      const storage = sites.storage(a.targetSiteId);
+      if (storage) storeOf(storage).remove(a.storageLocation!);
+      else if (a.targetCourseId) {
+        await withHeartbeats((onLine) => sites.host(a.targetSiteId).deleteCourse(a.targetCourseId!, onLine, cancellationSignal()));
       }
-      const now = new Date();
+    },
+
+    /** Main worker: mark it expired, and say so in the ledger. */
+    async markExpired({ catalogId }: { catalogId: number }): Promise<void> {
+      const row = (await catalog.byId(catalogId))!;
       await catalog.appendLedger({
         entryKey: `expired/${row.id}/${row.verifiedAt?.toISOString()}`, event: 'expired', sessionId: row.sessionId,
         sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId,
-        detail: { targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation, retentionUntil: row.retentionUntil.toISOString() },
+        detail: { targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation, retentionUntil: row.retentionUntil?.toISOString() },
       });
-      await catalog.markExpired(row.id, now);
-      return 'expired';
+      if (!row.expiredAt) await catalog.markExpired(row.id, new Date());
     },
   };
 }

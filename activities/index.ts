@@ -6,7 +6,7 @@ import { cleanupActivities } from './cleanup';
 import { doctorActivities } from './doctor';
 import { expireActivities } from './expire';
 import { withFailureMapping } from './failures';
-import { withLedger } from './ledger';
+import { ledgerActivities } from './ledger';
 import { notifyActivities } from './notify';
 import { postprocessActivities } from './postprocess';
 import { prepareActivities } from './prepare';
@@ -18,7 +18,7 @@ import { transportActivities } from './transport';
 
 export function createActivities(config: ArchiverConfig, catalog: Catalog) {
   const sites = new Sites(config);
-  return withFailureMapping(withLedger({
+  return withFailureMapping({
     ...siteCheckActivities(sites),
     ...doctorActivities(sites),
     ...selectActivities(sites),
@@ -31,7 +31,8 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...catalogActivities(catalog),
     ...expireActivities(sites, catalog),
     ...notifyActivities(config),
-  }, catalog));
+    ...ledgerActivities(catalog),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,5 +1,5 @@
-// postprocess, on the target host: verify the archive, then record it in the
-// catalog as verified. Verification before deletion, the invariant: the
+// postprocess: verify the archive on the target host, then record it in the
+// catalog as verified, on the main worker (the one that reaches the catalog). Verification before deletion, the invariant: the
 // .mbz's own description (moodle_backup.xml) agrees with the source course,
 // and the copy matches it: for a Moodle target, the restored course (hidden
 // here) has the source's sections, activities by type, files and their
@@ -33,7 +33,8 @@ export function backupDifferences(course: PhaseRequest['course'], facts: CourseF
 
 export function postprocessActivities(sites: Sites, catalog: Catalog) {
   return {
-    async postprocessCourse(req: PhaseRequest): Promise<CourseFacts> {
+    /** On the target host. */
+    async verifyArchive(req: PhaseRequest): Promise<CourseFacts> {
       const { course, facts } = req;
       const fromBackup = backupDifferences(course, facts);
       if (fromBackup.length) {
@@ -55,6 +56,13 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
           throw ApplicationFailure.nonRetryable(`Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`, 'VerificationFailed');
         }
       }
+      // The checksums go with the verification into the ledger: `catalog verify` compares the rows with them.
+      return { verified: true, verifiedInRun: activityInfo().workflowExecution?.runId, mbzSha256: facts.mbzSha256, packageSha256: facts.packageSha256 };
+    },
+
+    /** On the main worker: the catalog row of a verified archive. */
+    async recordArchive({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      if (facts.verified !== true) throw ApplicationFailure.nonRetryable(`${course.sourceSiteId} course ${course.courseId} was not verified: nothing to record`, 'UnverifiedArchive');
       const t = facts.phaseTimes ?? {};
       await catalog.record({
         sessionId: course.session, vintage: course.vintage, sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId,
@@ -67,8 +75,7 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         restoredAt: at(t.restore?.[1]), verifiedAt: new Date(), cleanedAt: null,
         retentionUntil: facts.retentionUntil ? new Date(facts.retentionUntil) : null, expiredAt: null,
       });
-      // The checksums go with the verification into the ledger: `catalog verify` compares the rows with them.
-      return { verified: true, verifiedInRun: activityInfo().workflowExecution?.runId, mbzSha256: facts.mbzSha256, packageSha256: facts.packageSha256 };
+      return {};
     },
   };
 }

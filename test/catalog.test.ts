@@ -19,7 +19,7 @@ const row = (id: number, over: Partial<NewCatalogRow> = {}): NewCatalogRow => ({
 
 /** Appends the verification entry a postprocess step writes, as the catalog rows' witness. */
 const verification = (catalog: Catalog, id: number, key = `run/${id}`) => catalog.appendLedger({
-  entryKey: key, event: 'postprocessCourse', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: id,
+  entryKey: key, event: 'verifyArchive', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: id,
   detail: { verified: true, mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) },
 });
 
@@ -67,7 +67,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
 
   it('keeps the ledger one chain under 40 writers at once, and writes a retried entry once', async () => {
     for (const id of [11, 12, 13, 15]) await verification(catalog, id);
-    await catalog.appendLedger({ entryKey: 'run/14', event: 'postprocessCourse', sessionId: 's1', sourceSiteId: 'other', sourceCourseId: 14, detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) } });
+    await catalog.appendLedger({ entryKey: 'run/14', event: 'verifyArchive', sessionId: 's1', sourceSiteId: 'other', sourceCourseId: 14, detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) } });
     await Promise.all(Array.from({ length: 40 }, (_, i) => catalog.appendLedger({
       entryKey: `burst/${i}`, event: 'transportBackup', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: 100 + i, detail: { mbzSha256: `${i}` },
     })));

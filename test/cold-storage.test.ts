@@ -84,7 +84,7 @@ describe('a cold-storage target', () => {
       expect(row.retentionUntil?.toISOString()).toBe(m.retentionUntil);
       // The ledger: each step of each phase, in order, once.
       expect((await stack.catalog.ledgerOf('prod', id)).map((e) => e.event)).toEqual([
-        'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse', 'postprocessCourse',
+        'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse', 'verifyArchive', 'recordArchive',
         'deleteSourceCourse', 'removeSourceStaging', 'removeTargetStaging', 'closeCatalogEntry',
       ]);
     }
@@ -137,7 +137,7 @@ describe('a cold-storage target', () => {
       course: { session: 'check', vintage: '2024-2025', courseId: row.sourceCourseId, sourceSiteId: 'prod', targetSiteId: 'cold', targetCategoryId: 0, sourceRootCategoryId: 1, mirrorSubcategories: false, deleteSource: true, failureHoldHours: 0 },
       facts: { storageLocation: 'tampered/copy.tar', packageSha256: row.packageSha256!, mbzSha256: row.mbzSha256, shortname: row.shortname, fullname: row.fullname, mbzBytes: Number(row.mbzBytes) },
     };
-    await expect(new MockActivityEnvironment().run(activities.postprocessCourse, req))
+    await expect(new MockActivityEnvironment().run(activities.verifyArchive, req))
       .rejects.toMatchObject({ type: 'VerificationFailed', message: expect.stringMatching(/does not re-read clean: member course\.mbz: .* the manifest says/) });
     // Verified, but by another run (a stale fact carried over): the source must stay.
     const kept = stack.sim.sites.prod.store.data.courses.find((c) => c.format !== 'site')!;

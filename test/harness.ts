@@ -66,14 +66,14 @@ export async function startStack(opts: {
   const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });
   const workers = opts.workers === false
-    ? { catalog: await Catalog.open(config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog.close(); } }
+    ? { catalog: await Catalog.open(config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog!.close(); } }
     : await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const prod = sim.sites.prod.store;
   const vintageCategoryId = prod.data.categories.find((c) => c.idnumber === '2024-2025')!.id;
   const archivesCategoryId = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!.id;
   const stack: Stack = {
-    dir, sim, config, rawConfig, env, client, workers, catalog: workers.catalog, vintageCategoryId, archivesCategoryId,
+    dir, sim, config, rawConfig, env, client, workers, catalog: workers.catalog!, vintageCategoryId, archivesCategoryId,
     vintageCourseIds: () => prod.coursesUnder(vintageCategoryId).map((c) => c.id),
     sessionInput: (overrides = {}) => validateSessionInput({
       session: `s${counter}-${Date.now()}`, vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCategoryId,

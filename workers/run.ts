@@ -12,7 +12,8 @@ import type { ArchiverConfig } from './config';
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export interface RunningWorkers {
-  catalog: Catalog;
+  /** Open only where the main queue is served: no host activity touches the catalog. */
+  catalog?: Catalog;
   /** Resolves when every worker has stopped. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -42,8 +43,10 @@ export async function startWorkers(opts: {
   const unknown = queues.filter((q) => !known.has(q));
   if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site in the config`);
   const connection = opts.connection ?? (await connectWorker(config));
-  const catalog = await Catalog.open(config.catalog.url);
-  const activities = createActivities(config, catalog);
+  // Only the main worker reaches the catalog (a SQLite file lives on its host); a Moodle
+  // or storage host's worker never needs it.
+  const catalog = queues.includes(config.mainQueue) ? await Catalog.open(config.catalog.url) : undefined;
+  const activities = createActivities(config, catalog ?? Catalog.elsewhere(config.mainQueue));
   const workers: Worker[] = [];
   for (const taskQueue of queues) {
     const common: WorkerOptions = {
@@ -71,7 +74,7 @@ export async function startWorkers(opts: {
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
-      await catalog.close();
+      await catalog?.close();
       if (!opts.connection) await connection.close();
     },
   };

@@ -9,7 +9,7 @@
 // window is closed (a durable timer to the opening) or while drained.
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
-  isCancellation, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo, type SignalDefinition,
+  isCancellation, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo, type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
@@ -48,6 +48,8 @@ function describeFailure(err: unknown, phase: string): CourseFailure {
   return { phase, errorType: 'Error', message: String(cause) };
 }
 
+const { recordStep } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '30s' } });
+
 export async function archiveCourse(input: CourseInput): Promise<CourseOutcome & { facts: CourseFacts }> {
   const queueOf: Record<QueueRole, string> = {
     main: workflowInfo().taskQueue,
@@ -75,6 +77,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         // The session is gone (terminated or finished): nothing to tell.
       }
     });
+  let steps = 0;
   const runStep = async (step: PhaseStep, options: typeof DISCARD_OPTIONS) => {
     progress.step = step.activity;
     const activity = proxyActivities<Activities>({
@@ -84,7 +87,11 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       // discarded while a cancelled backup is still writing its file.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     })[step.activity];
-    Object.assign(facts, await activity({ course: input, facts }));
+    const out = await activity({ course: input, facts });
+    Object.assign(facts, out);
+    // Into the ledger, even if a cancellation arrives now: the step did happen.
+    const entryKey = `${workflowInfo().runId}/${++steps}`;
+    await CancellationScope.nonCancellable(() => recordStep({ course: input, activity: step.activity, facts: out, entryKey }));
   };
   /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes. */
   const waitForGo = async () => {

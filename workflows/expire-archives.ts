@@ -16,18 +16,20 @@ export interface ExpireArchivesResult {
   failed: { catalogId: number; message: string }[];
 }
 
+const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 };
+const { archiveToExpire, markExpired } = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry });
+
 export async function expireArchives(input: ExpireArchivesInput): Promise<ExpireArchivesResult> {
   const result: ExpireArchivesResult = { expired: [], failed: [] };
   // A few at a time: deleting courses loads the archive Moodle as restores do.
   const queue = [...input.archives];
   const lane = async () => {
     for (let a = queue.shift(); a; a = queue.shift()) {
-      const { expireArchive } = proxyActivities<Activities>({
-        taskQueue: siteQueue(a.targetSiteId), startToCloseTimeout: '2h', heartbeatTimeout: '2m',
-        retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 },
-      });
+      const { deleteArchive } = proxyActivities<Activities>({ taskQueue: siteQueue(a.targetSiteId), startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
       try {
-        await expireArchive({ catalogId: a.catalogId, asOf: input.asOf });
+        const archive = await archiveToExpire({ catalogId: a.catalogId, asOf: input.asOf });
+        if (archive) await deleteArchive(archive);
+        await markExpired({ catalogId: a.catalogId });
         result.expired.push(a.catalogId);
       } catch (err) {
         const cause = err instanceof ActivityFailure ? err.cause : err;

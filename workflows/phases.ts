@@ -34,8 +34,9 @@ export const PHASES = [
     options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob } },
   { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
-  // On the target host: a cold storage's package is re-read where it is mounted.
-  { name: 'postprocess', steps: [{ activity: 'postprocessCourse', queue: 'target' }], onCancel: 'finish',
+  // Verified on the target host (a cold storage's package is re-read where it is mounted),
+  // recorded by the main worker, the one that reaches the catalog.
+  { name: 'postprocess', steps: [{ activity: 'verifyArchive', queue: 'target' }, { activity: 'recordArchive', queue: 'main' }], onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick } },
   { name: 'cleanup', steps: [
       { activity: 'deleteSourceCourse', queue: 'source' },
@@ -59,7 +60,7 @@ export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '5m', re
 /** Every activity a phase step may name; activities/ implements each with one signature. */
 export type PhaseActivityName =
   | 'prepareCourse' | 'backupCourse' | 'transportBackup' | 'restoreCourse'
-  | 'postprocessCourse' | 'deleteSourceCourse' | 'removeSourceStaging' | 'removeTargetStaging' | 'closeCatalogEntry';
+  | 'verifyArchive' | 'recordArchive' | 'deleteSourceCourse' | 'removeSourceStaging' | 'removeTargetStaging' | 'closeCatalogEntry';
 
 export const siteQueue = (siteId: string) => `site/${siteId}`;
 
