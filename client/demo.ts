@@ -97,6 +97,7 @@ console.log(`\n${renderStatus(input.session, final)}`);
 
 const catalog = await Catalog.open(config.catalog.url);
 const rows = await catalog.listSession(input.session);
+const ledger = await catalog.verifyLedger();
 await catalog.close();
 const remaining = sim.sites.prod.store.coursesUnder(vintageCat.id).length;
 const uiLink = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`;
@@ -105,6 +106,7 @@ Summary
   courses archived and verified: ${rows.filter((r) => r.verified).length} (catalog: ${join(dataDir, 'catalog.sqlite')})
   source courses deleted:        ${rows.filter((r) => r.sourceDeleted).length}; left in the vintage on prod: ${remaining}
   archive site now holds:        ${sim.sites.archive.store.data.courses.length} courses, all hidden: ${sim.sites.archive.store.data.courses.every((c) => c.visible === 0)}
+  ledger:                        ${ledger.problems.length ? `BROKEN: ${ledger.problems[0]}` : `${ledger.entries} entries, hash chain intact (head ${ledger.head.slice(0, 16)}…)`}
   wall time:                     ${((Date.now() - t0) / 1000).toFixed(1)} s
   Temporal Web UI:               ${uiLink}
   find the failed courses:       temporal workflow list --address ${temporal.address} --query 'ArchiveSession="${input.session}" AND ArchiveStatus="failed"'`);
@@ -121,4 +123,4 @@ if (o.keepRunning) {
   await new Promise<void>((r) => process.once('SIGINT', () => r()));
 }
 await stopAll();
-process.exit(final.counts.failed === 0 && final.finished ? 0 : 1);
+process.exit(final.counts.failed === 0 && final.finished && !ledger.problems.length ? 0 : 1);

@@ -178,6 +178,11 @@ export class MoodleClient {
       // got's error names the URL, token included: keep only its code.
       stream.once('error', (e: unknown) => reject(new MoodleError('transient', this.site.siteId, what, `network error ${e instanceof RequestError ? e.code : 'ERR_UNKNOWN'}`)));
     });
+    if (res.statusCode === 416 && offset > 0) {
+      // The file is shorter than what we hold: it changed; start over.
+      stream.destroy();
+      return this.download(file, 0);
+    }
     const type = String(res.headers['content-type'] ?? '');
     if (res.statusCode >= 500) { stream.destroy(); throw new MoodleError('transient', this.site.siteId, what, `HTTP ${res.statusCode}`); }
     if (type.startsWith('application/json')) {
