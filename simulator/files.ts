@@ -111,8 +111,15 @@ export async function handlePluginfile(store: SiteStore, url: URL, req: Incoming
   }
   const record = served.path ? { file: served.name, range: req.headers.range ?? '', bytes: 0 } : undefined;
   if (record) stats.backups.push(record);
+  const settings = store.data.settings;
+  let corrupt = Boolean(record && settings.corruptDownloads && settings.corruptDownloads-- > 0);
   const count = new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      if (corrupt) {
+        chunk = Buffer.from(chunk);
+        chunk[chunk.length >> 1] ^= 0xff;
+        corrupt = false;
+      }
       stats.bytesSent += chunk.length;
       if (record) record.bytes += chunk.length;
       cb(null, chunk);

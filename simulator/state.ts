@@ -118,6 +118,8 @@ export interface SiteSettings {
   latency: { fixedSeconds: number; secondsPerMB: number; secondsPerActivity: number };
   /** The site's outgoing bandwidth for file downloads, in bytes per second (unlimited when absent). */
   downloadBytesPerSecond?: number;
+  /** The next this many backup downloads arrive with one byte flipped (a fault in flight). */
+  corruptDownloads?: number;
 }
 
 export interface SiteData {

@@ -116,3 +116,28 @@ describe.each([
     expect(stack.sim.sites.prod.store.course(big.courseId)).toBeUndefined();
   });
 });
+
+describe('a moodle-ws transfer corrupted in flight', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ courses: 3, configure: (raw) => { raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }]; } });
+  });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('is caught by the ETag\'s SHA-1, thrown away, and fetched again from zero', async () => {
+    stack.sim.sites.prod.store.data.settings.corruptDownloads = 1;
+    const input = stack.sessionInput({ deleteSource: true, concurrency: 1 });
+    const result = await stack.runSession(input);
+    expect(result.counts).toMatchObject({ succeeded: 3, failed: 0 });
+    const downloads = stack.sim.sites.prod.downloads.backups;
+    expect(downloads).toHaveLength(4); // three files, one of them twice
+    const twice = downloads.filter((d) => downloads.filter((e) => e.file === d.file).length === 2);
+    expect(twice.map((d) => d.range)).toEqual(['', '']); // the second from the start: the bytes on disk were not trusted
+    const courseId = Number(/^backup-moodle2-course-(\d+)-/.exec(twice[0].file)![1]);
+    const history = await stack.client.workflow.getHandle(courseWorkflowId(input.session, courseId)).fetchHistory();
+    const retried = history.events!.find((e) => e.activityTaskStartedEventAttributes?.attempt === 2)!.activityTaskStartedEventAttributes!;
+    expect(retried.lastFailure?.message).toMatch(/does not match its source: sha1 [0-9a-f]{40}, the source's ETag says [0-9a-f]{40}/);
+    const row = await stack.catalog.find('prod', courseId);
+    expect(row).toMatchObject({ verified: true, sourceDeleted: true });
+  });
+});
