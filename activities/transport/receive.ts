@@ -81,9 +81,16 @@ export async function receiveResumable(opts: {
   });
   const write = createWriteStream(part, { flags: 'r+', start: offset });
   const signal = cancellationSignal();
-  await (opts.bytesPerSecond
-    ? pipeline(incoming.body, throttle(opts.bytesPerSecond), meter, write, { signal })
-    : pipeline(incoming.body, meter, write, { signal }));
+  try {
+    await (opts.bytesPerSecond
+      ? pipeline(incoming.body, throttle(opts.bytesPerSecond), meter, write, { signal })
+      : pipeline(incoming.body, meter, write, { signal }));
+  } catch (e) {
+    if (signal.aborted) throw e;
+    // Only the code: an HTTP client's error carries the URL, and a web-service URL carries the token.
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).name;
+    throw ApplicationFailure.retryable(`Transfer of ${opts.name} interrupted after ${offset + sent} bytes: ${code}`, 'TransferInterrupted');
+  }
 
   const bytes = offset + sent;
   const got = { sha256: sha256.digest('hex'), sha1: sha1.digest('hex') };
