@@ -36,6 +36,24 @@ describe('bad configuration', () => {
     expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(/sites\.archive\.cli: must describe how to run Moodle's admin CLI/);
   });
 
+  it('transports, storages and retention rules name the field and the fix', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ transports: [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }] }, /transports\.0\.to: unknown target "nowhere"; name a site of "sites" or a storage of "storages"/],
+      [{ transports: [{ from: 'prod', to: 'archive', driver: 'ftp' }] }, /transports\.0\.driver: "shared-path" \(both hosts mount the staging folders\) or "moodle-ws"/],
+      [{ transports: [{ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'move' }] }, /transports\.0: "sourceMount" and "mode" are for the shared-path driver/],
+      [{ transports: [{ from: 'prod', to: 'archive', driver: 'shared-path', maxMBps: 0 }] }, /transports\.0\.maxMBps: must be a positive number of MB per second/],
+      [{ storages: { archive: { path: '/srv/a', staging: '/srv/a/in' } } }, /storages\.archive: a site has the same id; give the storage another name/],
+      [{ storages: { cold: { staging: '/srv/a/in' } } }, /storages\.cold\.path: must be the folder that holds the sealed packages/],
+      [{ retention: [{ categoryIdnumber: '2024-2025' }] }, /retention\.0\.keepYears: say how many years archives are kept/],
+      [{ retention: [{ categoryId: 3, categoryIdnumber: '20??', keepYears: 5 }] }, /retention\.0: give categoryId or categoryIdnumber, not both/],
+    ];
+    for (const [patch, message] of bad) expect(() => parseConfig({ ...stack.rawConfig, ...patch }, { env: stack.env }), JSON.stringify(patch)).toThrow(message);
+    // A cold storage takes no target category; a Moodle target needs one.
+    const config = parseConfig({ ...stack.rawConfig, storages: { cold: { path: '/srv/a', staging: '/srv/a/in' } } }, { env: stack.env });
+    expect(() => validateSessionInput({ ...stack.sessionInput(), targetSiteId: 'cold' }, config)).toThrow(/targetCategoryId: cold is a cold storage, which has no categories; leave it out/);
+    expect(() => validateSessionInput({ ...stack.sessionInput(), targetCategoryId: undefined }, config)).toThrow(/targetCategoryId: missing; name the category of archive/);
+  });
+
   it('an unknown site id in a session names the field and the known sites', () => {
     const config = parseConfig(stack.rawConfig, { env: stack.env });
     const bad = { ...stack.sessionInput(), targetSiteId: 'archvie' };
