@@ -3,7 +3,7 @@
 // rebuilds it from the cold storage's own manifests after a loss.
 import type { Client } from '@temporalio/client';
 import { archiveLocation, type Catalog, type CatalogRow } from '../activities/catalog';
-import { readPackage } from '../activities/storage/package';
+import { MBZ_MEMBER, readPackage } from '../activities/storage/package';
 import { storeOf } from '../activities/storage';
 import type { ArchiverConfig } from '../workers/config';
 import type { ExpireArchivesResult } from '../workflows/expire-archives';
@@ -49,7 +49,7 @@ export async function rebuildFromStorage(config: ArchiverConfig, catalog: Catalo
     const read = await readPackage(store, name);
     const m = read.manifest;
     if (read.problems.length || !m) { report.broken.push({ name, problems: read.problems }); continue; }
-    const mbz = m.members.find((x) => x.name === 'course.mbz')!;
+    const mbz = m.members.find((x) => x.name === MBZ_MEMBER)!;
     const existing = await catalog.find(m.source.siteId, m.course.id);
     if (existing && existing.storageLocation === name && existing.packageSha256 === read.packageSha256 && existing.verified) { report.unchanged++; continue; }
     await catalog.record({

@@ -41,7 +41,7 @@ export async function startWorkers(opts: {
   const queues = opts.queues ?? allQueues(config);
   const known = new Set(allQueues(config));
   const unknown = queues.filter((q) => !known.has(q));
-  if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site in the config`);
+  if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site or storage in the config`);
   const connection = opts.connection ?? (await connectWorker(config));
   // Only the main worker reaches the catalog (a SQLite file lives on its host); a Moodle
   // or storage host's worker never needs it.
