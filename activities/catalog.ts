@@ -88,9 +88,9 @@ export class Catalog {
     return new Catalog(db, 'sqlite');
   }
 
-  /** The verified archive of a source course, if one exists. */
+  /** The verified archive of a source course, if one exists (an expired one is gone). */
   findVerified(sourceSiteId: string, sourceCourseId: number): Promise<CatalogRow | null> {
-    return this.db.archivedCourse.findFirst({ where: { sourceSiteId, sourceCourseId, verified: true } });
+    return this.db.archivedCourse.findFirst({ where: { sourceSiteId, sourceCourseId, verified: true, expiredAt: null } });
   }
 
   find(sourceSiteId: string, sourceCourseId: number): Promise<CatalogRow | null> {
@@ -101,7 +101,8 @@ export class Catalog {
    * A resumed run does not know every earlier time: what it leaves null keeps its recorded value. */
   async record(row: NewCatalogRow): Promise<CatalogRow> {
     const key = { sourceSiteId_sourceCourseId: { sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId } };
-    const update = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null));
+    // A new archive of a course whose old one expired is not expired.
+    const update = { ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)), expiredAt: row.expiredAt };
     return this.db.archivedCourse.upsert({ where: key, create: row, update });
   }
 

@@ -63,6 +63,10 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     expect((await catalog.dueForExpiry(new Date('2032-01-01T00:00:00Z'))).map((r) => r.sourceCourseId).sort()).toEqual([11, 12, 13, 14, 15]);
     await catalog.markExpired((await catalog.find('prod', 15))!.id, new Date());
     expect((await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z')))).toEqual([]);
+    // Gone: a session archives the course again (if its source is still there), and the new archive is not expired.
+    expect(await catalog.findVerified('prod', 15)).toBeNull();
+    await catalog.record(row(15, { retentionUntil: new Date('2032-01-01T00:00:00Z') }));
+    expect(await catalog.findVerified('prod', 15)).toMatchObject({ expiredAt: null });
   });
 
   it('keeps the ledger one chain under 40 writers at once, and writes a retried entry once', async () => {
