@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError } from '../workers/config';
-import { validateSessionInput, SessionInputError } from '../client/session-input';
+import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
+import { startWorkers } from '../workers/run';
 import { sessionWorkflowId } from '../workflows/phases';
 import { startStack, writeConfigFile, type Stack } from './harness';
 
@@ -103,5 +104,97 @@ describe('bad configuration', () => {
       for await (const wf of started) found.push(wf.workflowId);
       expect(found).toEqual([]);
     }
+  });
+});
+
+// One table of malformed inputs, each refused by the check that runs before anything starts
+// (config load, worker start, session or schedule validation), with the field named.
+describe('malformed inputs, one table', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ courses: 2, workers: false }); });
+  afterAll(async () => { await stack?.stop(); });
+
+  type Case =
+    | { kind: 'config'; name: string; patch: (raw: Record<string, unknown>, env: Record<string, string>) => void; expected: RegExp }
+    | { kind: 'worker'; name: string; patch: (raw: Record<string, unknown>) => void; queues: string[]; expected: RegExp }
+    | { kind: 'session' | 'schedule'; name: string; input: Record<string, unknown>; expected: RegExp };
+  const site = (raw: Record<string, unknown>, id: string) => (raw.sites as Record<string, Record<string, unknown>>)[id];
+  const window = (windows: unknown[], timezone = 'Europe/Paris') => ({ windows: { timezone, windows } });
+  const rule = { pattern: '{yearStart}-{yearEnd}', yearsBack: 1, startMonth: 9, match: 'idnumber', timezone: 'Europe/Paris' };
+  const cases: Case[] = [
+    { kind: 'config', name: 'missing token', patch: (_r, env) => { delete env.MOODLE_TOKEN_PROD; }, expected: /sites\.prod\.token: missing; set MOODLE_TOKEN_PROD/ },
+    { kind: 'config', name: 'token with a space', patch: (_r, env) => { env.MOODLE_TOKEN_PROD = 'abc def'; }, expected: /sites\.prod\.token: a Moodle token is letters and digits only/ },
+    { kind: 'config', name: 'token file missing', patch: (r, env) => { delete env.MOODLE_TOKEN_PROD; site(r, 'prod').tokenFile = '/nonexistent/prod.token'; }, expected: /sites\.prod\.tokenFile: \/nonexistent\/prod\.token does not exist/ },
+    { kind: 'config', name: 'URL not http', patch: (r) => { site(r, 'prod').url = 'ftp://moodle'; }, expected: /sites\.prod\.url: must be the site's wwwroot/ },
+    { kind: 'config', name: 'no admin CLI', patch: (r) => { delete site(r, 'archive').cli; }, expected: /sites\.archive\.cli: must describe how to run Moodle's admin CLI/ },
+    { kind: 'config', name: 'no staging folder', patch: (r) => { delete site(r, 'prod').staging; }, expected: /sites\.prod\.staging: must be the folder where this site's \.mbz files are staged/ },
+    { kind: 'config', name: 'site id with capitals', patch: (r) => { r.sites = { Prod: site(r, 'prod') }; }, expected: /sites\.Prod: "Prod" is not a site id: use lowercase letters/ },
+    { kind: 'config', name: 'no site at all', patch: (r) => { r.sites = {}; }, expected: /sites: list at least one Moodle site/ },
+    { kind: 'config', name: 'zero jobs per host', patch: (r) => { site(r, 'prod').maxConcurrentJobs = 0; }, expected: /sites\.prod\.maxConcurrentJobs/ },
+    { kind: 'config', name: 'a catalog that is neither SQLite nor PostgreSQL', patch: (r) => { r.catalog = { url: 'mysql://db/catalog' }; }, expected: /catalog\.url: "mysql:" is not a catalog; use "file:<path>" \(SQLite\) or "postgresql:/ },
+    { kind: 'config', name: 'unknown log level', patch: (r) => { r.logLevel = 'loud'; }, expected: /logLevel: / },
+    { kind: 'config', name: 'webhook URL not a URL', patch: (r) => { r.notifications = { webhook: { url: 'chat' } }; }, expected: /notifications\.webhook\.url: must be the http\(s\) URL/ },
+    { kind: 'config', name: 'email with no recipient', patch: (r) => { r.notifications = { email: { host: 'smtp', from: 'a@b.c', to: [] } }; }, expected: /notifications\.email\.to: list at least one recipient/ },
+    { kind: 'config', name: 'route to an unknown target', patch: (r) => { r.transports = [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }]; }, expected: /transports\.0\.to: unknown target "nowhere"/ },
+    { kind: 'config', name: 'route with an unknown driver', patch: (r) => { r.transports = [{ from: 'prod', to: 'archive', driver: 'rsync' }]; }, expected: /transports\.0\.driver: "shared-path" .* or "moodle-ws"/ },
+    { kind: 'config', name: 'storage named like a site', patch: (r) => { r.storages = { archive: { path: '/srv/a', staging: '/srv/b' } }; }, expected: /storages\.archive: a site has the same id/ },
+    { kind: 'config', name: 'retention with no duration', patch: (r) => { r.retention = [{ categoryId: 3 }]; }, expected: /retention\.0\.keepYears: say how many years/ },
+    { kind: 'worker', name: 'unusable staging folder', patch: (r) => { site(r, 'prod').staging = '/dev/null/staging'; }, queues: ['site/prod'], expected: /sites\.prod\.staging: \/dev\/null\/staging cannot be used by this worker \(ENOTDIR\)/ },
+    { kind: 'worker', name: 'unusable storage folder', patch: (r) => { r.storages = { cold: { path: '/dev/null/cold', staging: '/tmp' } }; }, queues: ['site/cold'], expected: /storages\.cold\.path: \/dev\/null\/cold cannot be used by this worker/ },
+    { kind: 'session', name: 'unknown source site', input: { sourceSiteId: 'nowhere' }, expected: /sourceSiteId: unknown site "nowhere"; the config has: prod, archive/ },
+    { kind: 'session', name: 'unknown target', input: { targetSiteId: 'archvie' }, expected: /targetSiteId: unknown site or storage "archvie"/ },
+    { kind: 'session', name: 'source is the target', input: { targetSiteId: 'prod' }, expected: /targetSiteId: must differ from sourceSiteId/ },
+    { kind: 'session', name: 'negative category id', input: { sourceCategoryId: -4 }, expected: /sourceCategoryId: must be the id of the source category/ },
+    { kind: 'session', name: 'fractional category id', input: { sourceCategoryId: 2.5 }, expected: /sourceCategoryId: / },
+    { kind: 'session', name: 'Moodle target without category', input: { targetCategoryId: undefined }, expected: /targetCategoryId: missing; name the category of archive/ },
+    { kind: 'session', name: 'negative concurrency', input: { concurrency: -3 }, expected: /concurrency: must be at least 1/ },
+    { kind: 'session', name: 'concurrency above its maximum', input: { concurrency: 9, maxConcurrency: 4 }, expected: /concurrency: 9 is above maxConcurrency \(4\)/ },
+    { kind: 'session', name: 'concurrency above the ceiling', input: { concurrency: 500 }, expected: /concurrency: must be at most 200/ },
+    { kind: 'session', name: 'session name with a space', input: { session: 'my session' }, expected: /session: use letters, digits/ },
+    { kind: 'session', name: 'no vintage', input: { vintage: '' }, expected: /vintage: give the academic vintage/ },
+    { kind: 'session', name: 'deleteSource unsaid', input: { deleteSource: undefined }, expected: /deleteSource: say whether sources are deleted/ },
+    { kind: 'session', name: 'a misspelt setting', input: { concurency: 4 }, expected: /concurency/ },
+    { kind: 'session', name: 'overlapping windows', input: window([{ days: 'mon', from: '19:00', to: '23:00' }, { days: 'mon-tue', from: '22:00', to: '06:00' }]), expected: /windows\.windows\[1\]: overlaps windows\[0\] on mon/ },
+    { kind: 'session', name: 'unknown time zone', input: window([{ days: 'sat-sun', from: '00:00', to: '24:00' }], 'Paris'), expected: /windows\.timezone: "Paris" is not a known time zone/ },
+    { kind: 'session', name: 'a time in 12-hour form', input: window([{ days: 'mon-fri', from: '7pm', to: '07:00' }]), expected: /windows\.windows\[0\]\.from: "7pm" is not a time/ },
+    { kind: 'session', name: 'no window in the list', input: window([]), expected: /windows\.windows: list at least one window/ },
+    { kind: 'session', name: 'a rehearsal clock without windows', input: { clock: { speed: 60 } }, expected: /clock: a rehearsal clock only makes sense with windows/ },
+    { kind: 'session', name: 'a negative failure hold', input: { failureHoldHours: -1 }, expected: /failureHoldHours: must be 0 or more/ },
+    { kind: 'session', name: 'roll-over too late for history', input: { continueAsNewAfter: 5000 }, expected: /continueAsNewAfter: must be at most 1000/ },
+    { kind: 'session', name: 'a prediction for a phase that does not exist', input: { prediction: { phaseCosts: { upload: { fixedSeconds: 1 } } } }, expected: /"upload" is not a phase/ },
+    { kind: 'schedule', name: 'a vintage rule with no time zone', input: { vintageRule: { ...rule, timezone: undefined } }, expected: /vintageRule\.timezone: name the time zone/ },
+    { kind: 'schedule', name: 'a vintage rule matching on an unknown field', input: { vintageRule: { ...rule, match: 'shortname' } }, expected: /vintageRule\.match: say which category field holds the vintage/ },
+  ];
+
+  it(`refuses each of ${cases.length} malformed inputs before anything starts, naming the field`, async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    const refusals: string[] = [];
+    for (const c of cases) {
+      const raw = structuredClone(stack.rawConfig) as Record<string, unknown>;
+      const env = { ...stack.env };
+      let attempt: () => unknown;
+      if (c.kind === 'config') {
+        c.patch(raw, env);
+        attempt = () => parseConfig(raw, { env });
+      } else if (c.kind === 'worker') {
+        c.patch(raw);
+        // The real worker start: it refuses before it connects to Temporal.
+        attempt = () => startWorkers({ config: parseConfig(raw, { env }), queues: c.queues });
+      } else if (c.kind === 'session') {
+        attempt = () => validateSessionInput({ ...stack.sessionInput(), ...c.input }, stack.config);
+      } else {
+        const { session: _s, vintage: _v, sourceCategoryId: _c, ...rest } = stack.sessionInput();
+        attempt = () => validateScheduledSessionInput({ ...rest, scheduleId: 'vintage-prod', vintageRule: rule, ...c.input }, stack.config);
+      }
+      let message = '(accepted)';
+      try {
+        await attempt();
+      } catch (e) {
+        message = e instanceof ConfigError || e instanceof SessionInputError ? e.message : `not a named refusal: ${(e as Error).message}`;
+      }
+      expect(message, c.name).toMatch(c.expected);
+      refusals.push(message);
+    }
+    expect(refusals).toHaveLength(cases.length);
   });
 });

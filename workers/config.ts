@@ -2,11 +2,18 @@
 // folders and the Temporal connection, from a JSON file plus the environment.
 // Tokens come only from the environment or a secrets file, never from a
 // workflow input. Every error names the field and the fix.
-import { readFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Ids name queues (site/<id>) and environment variables: refused by key, so the message names the id. */
+const idsAre = (what: string) => (record: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const id of Object.keys(record)) {
+    if (!SITE_ID.test(id)) ctx.addIssue({ code: 'custom', path: [id], message: `"${id}" is not a ${what} id: use lowercase letters, digits, "-" or "_", starting with a letter (at most 32)` });
+  }
+};
 
 const SiteConfig = z.object({
   url: z.url({ protocol: /^https?$/, error: 'must be the site\'s wwwroot as an http(s) URL, e.g. "https://moodle.example.edu"' }),
@@ -64,11 +71,9 @@ const ConfigFile = z.object({
   }).default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
   mainQueue: z.string().min(1).default('archive-main'),
   catalog: z.object({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
-  sites: z.record(
-    z.string().regex(SITE_ID, 'site ids are lowercase letters, digits, "-" or "_", starting with a letter'),
-    SiteConfig,
-  ).refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
-  storages: z.record(z.string().regex(SITE_ID, 'storage ids are lowercase letters, digits, "-" or "_", starting with a letter'), StorageConfig).default({}),
+  sites: z.record(z.string(), SiteConfig).superRefine(idsAre('site'))
+    .refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
+  storages: z.record(z.string(), StorageConfig).superRefine(idsAre('storage')).default({}),
   transports: z.array(TransportRoute).default([]),
   retention: z.array(RetentionRule).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -166,6 +171,10 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
     if (cfg.transports.findIndex((u) => u.from === t.from && u.to === t.to) !== i) problems.push(`transports.${i}: a second route ${t.from} -> ${t.to}; keep one per pair`);
     if (t.driver === 'moodle-ws' && (t.sourceMount || t.mode !== 'copy')) problems.push(`transports.${i}: "sourceMount" and "mode" are for the shared-path driver; moodle-ws pulls over HTTP`);
   });
+  const catalogUrl = env.DATABASE_URL ?? cfg.catalog.url;
+  if (!/^(file:.+|postgres(ql)?:\/\/.+)$/.test(catalogUrl)) {
+    problems.push(`catalog.url${env.DATABASE_URL ? ' (from DATABASE_URL)' : ''}: "${catalogUrl.split(':')[0]}:" is not a catalog; use "file:<path>" (SQLite) or "postgresql://user:password@host/db"`);
+  }
   cfg.retention.forEach((r, i) => {
     if (r.site && !cfg.sites[r.site]) problems.push(`retention.${i}.site: unknown site "${r.site}"`);
     if (r.categoryId && r.categoryIdnumber) problems.push(`retention.${i}: give categoryId or categoryIdnumber, not both`);
@@ -180,7 +189,7 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
       webUiUrl: cfg.temporal.webUiUrl,
     },
     mainQueue: cfg.mainQueue,
-    catalog: { url: env.DATABASE_URL ?? cfg.catalog.url },
+    catalog: { url: catalogUrl },
     sites,
     storages,
     transports: cfg.transports,
@@ -188,6 +197,31 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
     logLevel: cfg.logLevel,
     notifications: cfg.notifications,
   };
+}
+
+/**
+ * The folders a worker writes on the hosts it serves (`site/<id>` queues): each must exist, or be
+ * creatable, and be readable and writable by this worker. Checked at start, before any work.
+ */
+export function folderProblems(config: ArchiverConfig, queues: string[]): string[] {
+  const problems: string[] = [];
+  const check = (field: string, dir: string) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.R_OK | constants.W_OK);
+    } catch (e) {
+      problems.push(`${field}: ${dir} cannot be used by this worker (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it, readable and writable by the worker and the Moodle CLI user, or point ${field} at a folder that is`);
+    }
+  };
+  for (const q of queues) {
+    const id = q.startsWith('site/') ? q.slice('site/'.length) : undefined;
+    if (id && config.sites[id]) check(`sites.${id}.staging`, config.sites[id].staging);
+    if (id && config.storages[id]) {
+      check(`storages.${id}.staging`, config.storages[id].staging);
+      check(`storages.${id}.path`, config.storages[id].path);
+    }
+  }
+  return problems;
 }
 
 /** Reads the config file named by --config or ARCHIVER_CONFIG. */

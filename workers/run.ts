@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities';
 import { Catalog } from '../activities/catalog';
 import { siteQueue } from '../workflows/phases';
-import type { ArchiverConfig } from './config';
+import { ConfigError, folderProblems, type ArchiverConfig } from './config';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -42,6 +42,8 @@ export async function startWorkers(opts: {
   const known = new Set(allQueues(config));
   const unknown = queues.filter((q) => !known.has(q));
   if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site or storage in the config`);
+  const folders = folderProblems(config, queues);
+  if (folders.length) throw new ConfigError('worker start', folders);
   const connection = opts.connection ?? (await connectWorker(config));
   // Only the main worker reaches the catalog (a SQLite file lives on its host); a Moodle
   // or storage host's worker never needs it.
