@@ -57,6 +57,9 @@ export interface LedgerReport {
   problems: string[];
 }
 
+/** Times of phases an earlier run may have done, which a resumed run cannot know. */
+const EARLIER_TIMES = new Set<string>(['preparedAt', 'backedUpAt', 'transportedAt', 'restoredAt', 'cleanedAt'] satisfies (keyof CatalogRow)[]);
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
 export class Catalog {
@@ -98,11 +101,12 @@ export class Catalog {
   }
 
   /** Records (or completes) the archive of a course; idempotent for a retried activity.
-   * A resumed run does not know every earlier time: what it leaves null keeps its recorded value. */
+   * A resumed run does not know the times of what earlier runs did: those it leaves null keep
+   * their recorded value. Everything else is as this run says (a new archive is not expired, a
+   * package has no target course). */
   async record(row: NewCatalogRow): Promise<CatalogRow> {
     const key = { sourceSiteId_sourceCourseId: { sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId } };
-    // A new archive of a course whose old one expired is not expired.
-    const update = { ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)), expiredAt: row.expiredAt };
+    const update = Object.fromEntries(Object.entries(row).filter(([k, v]) => v !== null || !EARLIER_TIMES.has(k)));
     return this.db.archivedCourse.upsert({ where: key, create: row, update });
   }
 

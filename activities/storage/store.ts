@@ -1,7 +1,7 @@
 // Where sealed packages live. A folder today; the interface is what an
 // object store (S3, Swift) would implement: whole objects by name, written
 // once, read as streams, listed and removed.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -11,7 +11,6 @@ export interface ArchiveStore {
   writer(name: string): { stream: Writable; commit(): Promise<void> };
   reader(name: string): Readable;
   exists(name: string): boolean;
-  size(name: string): number;
   list(suffix: string): string[];
   remove(name: string): void;
 }
@@ -45,10 +44,6 @@ export class FolderStore implements ArchiveStore {
 
   exists(name: string): boolean {
     return existsSync(this.path(name));
-  }
-
-  size(name: string): number {
-    return statSync(this.path(name)).size;
   }
 
   list(suffix: string): string[] {
