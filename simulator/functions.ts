@@ -289,7 +289,7 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         if (upd.format !== undefined) course.format = upd.format as string;
         course.timemodified = NOW();
       }
-      store.save();
+      store.saveSoon();
       return { warnings };
     },
   },
@@ -306,7 +306,7 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         }
         store.data.courses.splice(idx, 1);
       }
-      store.save();
+      store.saveSoon();
       return { warnings };
     },
   },
@@ -371,7 +371,7 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         }
       }
       const created = wanted.map((c) => store.addCategory(c.name, c.parent, c.idnumber ?? '', c.description ?? ''));
-      store.save();
+      store.saveSoon();
       return created.map((c) => ({ id: c.id, name: c.name }));
     },
   },

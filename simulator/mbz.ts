@@ -4,8 +4,9 @@
 // also reads real Moodle backups (shared/fixtures/moodle/mbz).
 import { TarArchive } from 'archiver';
 import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync, existsSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
@@ -17,12 +18,30 @@ const esc = (s: string | number) =>
   String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
 
-/** Pseudo-random, incompressible, reproducible content for a seeded file. */
-export function generateContent(seed: string, bytes: number): Buffer {
+/** Pseudo-random, incompressible, reproducible content for a seeded file, a MB at a time. */
+function* contentChunks(seed: string, bytes: number): Generator<Buffer> {
   const key = createHash('sha256').update(seed).digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return Buffer.concat([cipher.update(Buffer.alloc(bytes)), cipher.final()]);
+  for (let at = 0; at < bytes; at += 1 << 20) yield cipher.update(Buffer.alloc(Math.min(1 << 20, bytes - at)));
 }
+
+export function generateContent(seed: string, bytes: number): Buffer {
+  return Buffer.concat([...contentChunks(seed, bytes)]);
+}
+
+/** The same content as a stream: a file of a GB is never whole in memory. */
+export function contentStream(seed: string, bytes: number): Readable {
+  return Readable.from(contentChunks(seed, bytes));
+}
+
+export function contentSha1(seed: string, bytes: number): string {
+  const hash = createHash('sha1');
+  for (const chunk of contentChunks(seed, bytes)) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** A file's bytes for a backup: in memory, or (large generated files) a stream of known size and hash. */
+export type FileBytes = Buffer | { size: number; sha1: string; stream: () => Readable };
 
 export function sha1(buf: Buffer): string {
   return createHash('sha1').update(buf).digest('hex');
@@ -36,7 +55,9 @@ export function defaultBackupFilename(course: SimCourse, when = new Date()): str
   return `backup-moodle2-course-${course.id}-${short}-${date}.mbz`;
 }
 
-interface Entry { name: string; data: Buffer }
+interface Entry { name: string; data: FileBytes }
+const sizeOf = (d: FileBytes) => (Buffer.isBuffer(d) ? d.length : d.size);
+const hashOf = (d: FileBytes) => (Buffer.isBuffer(d) ? sha1(d) : d.sha1);
 
 export async function writeMbz(
   dest: string,
@@ -44,12 +65,12 @@ export async function writeMbz(
   category: SimCategory | undefined,
   settings: SiteSettings,
   wwwroot: string,
-  contentOf: (f: SimFile) => Buffer,
+  contentOf: (f: SimFile) => FileBytes,
 ): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const activities = course.sections.flatMap((s) => s.modules.map((m) => ({ s, m })));
   const entries: Entry[] = [];
-  const add = (name: string, text: string | Buffer) => entries.push({ name, data: Buffer.isBuffer(text) ? text : Buffer.from(text) });
+  const add = (name: string, data: string | FileBytes) => entries.push({ name, data: typeof data === 'string' ? Buffer.from(data) : data });
 
   add('moodle_backup.xml', xml(`<moodle_backup>
   <information>
@@ -146,7 +167,7 @@ ${course.sections.map((s) => `        <section>
 </section>
 `));
   }
-  const files: { f: SimFile; contextid: number; component: string; data: Buffer }[] = [];
+  const files: { f: SimFile; contextid: number; component: string; data: FileBytes }[] = [];
   for (const { s, m } of activities) {
     add(`activities/${m.modname}_${m.id}/module.xml`, xml(`<module id="${m.id}" version="2024100700">
   <modulename>${m.modname}</modulename>
@@ -165,7 +186,7 @@ ${course.sections.map((s) => `        <section>
   }
   add('files.xml', xml(`<files>
 ${files.map(({ f, contextid, component, data }) => `  <file id="${f.id}">
-    <contenthash>${sha1(data)}</contenthash>
+    <contenthash>${hashOf(data)}</contenthash>
     <contextid>${contextid}</contextid>
     <component>${component}</component>
     <filearea>content</filearea>
@@ -183,19 +204,24 @@ ${files.map(({ f, contextid, component, data }) => `  <file id="${f.id}">
 `));
   const stored = new Set<string>();
   for (const { data } of files) {
-    const h = sha1(data);
+    const h = hashOf(data);
     if (!stored.has(h)) add(`files/${h.slice(0, 2)}/${h}`, data);
     stored.add(h);
   }
 
   const index = [`Moodle archive file index. Count: ${entries.length}`,
-    ...entries.map((e) => `${e.name}\tf\t${e.data.length}\t${now}`)].join('\n') + '\n';
+    ...entries.map((e) => `${e.name}\tf\t${sizeOf(e.data)}\t${now}`)].join('\n') + '\n';
 
   mkdirSync(dirname(dest), { recursive: true });
   const archive = new TarArchive({ gzip: true });
   const done = pipeline(archive, createWriteStream(dest));
   archive.append(Buffer.from(index), { name: '.ARCHIVE_INDEX', date: new Date('2013-01-01T00:00:00Z') });
-  for (const e of entries) archive.append(e.data, { name: e.name, date: new Date(now * 1000) });
+  for (const e of entries) {
+    const date = new Date(now * 1000);
+    if (Buffer.isBuffer(e.data)) archive.append(e.data, { name: e.name, date });
+    // A stream of known size goes straight into the tar; without its size, archiver would buffer it whole.
+    else archive.append(e.data.stream(), { name: e.name, date, mode: 0o644, stats: { size: e.data.size } as Stats });
+  }
   await archive.finalize();
   await done;
 }

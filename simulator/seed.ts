@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateContent, sha1 } from './mbz';
+import { contentSha1, generateContent, sha1 } from './mbz';
 import { emptySite, NOW, SiteStore, type SimModule, type SiteSettings } from './state';
 
 /** Small deterministic PRNG so a seed gives the same site every time. */
@@ -137,15 +137,15 @@ export function seedDemoSites(opts: DemoSeedOptions): { tokens: Record<string, s
  * a resource holding that many incompressible bytes, in a category of its own.
  * Transfer tests and benchmarks need a real large .mbz.
  */
-export function seedLargeCourse(store: SiteStore, opts: { bytes: number; shortname: string; categoryName: string; categoryIdnumber: string }) {
-  const category = store.addCategory(opts.categoryName, 0, opts.categoryIdnumber);
+export function seedLargeCourse(store: SiteStore, opts: { bytes: number; shortname: string; categoryName: string; categoryIdnumber: string; parentCategoryId?: number }) {
+  const category = store.addCategory(opts.categoryName, opts.parentCategoryId ?? 0, opts.categoryIdnumber);
   const id = store.newId('course');
   const seed = `${store.data.settings.siteId}:${id}:large`;
   const module: SimModule = {
     id: store.newId('module'), modname: 'resource', name: 'Lecture recordings', instance: 1, contextid: store.newId('context'), visible: 1,
     files: [{
       id: store.newId('file'), filename: 'lectures.mp4', filepath: '/', filesize: opts.bytes, bytes: opts.bytes, mimetype: 'video/mp4',
-      contenthash: sha1(generateContent(seed, opts.bytes)), seed, timecreated: NOW(), timemodified: NOW(),
+      contenthash: contentSha1(seed, opts.bytes), seed, timecreated: NOW(), timemodified: NOW(),
     }],
   };
   store.data.courses.push({

@@ -2,7 +2,7 @@
 // and files, persisted as one JSON file so a restart keeps state.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateContent } from './mbz';
+import { contentStream, generateContent, type FileBytes } from './mbz';
 
 export interface SimFile {
   id: number;
@@ -114,8 +114,9 @@ export interface SiteSettings {
   debug: boolean;
   /** Token -> allowed functions (all when null). */
   tokens: Record<string, { functions: string[] | null }>;
-  /** Seconds of simulated admin-CLI work per declared MB and per activity, and a fixed cost. */
-  latency: { fixedSeconds: number; secondsPerMB: number; secondsPerActivity: number };
+  /** Seconds of simulated admin-CLI work per declared MB and per activity, and a fixed cost;
+   * requestSeconds: what each web-service call and file download waits before it is served. */
+  latency: { fixedSeconds: number; secondsPerMB: number; secondsPerActivity: number; requestSeconds?: number };
   /** The site's outgoing bandwidth for file downloads, in bytes per second (unlimited when absent). */
   downloadBytesPerSecond?: number;
   /** The next this many backup downloads arrive with one byte flipped (a fault in flight). */
@@ -181,11 +182,26 @@ export class SiteStore {
     }
   }
 
+  private pending?: NodeJS.Timeout;
+
   /** Atomic write: a crash never leaves half a state file. */
   save(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
     const tmp = `${this.layout.stateFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.data));
     renameSync(tmp, this.layout.stateFile);
+  }
+
+  /** A running site's writes: at most one state-file write per second, the last on stop. With
+   * 10,000 courses a write is tens of MB, which must not be paid for each web-service call. */
+  saveSoon(): void {
+    this.pending ??= setTimeout(() => this.save(), 1000).unref();
+  }
+
+  /** Writes a pending change now (the simulator stops). */
+  flush(): void {
+    if (this.pending) this.save();
   }
 
   newId(kind: keyof SiteData['nextId']): number {
@@ -243,7 +259,7 @@ export class SiteStore {
     const fault = faults.find((f) => f.function === undefined || f.function === fn);
     if (!fault) return undefined;
     if (fault.times > 0 && --fault.times === 0) faults.splice(faults.indexOf(fault), 1);
-    this.save();
+    this.saveSoon();
     return fault;
   }
 
@@ -259,7 +275,7 @@ export class SiteStore {
       fault.times--;
       if (fault.times === 0) this.data.faults.splice(this.data.faults.indexOf(fault), 1);
     }
-    this.save();
+    this.saveSoon();
     return fault.effect ?? 'fail';
   }
 }
@@ -269,6 +285,13 @@ export function fileContent(filedir: string, f: SimFile): Buffer {
   const stored = join(filedir, f.contenthash.slice(0, 2), f.contenthash);
   if (existsSync(stored)) return readFileSync(stored);
   return generateContent(f.seed ?? f.contenthash, f.bytes);
+}
+
+/** For a backup: large generated files as a stream of known size and hash (their contenthash is their sha1). */
+export function fileBytes(filedir: string, f: SimFile): FileBytes {
+  const stored = join(filedir, f.contenthash.slice(0, 2), f.contenthash);
+  if (f.seed && f.bytes > 16 << 20 && !existsSync(stored)) return { size: f.bytes, sha1: f.contenthash, stream: () => contentStream(f.seed!, f.bytes) };
+  return fileContent(filedir, f);
 }
 
 export function courseDeclaredBytes(course: SimCourse): number {

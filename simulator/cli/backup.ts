@@ -54,13 +54,13 @@ export async function backup(site: CliSite, argv: string[], out: (s: string) => 
   if (dest === undefined) {
     const area = site.layout.backupArea(course.id);
     mkdirSync(area, { recursive: true });
-    await writeMbz(join(area, filename), course, category, settings, site.wwwroot, (f) => site.fileContent(f));
+    await writeMbz(join(area, filename), course, category, settings, site.wwwroot, (f) => site.fileBytes(f));
     out('Backup completed, the new file is listed in the backup area of the given course\n');
     return 0;
   }
   const target = join(dest, filename);
   out(`Writing ${target}\n`);
-  await writeMbz(target, course, category, settings, site.wwwroot, (f) => site.fileContent(f));
+  await writeMbz(target, course, category, settings, site.wwwroot, (f) => site.fileBytes(f));
   out('Backup completed.\n');
   return 0;
 }

@@ -1,7 +1,8 @@
 // What a stand-in admin-CLI script knows of its site: the site folder (its
 // moodledata) and the site's database, reached through the simulator.
 import { readFileSync } from 'node:fs';
-import { fileContent, siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
+import type { FileBytes } from '../mbz';
+import { fileBytes, siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
 
 export class CliSite {
   readonly layout: ReturnType<typeof siteLayout>;
@@ -29,8 +30,8 @@ export class CliSite {
   settings = () => this.rpc<SiteSettings>('settings');
   course = (id: number) => this.rpc<{ course: SimCourse | null; category?: SimCategory }>('course', { id });
 
-  fileContent(f: SimFile): Buffer {
-    return fileContent(this.layout.filedir, f);
+  fileBytes(f: SimFile): FileBytes {
+    return fileBytes(this.layout.filedir, f);
   }
 }
 
