@@ -3,7 +3,7 @@
 // sha256 is taken here, where it was made; for a moodle-ws route it stays
 // in the course's backup area (no path is shared), where the target host
 // will find it by web service.
-import { heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -30,12 +30,18 @@ export function backupActivities(sites: Sites) {
     async backupCourse({ course }: PhaseRequest): Promise<CourseFacts> {
       const host = sites.host(course.sourceSiteId);
       if (sites.route(course.sourceSiteId, course.targetSiteId).driver === 'moodle-ws') {
-        const started = Date.now() / 1000;
-        await withHeartbeats((onLine) => host.backupToArea(course.courseId, onLine, cancellationSignal()));
-        // backup.php prints no name here: the newest file of the course's own made by this run is it.
-        const file = (await sites.moodle(course.sourceSiteId).backupAreaFiles(course.courseId))
-          .filter((f) => f.filename.startsWith(backupFilePrefix(course.courseId)) && f.timemodified >= Math.floor(started) - 1)
+        // backup.php prints no name here: the newest file of the course's own made since this step was scheduled is it.
+        const since = Math.floor(activityInfo().scheduledTimestampMs / 1000) - 1;
+        const newest = async () => (await sites.moodle(course.sourceSiteId).backupAreaFiles(course.courseId))
+          .filter((f) => f.filename.startsWith(backupFilePrefix(course.courseId)) && f.timemodified >= since)
           .sort((a, b) => b.timemodified - a.timemodified)[0];
+        // A retry after backup.php finished (the site failed the look-up, or the worker died) uses that file:
+        // an hour-long backup is not made twice.
+        let file = activityInfo().attempt > 1 ? await newest() : undefined;
+        if (!file) {
+          await withHeartbeats((onLine) => host.backupToArea(course.courseId, onLine, cancellationSignal()));
+          file = await newest();
+        }
         if (!file) throw ApplicationFailure.retryable(`backup.php reported success but no new file is in the backup area of course ${course.courseId}`, 'BackupNotFound');
         return { backupName: file.filename, mbzBytes: file.filesize };
       }

@@ -1,12 +1,20 @@
 // Turns a MoodleError into a Temporal failure: its kind becomes the failure
 // type (what the Web UI shows), and what the admin must fix is never retried.
-import { ApplicationFailure } from '@temporalio/activity';
+// An admin script that fails is tried SCRIPT_ATTEMPTS times, fewer than a
+// phase's retries: those are sized to wait out a site that is down, while a
+// backup that fails three times fails for a reason a fourth will not change.
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { MoodleError } from './moodle/errors';
 import { scrubSecrets } from './logger';
 
-export function asFailure(e: unknown): unknown {
+export const SCRIPT_ATTEMPTS = 3;
+
+export function asFailure(e: unknown, attempt = 1): unknown {
   if (e instanceof MoodleError) {
-    return ApplicationFailure.create({ message: scrubSecrets(e.message), type: `Moodle:${e.kind}`, nonRetryable: !e.retryable });
+    const lastTry = e.kind === 'host-command-failed' && attempt >= SCRIPT_ATTEMPTS;
+    return ApplicationFailure.create({
+      message: scrubSecrets(e.message) + (lastTry ? ` (failed ${attempt} times)` : ''), type: `Moodle:${e.kind}`, nonRetryable: !e.retryable || lastTry,
+    });
   }
   return e;
 }
@@ -17,7 +25,7 @@ export function withFailureMapping<T extends Record<string, (...args: never[]) =
     try {
       return await fn(...args);
     } catch (e) {
-      throw asFailure(e);
+      throw asFailure(e, activityInfo().attempt);
     }
   }])) as T;
 }

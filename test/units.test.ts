@@ -12,6 +12,8 @@ import { readBackupInfo } from '../activities/mbz-info';
 import { backupDifferences } from '../activities/postprocess';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { FIXTURES } from './fixture-site';
+import { asFailure, SCRIPT_ATTEMPTS } from '../activities/failures';
+import { MoodleError } from '../activities/moodle/errors';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -203,5 +205,17 @@ describe('the vintage a schedule resolves when it fires', () => {
     expect(vintageRuleProblems({ ...rule, list: [{ from: '2026-07-01', vintage: 'x' }] })[0]).toMatch(/not both/);
     expect(vintageRuleProblems({ ...rule, startMonth: 13, yearsBack: -1, timezone: 'Paris' })).toHaveLength(3);
     expect(vintageRuleProblems({ match: 'name', timezone: 'UTC', list: [{ from: '2027-07-01', vintage: 'a' }, { from: '2026-07-01', vintage: 'b' }] })[0]).toMatch(/list\[1\]\.from: dates must increase/);
+  });
+});
+
+describe('how many times a failure is tried', () => {
+  const script = new MoodleError('host-command-failed', 'prod', 'backup.php', 'exit 1: Error reading from database');
+  it('an admin script that fails is given up after SCRIPT_ATTEMPTS, however many attempts the phase allows', () => {
+    expect(asFailure(script, SCRIPT_ATTEMPTS - 1)).toMatchObject({ nonRetryable: false, type: 'Moodle:host-command-failed' });
+    expect(asFailure(script, SCRIPT_ATTEMPTS)).toMatchObject({ nonRetryable: true, message: expect.stringMatching(/\(failed 3 times\)$/) });
+  });
+  it('a site that is down or slow is retried for as long as the phase allows', () => {
+    const down = new MoodleError('transient', 'prod', 'core_files_get_files', 'HTTP 503');
+    expect(asFailure(down, 9)).toMatchObject({ nonRetryable: false, type: 'Moodle:transient' });
   });
 });

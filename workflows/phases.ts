@@ -21,19 +21,24 @@ export interface Phase {
   options: Omit<ActivityOptions, 'taskQueue'>;
 }
 
-const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5 };
-const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3 };
+// Eight attempts span about two minutes: a Moodle restarting or a proxy down for a minute fails no course.
+const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 };
+// Ten attempts span about five minutes: a Moodle down or slow, or a full staging disk, is waited
+// out. A failing admin script stops sooner: activities/failures.ts gives it SCRIPT_ATTEMPTS.
+const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 };
 
 export const PHASES = [
   { name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }], onCancel: 'abort',
     options: { startToCloseTimeout: '5m', retry: quick } },
+  // Admin scripts heartbeat at least every 10 s: 30 s without one means their worker died, and
+  // another worker takes the phase over.
   { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
-    options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob } },
   // A transfer heartbeats its offset all along: 30 s without one, and another attempt resumes it.
   { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
     options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob } },
   { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
-    options: { startToCloseTimeout: '8h', heartbeatTimeout: '2m', retry: hostJob } },
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob } },
   // Verified on the target host (a cold storage's package is re-read where it is mounted),
   // recorded by the main worker, the one that reaches the catalog.
   { name: 'postprocess', steps: [{ activity: 'verifyArchive', queue: 'target' }, { activity: 'recordArchive', queue: 'main' }], onCancel: 'finish',
