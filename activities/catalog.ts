@@ -159,12 +159,22 @@ export class Catalog {
     await this.db.archivedCourse.update({ where: { id }, data: { expiredAt: at } });
   }
 
+  private appending: Promise<unknown> = Promise.resolve();
+
+  /** Appends an entry to the ledger, one at a time in this process: twenty courses racing
+   * for the tail in one worker would only make each other try again. */
+  appendLedger(entry: NewLedgerEntry): Promise<LedgerEntry> {
+    const appended = this.appending.then(() => this.appendRacing(entry));
+    this.appending = appended.catch(() => undefined);
+    return appended;
+  }
+
   /**
-   * Appends an entry to the ledger. Writers race for the next seq: the loser's
-   * insert fails on the seq (or prevHash) uniqueness and it tries again on the
-   * new tail. An entry key already written (a retried activity) is not written twice.
+   * Writers in other processes race for the next seq: the loser's insert fails on
+   * the seq (or prevHash) uniqueness and it tries again on the new tail. An entry
+   * key already written (a retried activity) is not written twice.
    */
-  async appendLedger(entry: NewLedgerEntry): Promise<LedgerEntry> {
+  private async appendRacing(entry: NewLedgerEntry): Promise<LedgerEntry> {
     const detail = JSON.stringify(entry.detail);
     for (let attempt = 0; ; attempt++) {
       const last = await this.db.ledgerEntry.findFirst({ orderBy: { seq: 'desc' } });

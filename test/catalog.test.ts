@@ -27,11 +27,12 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
   let catalog: Catalog;
   let pg: RunningPostgres | undefined;
   let dir: string;
+  let url: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'archiver-catalog-'));
     if (provider === 'postgresql') pg = await startPostgres();
-    const url = pg ? pg.url : `file:${join(dir, 'catalog.sqlite')}`;
+    url = pg ? pg.url : `file:${join(dir, 'catalog.sqlite')}`;
     catalog = await Catalog.open(url);
     expect(catalog.provider).toBe(provider);
     // Opening again finds every migration applied and changes nothing.
@@ -69,12 +70,15 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     expect(await catalog.findVerified('prod', 15)).toMatchObject({ expiredAt: null });
   });
 
-  it('keeps the ledger one chain under 40 writers at once, and writes a retried entry once', async () => {
+  it('keeps the ledger one chain under 40 writers at once on four connections, and writes a retried entry once', async () => {
     for (const id of [11, 12, 13, 15]) await verification(catalog, id);
     await catalog.appendLedger({ entryKey: 'run/14', event: 'verifyArchive', sessionId: 's1', sourceSiteId: 'other', sourceCourseId: 14, detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) } });
-    await Promise.all(Array.from({ length: 40 }, (_, i) => catalog.appendLedger({
+    // One connection appends one entry at a time; four race for the tail, as four processes would.
+    const writers = [catalog, ...(await Promise.all([1, 2, 3].map(() => Catalog.open(url))))];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 4].appendLedger({
       entryKey: `burst/${i}`, event: 'transportBackup', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: 100 + i, detail: { mbzSha256: `${i}` },
     })));
+    for (const other of writers.slice(1)) await other.close();
     const again = await verification(catalog, 11); // same key: the entry already there
     expect(again.seq).toBe(1);
     const report = await catalog.verifyLedger();
