@@ -1,6 +1,7 @@
 // What a stand-in admin-CLI script knows of its site: the site folder (its
 // moodledata) and the site's database, reached through the simulator.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import type { FileBytes } from '../mbz';
 import { fileBytes, siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
 
@@ -16,15 +17,22 @@ export class CliSite {
     this.secret = config.secret;
   }
 
-  async rpc<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
-    const res = await fetch(`${this.wwwroot}/__sim/${op}`, {
-      method: 'POST',
-      headers: { 'x-sim-secret': this.secret, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
+  /** Plain node:http: a script starts for each course, and fetch would load undici at every start. */
+  rpc<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
+    return new Promise((resolveBody, reject) => {
+      const req = request(`${this.wwwroot}/__sim/${op}`, { method: 'POST', headers: { 'x-sim-secret': this.secret, 'content-type': 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
+          if (res.statusCode !== 200) reject(new Error(body.error ?? `database error ${res.statusCode}`));
+          else resolveBody(body);
+        });
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(args));
     });
-    const body = (await res.json()) as T & { error?: string };
-    if (!res.ok) throw new Error(body.error ?? `database error ${res.status}`);
-    return body;
   }
 
   settings = () => this.rpc<SiteSettings>('settings');
