@@ -183,7 +183,7 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
         timecreated: NOW(), timemodified: NOW(), sections: [],
       };
       store.data.courses.push(course);
-      store.save();
+      store.saveSoon();
       return { id: course.id };
     }
     case 'fillRestoredCourse': {
@@ -212,7 +212,7 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
             })),
         })),
       }));
-      store.save();
+      store.saveSoon();
       return { id: course.id };
     }
     case 'deleteCourse': {
@@ -220,7 +220,7 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       if (idx < 0) return { deleted: false };
       const [course] = store.data.courses.splice(idx, 1);
       rmSync(store.layout.backupArea(course.id), { recursive: true, force: true }); // the course context's files go with it
-      store.save();
+      store.saveSoon();
       return { deleted: true, course };
     }
     default:
@@ -256,8 +256,14 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        const wait = store.data.settings.latency.requestSeconds;
+        if (wait && !url.pathname.startsWith('/__sim/')) await new Promise((r) => setTimeout(r, wait * 1000));
         if (url.pathname === '/webservice/upload.php' && req.method === 'POST') return await handleUpload(store, req, await readRaw(req), res);
-        if (url.pathname.startsWith('/webservice/pluginfile.php/')) return await handlePluginfile(store, url, req, res, site.downloads);
+        if (url.pathname.startsWith('/webservice/pluginfile.php/')) {
+          // A site that is down (a 503 on every web-service call) serves no file either.
+          if (store.data.restFaults?.some((f) => f.kind === 'http-503' && f.function === undefined)) return void res.writeHead(503).end();
+          return await handlePluginfile(store, url, req, res, site.downloads);
+        }
         if (url.pathname.startsWith('/pluginfile.php/')) return handleSessionPluginfile(site.url, res);
         const body = req.method === 'POST' ? await readBody(req) : '';
         if (url.pathname === '/webservice/rest/server.php') {
@@ -292,6 +298,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     phpCommand: await buildPhpStandIn(opts.dataDir),
     async stop() {
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+      for (const site of Object.values(running)) site.store.flush();
     },
   };
 }

@@ -2,7 +2,7 @@
 // workers on the shared dev server (with the shared bundle), and a client.
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -52,11 +52,13 @@ export async function startStack(opts: {
   notifications?: Record<string, unknown>;
   /** Changes the raw config (storages, transports, retention) before anything reads it. */
   configure?: (raw: Record<string, unknown>, dir: string) => void;
+  /** A Temporal server of the test's own (the shared one by default). */
+  temporalAddress?: string;
 }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
   const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
-  const address = inject('temporalAddress');
+  const address = opts.temporalAddress ?? inject('temporalAddress');
   const { config: rawConfig, env } = simulatedSitesConfig(sim, {
     dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
   });
@@ -93,6 +95,18 @@ export async function startStack(opts: {
     },
   };
   return stack;
+}
+
+/** A worker as its own process (all queues, or those given): what a fault test kills. */
+export function workerProcess(stack: Stack, configFile: string, queues?: string[]): { proc: ChildProcess; started: Promise<void>; exited: Promise<unknown> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])], {
+    env: { ...process.env, ...stack.env, TEMPORAL_ADDRESS: stack.config.temporal.address }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((r) => proc.once('exit', r));
+  return { proc, exited, started: until(async () => out, (o) => o.includes('workers started'), 60_000).then(() => undefined) };
 }
 
 /** Writes a config file for CLI runs (tokens stay out of it, in the environment). */

@@ -2,7 +2,6 @@
 // worker process is killed (SIGKILL) in the middle; a new worker process
 // resumes the transfer from the last heartbeated offset, sending fewer bytes
 // than the file holds, and the archive's sha256 is the backup's own.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { seedLargeCourse } from '../simulator/seed';
 import { parseConfig } from '../workers/config';
 import { startWorkers, type RunningWorkers } from '../workers/run';
 import { courseWorkflowId } from '../workflows/phases';
-import { startStack, until, writeConfigFile, type Stack } from './harness';
+import { startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
 
 const MB = 1_000_000;
 const SIZE = 200 * MB;
@@ -22,18 +21,6 @@ async function sha256Of(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(file)) h.update(c as Buffer);
   return h.digest('hex');
-}
-
-/** The target host's worker, as its own process: what gets killed. */
-function targetWorker(stack: Stack, configFile: string): { proc: ChildProcess; started: Promise<void>; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--config', configFile, '--queues', 'site/archive'], {
-    env: { ...process.env, ...stack.env, TEMPORAL_ADDRESS: inject('temporalAddress') }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise((r) => proc.once('exit', r));
-  return { proc, exited, started: until(async () => out, (o) => o.includes('workers started'), 60_000).then(() => undefined) };
 }
 
 describe.each([
@@ -63,7 +50,7 @@ describe.each([
 
   it('resumes where the last heartbeat left it, and the archive has the backup\'s sha256', { timeout: 240_000 }, async () => {
     const configFile = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
-    let target = targetWorker(stack, configFile);
+    let target = workerProcess(stack, configFile, ['site/archive']);
     await target.started;
     const input = stack.sessionInput({ sourceCategoryId: big.categoryId, concurrency: 1, deleteSource: true });
     const handle = await startSession(stack.client, stack.config, input);
@@ -83,7 +70,7 @@ describe.each([
     await target.exited;
     const backupSha256 = await sha256Of(backupFile);
 
-    target = targetWorker(stack, configFile);
+    target = workerProcess(stack, configFile, ['site/archive']);
     try {
       const result = await handle.result();
       expect(result.counts.succeeded).toBe(1);
