@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/*-workflow.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'got', 'pino', 'archiver', '@prisma/client', 'zod', '@temporalio/client', '@temporalio/worker', '@temporalio/activity']
