@@ -22,7 +22,7 @@ import { Catalog } from '../activities/catalog';
 import { freePort, startDevServer, temporalBinary, type DevServer } from '../client/dev-server';
 import { progressBar } from '../client/render';
 import { validateSessionInput } from '../client/session-input';
-import { sessionStatus, startSession } from '../client/sessions';
+import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
 import { simulatedSitesConfig } from '../simulator/archiver-config';
 import { seedDemoSites, seedLargeCourse } from '../simulator/seed';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
@@ -137,11 +137,13 @@ async function runSession(client: Client, server: DevServer, run: SimRun, hostQu
   const t0 = Date.now();
   await startSession(client, run.config, run.input);
   const bar = progressBar();
-  let status = await sessionStatus(client, run.input.session);
-  while (!status.finished && status.state !== 'awaiting-decisions') {
-    bar.update(status);
+  // A worker saturated on purpose may leave a query unanswered for a while: keep the last answer.
+  const read = async (last?: SessionStatus) => (await sessionStatus(client, run.input.session).catch(() => last)) ?? last;
+  let status = await read();
+  while (!status || (!status.finished && status.state !== 'awaiting-decisions')) {
+    if (status) bar.update(status);
     await new Promise((r) => setTimeout(r, 1000));
-    status = await sessionStatus(client, run.input.session);
+    status = await read(status);
   }
   const seconds = (Date.now() - t0) / 1000;
   bar.update(status);
@@ -220,6 +222,7 @@ async function temporalCost(client: Client, session: string, courses: number) {
 const results: Record<string, unknown> = {};
 const figures: Record<string, number | null> = {};
 const started = new Date();
+let failure: Error | undefined;
 say(`starting the Temporal dev server (SQLite file, WAL pragmas) under ${dataDir}`);
 const server = await startDevServer({ port: await freePort(), headless: true, dbFile: join(dataDir, 'temporal.sqlite') });
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
@@ -356,6 +359,11 @@ try {
       figures.fault_unverified_deletions = faults.rows.reduce((n, r) => n + r.unverifiedDeletions, 0);
     }
   }
+} catch (e) {
+  // What was measured before the failure is still written, with the failure named.
+  failure = e as Error;
+  results.failure = failure.stack ?? String(failure);
+  console.error(failure);
 } finally {
   await client.connection.close();
   await server.stop();
@@ -393,5 +401,5 @@ const existing = existsSync(join(o.out, 'RESULTS.md')) ? readFileSync(join(o.out
 // What a person wrote under "## Reading" (what bounds each figure) survives a new run.
 const reading = existing.indexOf('## Reading');
 writeFileSync(join(o.out, 'RESULTS.md'), lines.join('\n') + (reading >= 0 ? `\n${existing.slice(reading)}` : ''));
-say(`wrote ${join(o.out, 'RESULTS.md')} and ${join(o.out, 'results.json')}`);
-process.exit(0);
+say(`wrote ${join(o.out, 'RESULTS.md')} and ${join(o.out, 'results.json')}${failure ? ' (a section failed: see "failure" in the details)' : ''}`);
+process.exit(failure ? 1 : 0);
