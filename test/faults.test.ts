@@ -223,7 +223,7 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       await new Promise((r) => setTimeout(r, 30_000));
       prod.data.restFaults = [];
       await waitFor(stack, run.session, (s) => s.finished);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'Moodle 503 for 30 s');
+      const row = await tally(stack, run.session, run.courseIds, run.started, 'Moodle 503 for 30 s', 'every web-service call and download');
       expectNothingLost(row);
       expect(row.archived).toBe(run.courseIds.length);
     });
