@@ -329,7 +329,9 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       const full = await until(async () => {
         const status = await sessionStatus(stack.client, run.session);
         const failures = await Promise.all(status.runningCourses.map(async ({ courseId }) => {
-          const pending = (await stack.client.workflow.getHandle(courseWorkflowId(run.session, courseId)).describe()).raw.pendingActivities ?? [];
+          // A course the session is starting may not exist yet.
+          const described = await stack.client.workflow.getHandle(courseWorkflowId(run.session, courseId)).describe().catch(() => undefined);
+          const pending = described?.raw.pendingActivities ?? [];
           return pending.map((a) => a.lastFailure?.message ?? '').find((m) => /ENOSPC/.test(m));
         }));
         return failures.find(Boolean);
