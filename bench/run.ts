@@ -27,6 +27,7 @@ import { simulatedSitesConfig } from '../simulator/archiver-config';
 import { seedDemoSites, seedLargeCourse } from '../simulator/seed';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { parseConfig, type ArchiverConfig } from '../workers/config';
+import { allQueues } from '../workers/run';
 import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
 import type { SessionInput } from '../workflows/types';
 import { archiveSequentially } from './sequential-baseline';
@@ -130,7 +131,7 @@ interface SessionRun { seconds: number; courses: number; failed: number; peakRss
  * worker on a Moodle host does: the transport benchmark measures the target host's worker so.
  */
 async function runSession(client: Client, server: DevServer, run: SimRun, hostQueues?: string[]): Promise<SessionRun> {
-  const worker = await workerProcess(run.configFile, run.env, hostQueues && [run.config.mainQueue, ...Object.keys(run.config.sites).map((id) => `site/${id}`).filter((q) => !hostQueues.includes(q))]);
+  const worker = await workerProcess(run.configFile, run.env, hostQueues && allQueues(run.config).filter((q) => !hostQueues.includes(q)));
   const host = hostQueues && (await workerProcess(run.configFile, run.env, hostQueues));
   const serverCpu0 = cpuOf(server.process.pid!).self;
   const benchCpu0 = process.cpuUsage();
