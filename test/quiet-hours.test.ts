@@ -4,7 +4,7 @@
 // limit that holds across two sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
-import { courseWorkflowId } from '../workflows/phases';
+import { courseWorkflowId, PHASE_NAMES } from '../workflows/phases';
 import { WindowCalendar } from '../workflows/windows';
 import type { SimCourse } from '../simulator/state';
 import { archiverCli, startStack, until, type Stack } from './harness';
@@ -80,18 +80,19 @@ describe('a session with allowed windows', () => {
     expect(timers[0]).toBeLessThanOrEqual(6);
     expect(timers.length).toBeLessThanOrEqual(12);
 
-    // No course ran outside the window it started in; the big one waited for the long window.
+    // No phase started outside a window: one running at the close finishes, the next waits.
+    // (The end is not held to the close: at 1,800x, a few milliseconds of load on a busy
+    // machine are minutes of virtual time past the prediction.) The big one waited for the long window.
     const calendar = new WindowCalendar(input.windows, input.clock, Date.parse(result.startedAt));
     const secondOpening = calendar.toReal(Date.parse('2026-12-01T01:00:00+01:00'));
     for (const c of courses) {
       const { facts } = await stack.client.workflow.getHandle(courseWorkflowId(input.session, c.id)).result();
-      const start = facts.phaseTimes!.prepare[0];
-      const end = facts.phaseTimes!.cleanup[1];
-      const w = calendar.at(start);
-      expect(w.open, `course ${c.id} started at ${calendar.local(start)}`).toBe(true);
-      expect(end, `course ${c.id} ended at ${calendar.local(end)}, its window closed ${w.open && w.closesAt ? calendar.local(w.closesAt) : '?'}`)
-        .toBeLessThanOrEqual((w as { closesAt: number }).closesAt);
-      if (c.id === big.id) expect(start).toBeGreaterThanOrEqual(secondOpening);
+      const phases = PHASE_NAMES.map((p) => [p, facts.phaseTimes![p]] as const);
+      for (const [phase, [start]] of phases) {
+        const w = calendar.at(start);
+        expect(w.open, `course ${c.id}: ${phase} started at ${calendar.local(start)}, outside a window`).toBe(true);
+      }
+      if (c.id === big.id) expect(facts.phaseTimes!.prepare[0]).toBeGreaterThanOrEqual(secondOpening);
     }
     // The predictor learned from what it measured, per phase and host.
     expect(result.prediction.find((p) => p.phase === 'backup')).toMatchObject({ host: 'prod', samples: 8 });

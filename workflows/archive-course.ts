@@ -93,11 +93,12 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     const entryKey = `${workflowInfo().runId}/${++steps}`;
     await CancellationScope.nonCancellable(() => recordStep({ course: input, activity: step.activity, facts: out, entryKey }));
   };
+  const mayGo = () => { const w = calendar?.at(Date.now()); return (!w || w.open) && !held; };
   /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes. */
   const waitForGo = async () => {
     for (let told = false; ;) {
       const w = calendar?.at(Date.now());
-      if ((!w || w.open) && !held) break;
+      if (mayGo()) break;
       progress.waitingFor = held ? 'resume (the session was paused with drain)' : `the window (opens ${calendar!.local((w as { opensAt: number }).opensAt)})`;
       if (!told) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: 'waiting' });
       told = true;
@@ -128,10 +129,13 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           if (facts.resumeAt && PHASE_NAMES.indexOf(facts.resumeAt as PhaseName) > PHASE_NAMES.indexOf(phase.name)) continue;
           progress.phase = phase.name;
           progress.step = undefined;
-          await waitForGo();
-          progress.phaseStartedAt = new Date().toISOString();
-          upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
-          await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
+          // Telling the session takes a round trip: the window may have closed meanwhile.
+          do {
+            await waitForGo();
+            progress.phaseStartedAt = new Date().toISOString();
+            upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
+            await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
+          } while (!mayGo());
           const started = Date.now();
           const steps = async () => { for (const step of phase.steps) await runStep(step, phase.options); };
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(steps) : steps());
