@@ -8,7 +8,8 @@ import { shapeDifferences, type CourseShape } from '../activities/course-shape';
 import { decodePhpForm, InvalidParameter, multiple, single, validateParameters, value } from '../simulator/params';
 import { scrubSecrets } from '../activities/logger';
 import { join } from 'node:path';
-import { readBackupInfo } from '../activities/mbz-info';
+import { readFileSync } from 'node:fs';
+import { backupInfoReader, readBackupInfo } from '../activities/mbz-info';
 import { backupDifferences } from '../activities/postprocess';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { FIXTURES } from './fixture-site';
@@ -153,6 +154,21 @@ describe('what a backup says of its course (moodle_backup.xml), on real Moodle 4
   });
   it('refuses a file that is not a backup', async () => {
     await expect(readBackupInfo(join(FIXTURES, 'moodle_backup.xml'))).rejects.toThrow(/is not a readable \.mbz/);
+  });
+  it('reads it as the bytes arrive, and a damaged backup fails that read once, with nothing left uncaught', async () => {
+    const bytes = readFileSync(mbz);
+    const arriving = (b: Buffer) => {
+      const reader = backupInfoReader();
+      for (let i = 0; i < b.length; i += 512) reader.sink.write(b.subarray(i, i + 512));
+      reader.sink.end();
+      return reader.info;
+    };
+    expect((await arriving(bytes)).originalCourseId).toBe(2);
+    for (const at of [1000, bytes.length - 6]) { // inside an entry's data; the gzip trailer's CRC
+      const damaged = Buffer.from(bytes);
+      damaged[at] ^= 0xff;
+      await expect(arriving(damaged)).rejects.toThrow(/is not a readable \.mbz \(gzip'd tar\): /);
+    }
   });
 });
 

@@ -1,14 +1,16 @@
 // The transfer engine both drivers share: stream into `<dest>.part` at
 // constant memory, hash on the fly (sha256, and sha1 where the source gives
 // one), heartbeat the offset, and on a retry resume from the last heartbeated
-// offset, re-hashing only what is already on disk. The caller renames
+// offset, re-hashing only what is already on disk. Every byte, in order,
+// also goes to an optional sink (the reader of the backup's description), so
+// nothing reads the file twice. The caller renames
 // `<dest>.part` once it has read what it needs from it: a file named `dest`
 // is always complete.
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { throttle } from './throttle';
 
@@ -44,6 +46,8 @@ export async function receiveResumable(opts: {
   /** What the file must be; the source's SHA-1, if it gives one, is checked too. */
   expected: { bytes?: number; sha256?: string };
   bytesPerSecond?: number;
+  /** Gets the whole file, in order, then end(); a sink that fails is dropped (its owner reports it). */
+  alsoTo?: Writable;
 }): Promise<Received> {
   const part = `${opts.dest}.part`;
   mkdirSync(dirname(part), { recursive: true });
@@ -60,10 +64,12 @@ export async function receiveResumable(opts: {
   const sha256 = createHash('sha256');
   // The SHA-1 only where the source gives one to check against (Moodle's ETag): a second hash costs a second pass of CPU.
   const sha1 = incoming.sha1 ? createHash('sha1') : undefined;
+  const feed = (c: Buffer) => feedSink(opts.alsoTo, c);
   if (offset > 0) {
     for await (const c of createReadStream(part, { highWaterMark: 1 << 20 })) {
       sha256.update(c as Buffer);
       sha1?.update(c as Buffer);
+      await feed(c as Buffer);
     }
   }
   let sent = 0;
@@ -78,7 +84,7 @@ export async function receiveResumable(opts: {
         last = sent;
         heartbeat({ offset: offset + sent, total: incoming.total, etag: incoming.sha1 } satisfies TransferProgress);
       }
-      cb(null, chunk);
+      feed(chunk).then(() => cb(null, chunk), cb);
     },
   });
   const write = createWriteStream(part, { flags: 'r+', start: offset });
@@ -88,6 +94,7 @@ export async function receiveResumable(opts: {
       ? pipeline(incoming.body, throttle(opts.bytesPerSecond), meter, write, { signal })
       : pipeline(incoming.body, meter, write, { signal }));
   } catch (e) {
+    opts.alsoTo?.destroy();
     if (signal.aborted) throw e;
     // Only the code: an HTTP client's error carries the URL, and a web-service URL carries the token.
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).name;
@@ -105,9 +112,21 @@ export async function receiveResumable(opts: {
   if (problems.length) {
     // The bytes on disk cannot be trusted: the next attempt starts from zero.
     truncateSync(part, 0);
+    opts.alsoTo?.destroy();
     heartbeat({ offset: 0, total: incoming.total } satisfies TransferProgress);
     throw ApplicationFailure.retryable(`Transfer of ${opts.name} does not match its source: ${problems.join('; ')}`, 'ChecksumMismatch');
   }
+  opts.alsoTo?.end();
   heartbeat({ offset: bytes, total: bytes, etag: incoming.sha1 } satisfies TransferProgress);
   return { part, bytes, sha256: got.sha256, sent, resumedFrom: offset, etag: incoming.sha1 };
+}
+
+/** Writes to a sink, waiting while it is full; a sink that has failed gets nothing more. */
+async function feedSink(sink: Writable | undefined, chunk: Buffer): Promise<void> {
+  if (!sink || sink.destroyed || sink.write(chunk)) return;
+  await new Promise<void>((done) => {
+    const go = () => { sink.off('drain', go); sink.off('close', go); done(); };
+    sink.on('drain', go);
+    sink.on('close', go);
+  });
 }
