@@ -5,20 +5,16 @@
 // will find it by web service.
 import { activityInfo, heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { withHeartbeats } from './heartbeat';
+import { readThrough } from './transport/receive';
 import type { Sites } from './sites';
 
-export async function sha256File(path: string, onProgress?: (bytes: number) => void): Promise<string> {
+async function sha256File(path: string, onProgress?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  let n = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    n += (chunk as Buffer).length;
-    onProgress?.(n);
-  }
+  await readThrough(path, [hash], undefined, onProgress);
   return hash.digest('hex');
 }
 

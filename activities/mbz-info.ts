@@ -64,12 +64,10 @@ export function backupInfoReader(): { sink: Writable; info: Promise<BackupInfo> 
   return { sink, info };
 }
 
-/** Reads moodle_backup.xml out of an .mbz file; onBytes reports progress (heartbeats). */
-export async function readBackupInfo(file: string, onBytes: (n: number) => void = () => {}): Promise<BackupInfo> {
+/** Reads moodle_backup.xml out of an .mbz file. */
+export async function readBackupInfo(file: string): Promise<BackupInfo> {
   const { sink, info } = backupInfoReader();
-  let n = 0;
-  const source = createReadStream(file, { highWaterMark: 1 << 20 }).on('data', (c) => onBytes((n += c.length)));
-  const fed = pipeline(source, sink);
+  const fed = pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), sink);
   try {
     return await info;
   } catch (e) {

@@ -3,16 +3,15 @@
 // the target host, reading what the backup says about itself as it comes
 // (for the verification before deletion).
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
 import type { TransportSettings } from '../../workers/config';
-import { sha256File } from '../backup';
 import { backupInfoReader } from '../mbz-info';
 import type { Sites } from '../sites';
-import { receiveResumable, type Received } from './receive';
+import { readThrough, receiveResumable, type Received } from './receive';
 
 /** Brings the backup to `<dest>.part`, and writes its bytes, in order, to `sink` as they come. */
 type Driver = (req: PhaseRequest, route: TransportSettings, dest: string, sink: Writable) => Promise<Received>;
@@ -48,10 +47,10 @@ function sharedPath(sites: Sites): Driver {
 }
 
 async function checkMoved(part: string, facts: CourseFacts, sink: Writable): Promise<Received> {
-  const [sha256] = await Promise.all([
-    sha256File(part, (n) => heartbeat({ hashed: n })),
-    pipeline(createReadStream(part, { highWaterMark: 1 << 20 }), sink).catch(() => {}), // the sink's owner reports its failure
-  ]);
+  const hash = createHash('sha256');
+  await readThrough(part, [hash], sink, (n) => heartbeat({ hashed: n }));
+  sink.end();
+  const sha256 = hash.digest('hex');
   const bytes = statSync(part).size;
   if (sha256 !== facts.mbzSha256 || bytes !== facts.mbzBytes) {
     throw ApplicationFailure.nonRetryable(`Moved backup ${part} does not match what the backup phase wrote (${bytes} bytes, sha256 ${sha256}); retry the course from its backup`, 'ChecksumMismatch');

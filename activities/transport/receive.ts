@@ -1,13 +1,12 @@
 // The transfer engine both drivers share: stream into `<dest>.part` at
 // constant memory, hash on the fly (sha256, and sha1 where the source gives
 // one), heartbeat the offset, and on a retry resume from the last heartbeated
-// offset, re-hashing only what is already on disk. Every byte, in order,
-// also goes to an optional sink (the reader of the backup's description), so
-// nothing reads the file twice. The caller renames
-// `<dest>.part` once it has read what it needs from it: a file named `dest`
-// is always complete.
+// offset, re-hashing only what is already on disk. Every byte, in order, also
+// goes to an optional sink (the reader of the backup's description), so
+// nothing reads the file twice. The caller renames `<dest>.part` once it has
+// read what it needs from it: a file named `dest` is always complete.
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
@@ -64,14 +63,7 @@ export async function receiveResumable(opts: {
   const sha256 = createHash('sha256');
   // The SHA-1 only where the source gives one to check against (Moodle's ETag): a second hash costs a second pass of CPU.
   const sha1 = incoming.sha1 ? createHash('sha1') : undefined;
-  const feed = (c: Buffer) => feedSink(opts.alsoTo, c);
-  if (offset > 0) {
-    for await (const c of createReadStream(part, { highWaterMark: 1 << 20 })) {
-      sha256.update(c as Buffer);
-      sha1?.update(c as Buffer);
-      await feed(c as Buffer);
-    }
-  }
+  if (offset > 0) await readThrough(part, sha1 ? [sha256, sha1] : [sha256], opts.alsoTo);
   let sent = 0;
   let last = 0;
   const meter = new Transform({
@@ -84,7 +76,7 @@ export async function receiveResumable(opts: {
         last = sent;
         heartbeat({ offset: offset + sent, total: incoming.total, etag: incoming.sha1 } satisfies TransferProgress);
       }
-      feed(chunk).then(() => cb(null, chunk), cb);
+      feedSink(opts.alsoTo, chunk).then(() => cb(null, chunk), cb);
     },
   });
   const write = createWriteStream(part, { flags: 'r+', start: offset });
@@ -119,6 +111,16 @@ export async function receiveResumable(opts: {
   opts.alsoTo?.end();
   heartbeat({ offset: bytes, total: bytes, etag: incoming.sha1 } satisfies TransferProgress);
   return { part, bytes, sha256: got.sha256, sent, resumedFrom: offset, etag: incoming.sha1 };
+}
+
+/** Reads a file from its start through the hashes and into the sink, which stays open for more. */
+export async function readThrough(file: string, hashes: Hash[], sink?: Writable, onBytes?: (n: number) => void): Promise<void> {
+  let n = 0;
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    for (const h of hashes) h.update(c as Buffer);
+    onBytes?.((n += (c as Buffer).length));
+    await feedSink(sink, c as Buffer);
+  }
 }
 
 /** Writes to a sink, waiting while it is full; a sink that has failed gets nothing more. */
