@@ -6,14 +6,14 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { MoodleError } from './moodle/errors';
 import { scrubSecrets } from './logger';
+import { moodleFailureType, SCRIPT_ATTEMPTS } from '../contract';
 
-export const SCRIPT_ATTEMPTS = 3;
 
 export function asFailure(e: unknown, attempt = 1): unknown {
   if (e instanceof MoodleError) {
     const lastTry = e.kind === 'host-command-failed' && attempt >= SCRIPT_ATTEMPTS;
     return ApplicationFailure.create({
-      message: scrubSecrets(e.message) + (lastTry ? ` (failed ${attempt} times)` : ''), type: `Moodle:${e.kind}`, nonRetryable: !e.retryable || lastTry,
+      message: scrubSecrets(e.message) + (lastTry ? ` (failed ${attempt} times)` : ''), type: moodleFailureType(e.kind), nonRetryable: !e.retryable || lastTry,
     });
   }
   return e;

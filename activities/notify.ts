@@ -4,7 +4,7 @@
 import { log } from '@temporalio/activity';
 import got from 'got';
 import nodemailer from 'nodemailer';
-import { workflowLink, type ArchiverConfig } from '../workers/config';
+import { workflowLink, type ArchiverConfig } from '../contract';
 import type { Notification } from '../workflows/types';
 
 /** The subject line (and first line of the webhook's `text`). */
@@ -18,7 +18,7 @@ function notificationText(n: Notification, link: string): string {
   const lines = [notificationSubject(n), ''];
   if (n.kind === 'course-failed') {
     lines.push(`${n.errorType}: ${n.message}`, '', `It waits for a decision until ${n.decisionDeadline}:`,
-      `  archiver retry ${n.session} ${n.courseId}    or    archiver skip ${n.session} ${n.courseId}`);
+      `  moodle-archiver retry ${n.session} ${n.courseId}    or    moodle-archiver skip ${n.session} ${n.courseId}`);
   } else {
     lines.push(`Vintage ${n.vintage}; started ${n.startedAt}, ended ${n.endedAt}.`);
     if (n.reason) lines.push('', n.reason);

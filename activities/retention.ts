@@ -2,7 +2,7 @@
 // retention has passed). Pure: the first rule that matches the course's
 // category or one of its parents decides; no rule, no end date.
 import { DateTime } from 'luxon';
-import type { RetentionSettings } from '../workers/config';
+import type { RetentionSettings } from '../contract';
 import { wildcard } from './select';
 
 export interface CategoryRef { id: number; idnumber: string }

@@ -2,7 +2,7 @@
 // adapter or staging folder out; a storage id in, its folder. Workflows only
 // ever name site and storage ids.
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ArchiverConfig, SiteSettings, StorageSettings, TransportSettings } from '../workers/config';
+import type { ArchiverConfig, SiteSettings, StorageSettings, TransportSettings } from '../contract';
 import { MoodleClient } from './moodle/client';
 import { MoodleHost } from './moodle/host';
 

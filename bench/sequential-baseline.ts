@@ -6,7 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { Catalog } from '../activities/catalog';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import { PHASES } from '../workflows/phases';
 import type { CourseFacts, CourseInput, PhaseRequest, SessionInput } from '../workflows/types';
 

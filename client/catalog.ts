@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { archiveLocation, type Catalog, type CatalogRow } from '../activities/catalog';
 import { MBZ_MEMBER, readPackage } from '../activities/storage/package';
 import { storeOf } from '../activities/storage';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import type { ExpireArchivesResult } from '../workflows/expire-archives';
 import { table } from './render';
 

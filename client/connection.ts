@@ -1,6 +1,6 @@
 // The Temporal client for operators' commands, from the same config as the workers.
 import { Client, Connection } from '@temporalio/client';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 
 export async function connectClient(config: ArchiverConfig): Promise<Client> {
   const connection = await Connection.connect({

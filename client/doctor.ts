@@ -2,7 +2,7 @@
 // workers to check every configured site on its own host, and prints each
 // check, with what to change where one fails.
 import type { Client } from '@temporalio/client';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import type { SetupReport } from '../workflows/check-setup';
 import type { checkSetup } from '../workflows';
 

@@ -4,11 +4,11 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CatalogRow } from '../activities/catalog';
-import { workflowLink, type ArchiverConfig } from '../workers/config';
+import { courseWorkflowId, sessionOfWorkflowId, sessionWorkflowId, workflowLink, type ArchiverConfig } from '../contract';
 import { progressQuery } from '../workflows/messages';
-import { courseWorkflowId, PHASES, SESSION_ID_PREFIX, sessionWorkflowId, type PhaseName } from '../workflows/phases';
+import { PHASES, type PhaseName } from '../workflows/phases';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '../workflows/search-attributes';
-import type { SessionProgress } from '../workflows/session-state';
+import type { SessionProgress } from '../workflows/session-progress';
 import type { CourseFacts, CourseInput, CourseOutcome } from '../workflows/types';
 import { courseStatus, type CourseStatus } from './sessions';
 
@@ -53,7 +53,7 @@ export async function listSessions(client: Client, opts: { query?: string; limit
     const p = await sessionProgress(client, info);
     const sa = info.typedSearchAttributes;
     return {
-      session: sa.get(ArchiveSession) ?? info.workflowId.slice(SESSION_ID_PREFIX.length),
+      session: sa.get(ArchiveSession) ?? sessionOfWorkflowId(info.workflowId) ?? info.workflowId,
       vintage: sa.get(ArchiveVintage) ?? '',
       execution: info.status.name,
       state: sa.get(ArchiveStatus) ?? '',

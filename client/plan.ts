@@ -3,7 +3,7 @@
 // a table for people, or JSON/CSV for scripts and spreadsheets.
 import type { Client } from '@temporalio/client';
 import { stringify } from 'csv-stringify/sync';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import type { planSession } from '../workflows';
 import type { PlanInput, PlanReport } from '../workflows/plan';
 import { wallClock } from '../workflows/windows';

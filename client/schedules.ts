@@ -3,12 +3,12 @@
 // SKIP, for the schedule's own fires and for manual triggers alike: two
 // sessions of one policy never run at once.
 import { MONTHS, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import type { archiveSession } from '../workflows';
-import { sessionWorkflowId } from '../workflows/phases';
 import type { ScheduledSessionInput } from '../workflows/types';
 import { describeVintageRule, vintageAt } from '../workflows/vintage';
 import { SessionInputError } from './session-input';
+import { sessionWorkflowId } from '../contract';
 
 /** When a schedule fires: once a year at a date and time ("07-01 20:00"), or a cron expression, in a time zone. */
 export interface FireTimes {

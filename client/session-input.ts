@@ -1,11 +1,12 @@
 // Checks a session request before anything starts: shape, ranges, and that
 // the sites it names exist in the config. Each error names the field.
 import { z } from 'zod';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import { PHASE_NAMES } from '../workflows/phases';
-import { MAX_CONCURRENCY, type ScheduledSessionInput, type SessionInput } from '../workflows/types';
+import { type ScheduledSessionInput, type SessionInput } from '../workflows/types';
 import { vintageRuleProblems } from '../workflows/vintage';
 import { windowSpecProblems, type WindowRule } from '../workflows/windows';
+import { MAX_CONCURRENCY } from '../contract';
 
 const PhaseCostSchema = z.object({
   fixedSeconds: z.number().min(0, 'must be 0 or more seconds'),

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentSha1, generateContent, sha1 } from './mbz';
+import { contentSha1, generateContent, sha1 } from './content';
 import { emptySite, NOW, SiteStore, type SimModule, type SiteSettings } from './state';
 
 /** Small deterministic PRNG so a seed gives the same site every time. */

@@ -2,7 +2,7 @@
 // and files, persisted as one JSON file so a restart keeps state.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { contentStream, generateContent, type FileBytes } from './mbz';
+import { contentStream, generateContent, type FileBytes } from './content';
 
 export interface SimFile {
   id: number;

@@ -10,9 +10,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSession, sessionStatus, startSession } from '../client/sessions';
 import { archiveIdnumber } from '../activities/restore';
-import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
 import { ArchiveStatus } from '../workflows/search-attributes';
 import { startStack, temporalCli, until, type Stack } from './harness';
+import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));

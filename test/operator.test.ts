@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionWorkflowId } from '../workflows/phases';
 import type { Notification } from '../workflows/types';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
+import { sessionWorkflowId } from '../contract';
 
 interface Receivers {
   webhook: (Notification & { subject: string; link: string })[];

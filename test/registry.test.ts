@@ -6,11 +6,11 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseStatus, retryCourses, sessionStatus, skipCourses, startSession } from '../client/sessions';
 import { archiveIdnumber } from '../activities/restore';
-import { courseWorkflowId } from '../workflows/phases';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { registerSearchAttributes } from '../client/register-search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
+import { courseWorkflowId } from '../contract';
 
 /** Workflow IDs matching a visibility query, sorted. */
 async function listIds(stack: Stack, query: string): Promise<string[]> {
@@ -63,8 +63,8 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     const retried = await until(() => courseStatus(stack.client, input.session, flaky), (c) => c.status === 'succeeded');
     expect(retried).toMatchObject({ retries: 1, phase: 'done', facts: { verified: true, sourceDeleted: true } });
     const times = retried.facts.phaseTimes!;
-    expect(times.prepare[1]).toBeLessThan(retryAt); // prepare was not run again
-    expect(times.backup[0]).toBeGreaterThanOrEqual(retryAt);
+    expect(times.prepare![1]).toBeLessThan(retryAt); // prepare was not run again
+    expect(times.backup![0]).toBeGreaterThanOrEqual(retryAt);
     const afterRetry = await until(() => sessionStatus(stack.client, input.session), (s) => s.counts.succeeded === 11);
     expect(afterRetry).toMatchObject({ state: 'awaiting-decisions', counts: { failed: 1 }, failed: [{ courseId: hopeless }] });
 

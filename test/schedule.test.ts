@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSchedule, describeSchedule } from '../client/schedules';
 import { validateScheduledSessionInput } from '../client/session-input';
 import { ArchiveCategoryId, ArchiveVintage } from '../workflows/search-attributes';
-import type { SessionProgress } from '../workflows/session-state';
+import type { SessionProgress } from '../workflows/session-progress';
 import type { ResolvedVintage } from '../workflows/types';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { scrubSecrets, createLogger } from '../activities/logger';
 import { startSession } from '../client/sessions';
-import { sessionWorkflowId, courseWorkflowId } from '../workflows/phases';
 import { startStack, until, writeConfigFile, type Stack } from './harness';
 import { Writable } from 'node:stream';
+import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 describe('tokens in logs', () => {
   let stack: Stack;

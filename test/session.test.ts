@@ -1,9 +1,9 @@
 // Whole sessions on real parts: the Temporal dev server, the simulated
 // Moodle sites with their admin-CLI stand-ins, the SQLite catalog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseWorkflowId } from '../workflows/phases';
 import { archiveIdnumber } from '../activities/restore';
 import { startStack, type Stack } from './harness';
+import { courseWorkflowId } from '../contract';
 
 describe('an archive session of 20 courses', () => {
   let stack: Stack;

@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import { vintageAt, vintageRuleProblems, type VintageRule } from '../workflows/vintage';
 // simulator's parameter validation, secret scrubbing.
 import { describe, expect, it } from 'vitest';
+import { coursesPerHour, sessionProgress } from '../workflows/session-progress';
 import { SessionState } from '../workflows/session-state';
 import { shapeDifferences, type CourseShape } from '../activities/course-shape';
 import { decodePhpForm, InvalidParameter, multiple, single, validateParameters, value } from '../simulator/params';
@@ -13,8 +14,9 @@ import { backupInfoReader, readBackupInfo } from '../activities/mbz-info';
 import { backupDifferences } from '../activities/postprocess';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { FIXTURES } from './fixture-site';
-import { asFailure, SCRIPT_ATTEMPTS } from '../activities/failures';
+import { asFailure } from '../activities/failures';
 import { MoodleError } from '../activities/moodle/errors';
+import { SCRIPT_ATTEMPTS } from '../contract';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -38,11 +40,11 @@ describe('SessionState', () => {
     expect(s.canStart()).toBe(true);
     s.finished({ courseId: 9, status: 'failed', failure: boom }, 4);
     expect(s.data.cursor).toBe(12);
-    expect(s.progress(5)).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.6, counts: { succeeded: 1, failed: 1, skipped: 0 } });
-    expect(s.progress(5).failed).toEqual([{ courseId: 9, bytes: 0, activities: 0, ...boom, at: new Date(4).toISOString() }]);
+    expect(sessionProgress(s, 5)).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.6, counts: { succeeded: 1, failed: 1, skipped: 0 } });
+    expect(sessionProgress(s, 5).failed).toEqual([{ courseId: 9, bytes: 0, activities: 0, ...boom, at: new Date(4).toISOString() }]);
     s.data.paused = true;
     expect(s.canStart()).toBe(false);
-    expect(s.progress(5).state).toBe('paused');
+    expect(sessionProgress(s, 5).state).toBe('paused');
     s.data.paused = false;
     s.data.concurrency = 0;
     expect(s.canStart()).toBe(false);
@@ -65,8 +67,8 @@ describe('SessionState', () => {
     s.phaseChanged(3, 'restore');
     s.phaseChanged(4, 'waiting');
     s.phaseChanged(99, 'restore'); // not ours
-    expect(s.progress(0).phases).toEqual({ prepare: 0, backup: 2, transport: 0, restore: 1, postprocess: 0, cleanup: 0 });
-    expect(s.progress(0).waiting).toBe(1);
+    expect(sessionProgress(s, 0).phases).toEqual({ prepare: 0, backup: 2, transport: 0, restore: 1, postprocess: 0, cleanup: 0 });
+    expect(sessionProgress(s, 0).waiting).toBe(1);
   });
 
   it('derives courses per hour from the last hour only, and an ETA from it', () => {
@@ -75,9 +77,9 @@ describe('SessionState', () => {
     s.selected(page(Array.from({ length: 200 }, (_, i) => i + 1)), 0);
     // 60 courses in the first half hour, 30 in the second hour.
     for (let i = 1; i <= 60; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, i * 30_000); }
-    expect(s.coursesPerHour(30 * min)).toBe(120);
+    expect(coursesPerHour(s, 30 * min)).toBe(120);
     for (let i = 61; i <= 90; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min); }
-    const p = s.progress(120 * min);
+    const p = sessionProgress(s, 120 * min);
     expect(p.coursesPerHour).toBe(30);
     // 110 courses left at 30 an hour: 3 h 40 min from now.
     expect(p.eta).toBe(new Date(120 * min + (110 / 30) * 60 * min).toISOString());
@@ -93,20 +95,20 @@ describe('SessionState', () => {
     expect(s.retryProblems([3])).toEqual(['course 3 is not a failed course of this session (in flight (phase: starting))']);
     expect(s.retryProblems([1])).toEqual([]);
     expect(s.retry([1])).toEqual([1]);
-    expect(s.progress(2).queuedForRetry).toEqual([1]);
-    expect(s.progress(2)).toMatchObject({ done: 1, pending: 8, counts: { failed: 1 } });
+    expect(sessionProgress(s, 2).queuedForRetry).toEqual([1]);
+    expect(sessionProgress(s, 2)).toMatchObject({ done: 1, pending: 8, counts: { failed: 1 } });
     // The retried course goes first, and resumes at the phase that failed.
     expect(s.nextStep(2)).toMatchObject({ kind: 'start', course: { courseId: 1, retryFrom: 'backup' } });
 
     expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
     expect(s.skipProblems([2, 4, 7])).toEqual([]);
     expect(s.markSkipped([2, 4, 7], 3)).toEqual([2]);
-    expect(s.progress(3).toSkip).toEqual([7]);
-    expect(s.progress(3)).toMatchObject({ counts: { failed: 0, skipped: 2 }, failed: [] });
+    expect(sessionProgress(s, 3).toSkip).toEqual([7]);
+    expect(sessionProgress(s, 3)).toMatchObject({ counts: { failed: 0, skipped: 2 }, failed: [] });
     // 7 is skipped when selection reaches it.
     s.selected(page([7, 8]), 4);
     expect(s.data.pool.map((c) => c.courseId)).toEqual([1, 8]);
-    expect(s.progress(4).counts.skipped).toBe(3);
+    expect(sessionProgress(s, 4).counts.skipped).toBe(3);
     expect(s.retryProblems()).toEqual(['no failed course to retry']);
   });
 
@@ -115,9 +117,9 @@ describe('SessionState', () => {
     s.selected(page([1]), 0);
     s.started(course(1), 0);
     s.finished({ courseId: 1, status: 'failed', failure: boom }, 1);
-    expect(s.progress(2)).toMatchObject({ state: 'awaiting-decisions', finished: false });
+    expect(sessionProgress(s, 2)).toMatchObject({ state: 'awaiting-decisions', finished: false });
     s.data.decisionDeadline = 10;
-    expect(s.progress(10)).toMatchObject({ state: 'finished', finished: true, percent: 100 });
+    expect(sessionProgress(s, 10)).toMatchObject({ state: 'finished', finished: true, percent: 100 });
   });
 });
 

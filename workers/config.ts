@@ -5,8 +5,11 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  SITE_ID, siteOfQueue, tokenEnvName, type ArchiverConfig, type NotificationSettings, type RetentionSettings, type SiteSettings,
+  type StorageSettings, type TransportSettings,
+} from '../contract';
 
-const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Ids name queues (site/<id>) and environment variables: refused by key, so the message names the id. */
 const idsAre = (what: string) => (record: Record<string, unknown>, ctx: z.RefinementCtx) => {
@@ -96,25 +99,15 @@ const ConfigFile = z.object({
   }).strict().default({}),
 });
 
-export type SiteSettings = z.infer<typeof SiteConfig> & { siteId: string; token: string };
-export type StorageSettings = z.infer<typeof StorageConfig> & { storageId: string };
-export type TransportSettings = z.infer<typeof TransportRoute>;
-export type RetentionSettings = z.infer<typeof RetentionRule>;
-export interface ArchiverConfig {
-  temporal: { address: string; namespace: string; tls: boolean; apiKey?: string; webUiUrl: string };
-  mainQueue: string;
-  catalog: { url: string };
-  sites: Record<string, SiteSettings>;
-  storages: Record<string, StorageSettings>;
-  transports: TransportSettings[];
-  retention: RetentionSettings[];
-  logLevel: z.infer<typeof ConfigFile>['logLevel'];
-  notifications: z.infer<typeof ConfigFile>['notifications'];
-}
-
-/** The Web UI page of a workflow: notifications and reports link there. */
-export const workflowLink = (config: Pick<ArchiverConfig, 'temporal'>, workflowId: string) =>
-  `${config.temporal.webUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+// The parser's output is the contract's types: a field added to one and not the other is a compile error.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape = <T extends true>() => undefined as unknown as T;
+sameShape<Same<z.infer<typeof SiteConfig>, Omit<SiteSettings, 'siteId' | 'token'>>>();
+sameShape<Same<z.infer<typeof StorageConfig>, Omit<StorageSettings, 'storageId'>>>();
+sameShape<Same<z.infer<typeof TransportRoute>, TransportSettings>>();
+sameShape<Same<z.infer<typeof RetentionRule>, RetentionSettings>>();
+sameShape<Same<z.infer<typeof ConfigFile>['notifications'], NotificationSettings>>();
+sameShape<Same<z.infer<typeof ConfigFile>['logLevel'], ArchiverConfig['logLevel']>>();
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -122,8 +115,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
-
-export const tokenEnvName = (siteId: string) => `MOODLE_TOKEN_${siteId.toUpperCase().replace(/-/g, '_')}`;
 
 /**
  * Parses and checks a configuration object. `requireTokens` is false for the
@@ -214,7 +205,7 @@ export function folderProblems(config: ArchiverConfig, queues: string[]): string
     }
   };
   for (const q of queues) {
-    const id = q.startsWith('site/') ? q.slice('site/'.length) : undefined;
+    const id = siteOfQueue(q);
     if (id && config.sites[id]) check(`sites.${id}.staging`, config.sites[id].staging);
     if (id && config.storages[id]) {
       check(`storages.${id}.staging`, config.storages[id].staging);

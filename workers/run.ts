@@ -6,8 +6,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities';
 import { Catalog } from '../activities/catalog';
-import { siteQueue } from '../workflows/phases';
-import { ConfigError, folderProblems, type ArchiverConfig } from './config';
+import { ConfigError, folderProblems } from './config';
+import { siteOfQueue, siteQueue, type ArchiverConfig } from '../contract';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -64,7 +64,7 @@ export async function startWorkers(opts: {
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
       }));
     } else {
-      const id = taskQueue.slice('site/'.length);
+      const id = siteOfQueue(taskQueue)!;
       const host = config.sites[id] ?? config.storages[id];
       workers.push(await Worker.create({ ...common, maxConcurrentActivityTaskExecutions: host.maxConcurrentJobs }));
     }

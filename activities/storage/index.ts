@@ -3,7 +3,7 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
-import type { StorageSettings } from '../../workers/config';
+import type { StorageSettings } from '../../contract';
 import type { Sites } from '../sites';
 import { MBZ_MEMBER, PACKAGE_FORMAT, readPackage, writePackage, type Manifest } from './package';
 import { FolderStore, type ArchiveStore } from './store';

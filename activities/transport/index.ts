@@ -8,7 +8,7 @@ import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync }
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
-import type { TransportSettings } from '../../workers/config';
+import type { TransportSettings } from '../../contract';
 import { backupInfoReader } from '../mbz-info';
 import type { Sites } from '../sites';
 import { readThrough, receiveResumable, type Received } from './receive';

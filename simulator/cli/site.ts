@@ -2,7 +2,7 @@
 // moodledata) and the site's database, reached through the simulator.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import type { FileBytes } from '../mbz';
+import type { FileBytes } from '../content';
 import { fileBytes, siteLayout, type SiteSettings, type SimCourse, type SimCategory, type SimFile } from '../state';
 
 export class CliSite {

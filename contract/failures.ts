@@ -1,0 +1,30 @@
+// Failure type names: what activities throw, what workflows decide on (which
+// are not retried) and what operators read in the Web UI and reports.
+
+export const FailureType = {
+  /** The session's category, a single course or a vintage's category is not on the source site. */
+  CategoryNotFound: 'CategoryNotFound',
+  CourseNotFound: 'CourseNotFound',
+  VintageCategoryNotFound: 'VintageCategoryNotFound',
+  VintageCategoryAmbiguous: 'VintageCategoryAmbiguous',
+  NoVintageYet: 'NoVintageYet',
+  UnknownSite: 'UnknownSite',
+  /** The archive does not match its source: nothing is deleted. */
+  VerificationFailed: 'VerificationFailed',
+  UnverifiedArchive: 'UnverifiedArchive',
+  UnverifiedDeletion: 'UnverifiedDeletion',
+  ChecksumMismatch: 'ChecksumMismatch',
+  BackupNotFound: 'BackupNotFound',
+  StagingNotShared: 'StagingNotShared',
+  NotInCatalog: 'NotInCatalog',
+  RetentionNotPassed: 'RetentionNotPassed',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** A Moodle error's failure type: `Moodle:<kind>` (activities/moodle/errors.ts lists the kinds). */
+export const moodleFailureType = (kind: string) => `Moodle:${kind}`;
+
+/** What a session's own activities fail with that no retry will change. */
+export const SESSION_NON_RETRYABLE: FailureType[] = [
+  FailureType.CategoryNotFound, FailureType.CourseNotFound, FailureType.VintageCategoryNotFound, FailureType.VintageCategoryAmbiguous,
+];

@@ -1,0 +1,34 @@
+// Names every layer agrees on: workflow ids, task queues, the environment
+// variable of a site's token. Each comes with its builder and its parser, so
+// no layer slices a string by hand.
+
+/** Site and storage ids name queues (site/<id>) and environment variables. */
+export const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
+
+const SESSION_PREFIX = 'archive-session/';
+const COURSE_PREFIX = 'archive-course/';
+const SITE_QUEUE_PREFIX = 'site/';
+
+export const sessionWorkflowId = (session: string) => `${SESSION_PREFIX}${session}`;
+
+/** The session a session workflow id names; undefined for any other id (a schedule may add its own suffix). */
+export const sessionOfWorkflowId = (workflowId: string): string | undefined =>
+  workflowId.startsWith(SESSION_PREFIX) ? workflowId.slice(SESSION_PREFIX.length) : undefined;
+
+export const courseWorkflowId = (session: string, courseId: number) => `${COURSE_PREFIX}${session}/${courseId}`;
+
+/** The session and course a course workflow id names; undefined for any other id. */
+export function parseCourseWorkflowId(workflowId: string): { session: string; courseId: number } | undefined {
+  const m = /^archive-course\/(.+)\/(\d+)$/.exec(workflowId);
+  return m ? { session: m[1], courseId: Number(m[2]) } : undefined;
+}
+
+/** The task queue of a Moodle host or a storage host: its admin scripts and staging files. */
+export const siteQueue = (siteId: string) => `${SITE_QUEUE_PREFIX}${siteId}`;
+
+/** The site or storage id a site queue names; undefined for the main queue or any other. */
+export const siteOfQueue = (queue: string): string | undefined =>
+  queue.startsWith(SITE_QUEUE_PREFIX) ? queue.slice(SITE_QUEUE_PREFIX.length) : undefined;
+
+/** Where a worker finds a site's web-service token unless the config names another variable. */
+export const tokenEnvName = (siteId: string) => `MOODLE_TOKEN_${siteId.toUpperCase().replace(/-/g, '_')}`;
