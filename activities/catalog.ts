@@ -10,6 +10,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type ArchivedCourse, type LedgerEntry } from '../generated/prisma/sqlite/client';
 import { PrismaClient as PgPrismaClient } from '../generated/prisma/postgresql/client';
 import { migrate, migrationsDir } from '../prisma/migrate';
+import { PHASES, phaseIndex, type CatalogPhaseTime } from '../workflows/phases';
+import type { CourseFacts } from '../workflows/types';
 
 export type CatalogRow = ArchivedCourse;
 export type NewCatalogRow = Omit<ArchivedCourse, 'id' | 'createdAt' | 'updatedAt'>;
@@ -57,8 +59,24 @@ export interface LedgerReport {
   problems: string[];
 }
 
+// Each phase that the catalog times names its column in the phase table (Pick: the row must have it).
+type CatalogTimes = Pick<CatalogRow, CatalogPhaseTime>;
+
+/** The phase whose step writes the catalog row: it is timed when the row is written. */
+const RECORDING_PHASE = PHASES.find((p) => p.steps.some((s) => s.activity === 'recordArchive'))!;
+
 /** Times of phases an earlier run may have done, which a resumed run cannot know. */
-const EARLIER_TIMES = new Set<string>(['preparedAt', 'backedUpAt', 'transportedAt', 'restoredAt', 'cleanedAt'] satisfies (keyof CatalogRow)[]);
+const EARLIER_TIMES = new Set<string>(PHASES.flatMap((p) => (p.catalogTime && p !== RECORDING_PHASE ? [p.catalogTime] : [])));
+
+/** The phase times of a row recorded now: each earlier phase's end as the course measured it (null if an
+ * earlier run did it), the recording phase now, the later ones not yet. */
+export function catalogTimes(phaseTimes: CourseFacts['phaseTimes'], now: Date): CatalogTimes {
+  const at = (ms: number | undefined) => (ms ? new Date(ms) : null);
+  const recording = phaseIndex(RECORDING_PHASE.name);
+  return Object.fromEntries(PHASES.flatMap((p) => (p.catalogTime
+    ? [[p.catalogTime, phaseIndex(p.name) < recording ? at(phaseTimes?.[p.name]?.[1]) : p === RECORDING_PHASE ? now : null]]
+    : []))) as CatalogTimes;
+}
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 

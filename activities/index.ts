@@ -1,5 +1,7 @@
 // All activities, built from their dependencies (sites config, catalog).
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
+import type { PhaseActivityName } from '../workflows/phases';
+import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { backupActivities } from './backup';
 import { catalogActivities, type Catalog } from './catalog';
 import { cleanupActivities } from './cleanup';
@@ -16,9 +18,12 @@ import { siteCheckActivities } from './site-check';
 import { Sites } from './sites';
 import { transportActivities } from './transport';
 
+/** What the phase table asks of activities: each step's activity takes the course and its facts, and returns what it learned. */
+export type PhaseStepActivities = Record<PhaseActivityName, (req: PhaseRequest) => Promise<CourseFacts>>;
+
 export function createActivities(config: ArchiverConfig, catalog: Catalog) {
   const sites = new Sites(config);
-  return withFailureMapping({
+  const activities = withFailureMapping({
     ...siteCheckActivities(sites),
     ...doctorActivities(sites),
     ...selectActivities(sites),
@@ -33,6 +38,8 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog) {
     ...notifyActivities(config),
     ...ledgerActivities(catalog),
   });
+  // A phase table row naming an activity that is missing here, or has another shape, is a compile error.
+  return activities satisfies PhaseStepActivities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -8,12 +8,10 @@
 // run's id: cleanup deletes a source only for the run that verified it.
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
-import type { Catalog } from './catalog';
+import { catalogTimes, type Catalog } from './catalog';
 import { courseShape, shapeDifferences } from './course-shape';
 import type { Sites } from './sites';
 import { verifySealed } from './storage';
-
-const at = (ms: number | undefined) => (ms ? new Date(ms) : null);
 
 /** Where the backup's own description of its course differs from the source course, in words. */
 export function backupDifferences(course: PhaseRequest['course'], facts: CourseFacts): string[] {
@@ -63,7 +61,6 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
     /** On the main worker: the catalog row of a verified archive. */
     async recordArchive({ course, facts }: PhaseRequest): Promise<CourseFacts> {
       if (facts.verified !== true) throw ApplicationFailure.nonRetryable(`${course.sourceSiteId} course ${course.courseId} was not verified: nothing to record`, 'UnverifiedArchive');
-      const t = facts.phaseTimes ?? {};
       await catalog.record({
         sessionId: course.session, vintage: course.vintage, sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId,
         shortname: facts.shortname!, fullname: facts.fullname!, idnumber: facts.idnumber ?? '',
@@ -71,8 +68,7 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         targetCourseId: facts.targetCourseId ?? null, targetCategoryId: facts.targetCategoryId ?? null,
         storageLocation: facts.storageLocation ?? null, packageSha256: facts.packageSha256 ?? null, mbzBytes: BigInt(facts.mbzBytes!),
         mbzSha256: facts.mbzSha256!, verified: true, sourceDeleted: false,
-        preparedAt: at(t.prepare?.[1]), backedUpAt: at(t.backup?.[1]), transportedAt: at(t.transport?.[1]),
-        restoredAt: at(t.restore?.[1]), verifiedAt: new Date(), cleanedAt: null,
+        ...catalogTimes(facts.phaseTimes, new Date()),
         retentionUntil: facts.retentionUntil ? new Date(facts.retentionUntil) : null, expiredAt: null,
       });
       return {};

@@ -7,13 +7,13 @@ import proto from '@temporalio/proto';
 import {
   courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from '../workflows/messages';
-import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
 import { ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
-import type { SessionProgress } from '../workflows/session-state';
-import type { CourseProgress } from '../workflows/archive-course';
+import type { SessionProgress } from '../workflows/session-progress';
+import type { CourseProgress } from '../workflows/course-state';
 import type { SessionInput } from '../workflows/types';
-import type { ArchiverConfig } from '../workers/config';
+import type { ArchiverConfig } from '../contract';
 import type { archiveSession } from '../workflows';
+import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 export async function startSession(client: Client, config: ArchiverConfig, input: SessionInput) {
   return client.workflow.start<typeof archiveSession>('archiveSession', {

@@ -4,10 +4,11 @@
 // limit that holds across two sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
-import { courseWorkflowId, PHASE_NAMES } from '../workflows/phases';
+import { PHASE_NAMES } from '../workflows/phases';
 import { WindowCalendar } from '../workflows/windows';
 import type { SimCourse } from '../simulator/state';
 import { archiverCli, startStack, until, type Stack } from './harness';
+import { courseWorkflowId } from '../contract';
 
 const MB = 1_000_000;
 
@@ -113,7 +114,7 @@ describe('courses still running when the window closes', () => {
       concurrency: 3, deleteSource: true,
       windows: { timezone: 'UTC', windows: [{ days: 'mon', from: '19:00', to: '21:00' }, { days: 'mon', from: '23:00', to: '07:00' }] },
       clock: { speed: 1800, startAt: '2026-11-30T18:58:00Z' },
-      prediction: { safetyMargin: 0, phaseCosts: Object.fromEntries(['prepare', 'backup', 'transport', 'restore', 'postprocess', 'cleanup'].map((p) => [p, tiny])) },
+      prediction: { safetyMargin: 0, phaseCosts: Object.fromEntries(PHASE_NAMES.map((p) => [p, tiny])) },
     });
     const handle = await startSession(stack.client, stack.config, input);
     // Closed: the running courses have finished their phase and hold; the Moodle hosts are quiet.

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { openPeriods, parseDays, WindowCalendar, windowSpecProblems, type WindowSpec } from '../workflows/windows';
 import { DurationPredictor, phaseCosts } from '../workflows/prediction';
+import { sessionProgress } from '../workflows/session-progress';
 import { defaultPlan, SessionState, type SessionPlan } from '../workflows/session-state';
 
 const H = 3_600_000;
@@ -164,9 +165,9 @@ describe('what a session starts next', () => {
     const s = session();
     const first = s.nextStep(1000);
     expect(first).toMatchObject({ kind: 'start', course: { courseId: 3 }, overflows: true });
-    expect(s.progress(1000).oversized).toEqual([{ courseId: 3, predictedSeconds: 20, running: false }]);
+    expect(sessionProgress(s, 1000).oversized).toEqual([{ courseId: 3, predictedSeconds: 20, running: false }]);
     s.started(mb(3, 20), 1000, first as { predictedSeconds: number; overflows: boolean });
-    expect(s.progress(1000).oversized).toEqual([{ courseId: 3, predictedSeconds: 20, running: true }]);
+    expect(sessionProgress(s, 1000).oversized).toEqual([{ courseId: 3, predictedSeconds: 20, running: true }]);
     // Then the longest course that fits: 6 MB needs 7.5 s of the 12 s left.
     expect(s.nextStep(1000)).toMatchObject({ kind: 'start', course: { courseId: 2 }, predictedSeconds: 6, overflows: false });
   });
@@ -177,8 +178,8 @@ describe('what a session starts next', () => {
     expect(s.nextStep(8000)).toMatchObject({ kind: 'start', course: { courseId: 1 }, overflows: false });
     s.started(mb(1, 2), 8000);
     expect(s.nextStep(8000)).toEqual({ kind: 'wait', reason: 'nothing-fits', until: 13_000 });
-    expect(s.progress(8000)).toMatchObject({ deferred: 2, state: 'running' });
-    expect(s.progress(8000).note).toContain('2 deferred');
+    expect(sessionProgress(s, 8000)).toMatchObject({ deferred: 2, state: 'running' });
+    expect(sessionProgress(s, 8000).note).toContain('2 deferred');
     // At the next opening the 20 MB course goes first, then the 6 MB one.
     expect(s.nextStep(25_000)).toMatchObject({ kind: 'start', course: { courseId: 3 }, overflows: true });
   });
@@ -195,7 +196,7 @@ describe('what a session starts next', () => {
     s.finished({ courseId: 1, status: 'succeeded', phaseSeconds: { backup: 4 } }, 5000);
     expect(s.predictor.factor('backup')).toBe(2);
     expect(s.nextStep(7000)).toEqual({ kind: 'wait', reason: 'nothing-fits', until: 13_000 });
-    expect(s.progress(7000).oversized.map((o) => o.courseId)).toEqual([2, 3]);
+    expect(sessionProgress(s, 7000).oversized.map((o) => o.courseId)).toEqual([2, 3]);
   });
 
   it('gives an ETA that skips the closed hours', () => {
@@ -208,7 +209,7 @@ describe('what a session starts next', () => {
       s.started(mb(i, 1), wedEvening);
       s.finished({ courseId: i, status: 'succeeded' }, wedEvening + i * 60_000);
     }
-    const p = s.progress(wedEvening + H);
+    const p = sessionProgress(s, wedEvening + H);
     expect(p.coursesPerHour).toBe(60);
     // 720 left: 12 hours of open time, that is the 11 left tonight and the first of Thursday night.
     expect(p.eta).toBe('2026-11-26T19:00:00.000Z');
@@ -217,7 +218,7 @@ describe('what a session starts next', () => {
   it('says in progress that it waits for the window, and when it opens', () => {
     const s = session();
     s.data.waiting = { reason: 'window-closed', until: 1000 };
-    const p = s.progress(500);
+    const p = sessionProgress(s, 500);
     expect(p.state).toBe('waiting-for-window');
     expect(p.note).toBe('waiting for window, opens at Mon 2026-11-30 19:00 UTC');
     expect(p.window).toMatchObject({ open: false, opensAt: new Date(1000).toISOString(), closesAt: new Date(13_000).toISOString() });

@@ -7,39 +7,20 @@
 // at once in phases that can be interrupted, after the phase otherwise, and
 // removes its staging files. Between two phases it holds while the session's
 // window is closed (a durable timer to the opening) or while drained.
+// The course's state and rules are CourseState's; this file wires them to Temporal.
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
   isCancellation, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo, type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal, type CourseDecision,
-} from './messages';
-import {
-  DISCARD_OPTIONS, DISCARD_STEPS, PHASE_NAMES, PHASES, siteQueue, type PhaseActivityName, type PhaseName, type PhaseStep,
-  type QueueRole,
-} from './phases';
+import { HOUR, siteQueue } from '../contract';
+import { CourseState } from './course-state';
+import { courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal } from './messages';
 import { notifySafely } from './notify';
+import { DISCARD_OPTIONS, DISCARD_STEPS, type Phase, type PhaseActivityName, type QueueRole } from './phases';
 import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
-import { HOUR } from './session-state';
-import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseStatus } from './types';
+import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome } from './types';
 import { WindowCalendar } from './windows';
-
-export interface CourseProgress {
-  courseId: number;
-  phase: PhaseName | 'pending' | 'done';
-  step?: PhaseActivityName;
-  phaseStartedAt?: string;
-  status: CourseStatus | 'running';
-  /** Times the operator sent this course back after a failure. */
-  retries: number;
-  /** A failed course waits for `retry` or `skip` until then. */
-  decisionDeadline?: string;
-  /** Set while it holds before `phase`: what it waits for. */
-  waitingFor?: string;
-  facts: CourseFacts;
-  failure?: CourseFailure;
-}
 
 function describeFailure(err: unknown, phase: string): CourseFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -56,13 +37,11 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     source: siteQueue(input.sourceSiteId),
     target: siteQueue(input.targetSiteId),
   };
-  const facts: CourseFacts = { phaseTimes: {} };
-  const progress: CourseProgress = { courseId: input.courseId, phase: 'pending', status: 'running', retries: 0, facts };
-  let decision: CourseDecision | undefined;
-  let held = false;
+  const course = new CourseState(input.courseId);
+  const { facts, progress } = course;
   setHandler(courseProgressQuery, () => progress);
-  setHandler(courseDecisionSignal, (d) => { if (progress.status === 'failed') decision = d; });
-  setHandler(courseHoldSignal, (hold) => { held = hold; });
+  setHandler(courseDecisionSignal, (d) => course.decide(d));
+  setHandler(courseHoldSignal, (hold) => { course.held = hold; });
   const calendar = input.windows && new WindowCalendar(input.windows.spec, input.windows.clock, input.windows.realStart);
   const root = CancellationScope.current();
   const parentId = workflowInfo().parent?.workflowId;
@@ -78,8 +57,8 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       }
     });
   let steps = 0;
-  const runStep = async (step: PhaseStep, options: typeof DISCARD_OPTIONS) => {
-    progress.step = step.activity;
+  const runStep = async (step: { activity: PhaseActivityName; queue: QueueRole }, options: Phase['options']) => {
+    course.enterStep(step.activity);
     const activity = proxyActivities<Activities>({
       ...options,
       taskQueue: queueOf[step.queue],
@@ -88,28 +67,27 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     })[step.activity];
     const out = await activity({ course: input, facts });
-    Object.assign(facts, out);
+    course.learned(out);
     // Into the ledger, even if a cancellation arrives now: the step did happen.
     const entryKey = `${workflowInfo().runId}/${++steps}`;
     await CancellationScope.nonCancellable(() => recordStep({ course: input, activity: step.activity, facts: out, entryKey }));
   };
-  const mayGo = () => { const w = calendar?.at(Date.now()); return (!w || w.open) && !held; };
+  const windowNow = () => calendar?.at(Date.now());
+  const mayGo = () => (windowNow()?.open ?? true) && !course.held;
   /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes. */
   const waitForGo = async () => {
-    for (let told = false; ;) {
-      const w = calendar?.at(Date.now());
-      if (mayGo()) break;
-      progress.waitingFor = held ? 'resume (the session was paused with drain)' : `the window (opens ${calendar!.local((w as { opensAt: number }).opensAt)})`;
+    for (let told = false; !mayGo(); told = true) {
+      const w = windowNow();
+      const closed = w && !w.open ? w : undefined;
+      course.waitFor(closed ? `the window (opens ${calendar!.local(closed.opensAt)})` : 'resume (the session was paused with drain)');
       if (!told) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: 'waiting' });
-      told = true;
-      if (w && !w.open) await sleep(Math.max(1, w.opensAt - Date.now()));
-      else await condition(() => !held);
+      if (closed) await sleep(Math.max(1, closed.opensAt - Date.now()));
+      else await condition(() => !course.held);
     }
-    progress.waitingFor = undefined;
+    course.waitFor(undefined);
   };
-  const phaseSeconds = () => Object.fromEntries(Object.entries(facts.phaseTimes ?? {}).map(([p, [a, b]]) => [p, (b - a) / 1000]));
-  const setStatus = (status: CourseProgress['status']) => {
-    progress.status = status;
+  const setStatus = (status: typeof progress.status) => {
+    course.setStatus(status);
     upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
   };
 
@@ -120,78 +98,57 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     { key: ArchiveStatus, value: 'running' },
   ]);
 
-  let outcome: CourseOutcome = { courseId: input.courseId, status: 'failed' };
-  let from = 0;
   try {
     for (;;) {
       try {
-        for (const phase of PHASES.slice(from)) {
-          if (facts.resumeAt && PHASE_NAMES.indexOf(facts.resumeAt as PhaseName) > PHASE_NAMES.indexOf(phase.name)) continue;
-          progress.phase = phase.name;
-          progress.step = undefined;
+        for (const phase of course.phasesToRun()) {
+          course.enterPhase(phase.name);
           // Telling the session takes a round trip: the window may have closed meanwhile.
           do {
             await waitForGo();
-            progress.phaseStartedAt = new Date().toISOString();
+            course.phaseStarted(Date.now());
             upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
             await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
           } while (!mayGo());
           const started = Date.now();
-          const steps = async () => { for (const step of phase.steps) await runStep(step, phase.options); };
-          await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(steps) : steps());
-          facts.phaseTimes![phase.name] = [started, Date.now()];
-          if (facts.skipReason) break;
+          const runSteps = async () => { for (const step of phase.steps) await runStep(step, phase.options); };
+          await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runSteps) : runSteps());
+          course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
         }
-        progress.phase = 'done';
-        outcome = { courseId: input.courseId, status: facts.skipReason ? 'skipped' : 'succeeded' };
-        setStatus(outcome.status);
+        const outcome = course.completed();
+        upsertSearchAttributes([{ key: ArchiveStatus, value: outcome.status }]);
         return { ...outcome, facts };
       } catch (err) {
         if (isCancellation(err)) {
-          outcome = { courseId: input.courseId, status: 'cancelled' };
-          await CancellationScope.nonCancellable(async () => { for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS); });
           setStatus('cancelled');
+          await CancellationScope.nonCancellable(async () => { for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS); });
           throw err;
         }
-        // progress.phase still names the phase whose step failed.
+        // The phase in progress is the one whose step failed.
         const failure = describeFailure(err, progress.phase);
-        outcome = { courseId: input.courseId, status: 'failed', failure };
-        progress.failure = failure;
-        setStatus('failed');
-        await tellSession(courseFinishedSignal, { ...outcome, phaseSeconds: phaseSeconds() });
         const holdMs = input.failureHoldHours * HOUR;
-        progress.decisionDeadline = new Date(Date.now() + holdMs).toISOString();
+        await tellSession(courseFinishedSignal, course.failed(failure, Date.now() + holdMs));
+        upsertSearchAttributes([{ key: ArchiveStatus, value: 'failed' }]);
         await notifySafely({
           kind: 'course-failed', workflowId: workflowInfo().workflowId, session: input.session, courseId: input.courseId,
-          shortname: facts.shortname, ...failure, decisionDeadline: progress.decisionDeadline,
+          shortname: facts.shortname, ...failure, decisionDeadline: progress.decisionDeadline!,
         });
         try {
-          await condition(() => decision !== undefined, holdMs);
+          await condition(() => course.decided, holdMs);
         } catch (e) {
           if (!isCancellation(e)) throw e; // cancelled while waiting: it stays failed
         }
-        progress.decisionDeadline = undefined;
-        if (decision === 'retry') {
-          decision = undefined;
-          progress.retries++;
-          progress.failure = undefined;
-          from = PHASE_NAMES.indexOf(failure.phase as PhaseName);
-          setStatus('running');
-          continue;
-        }
-        if (decision === 'skip') {
-          facts.skipReason = `skipped by the operator after ${failure.phase} failed: ${failure.message}`;
-          outcome = { courseId: input.courseId, status: 'skipped' };
-          setStatus('skipped');
-          return { ...outcome, facts };
-        }
+        const decision = course.applyDecision();
+        if (decision) upsertSearchAttributes([{ key: ArchiveStatus, value: progress.status }]);
+        if (decision === 'retry') continue;
+        if (decision === 'skip') return { ...course.outcome(), facts };
         // No decision in time: close as failed, so the Web UI shows it so.
         throw ApplicationFailure.nonRetryable(`${failure.phase}: ${failure.message}`, failure.errorType);
       }
     }
   } finally {
     // The session ignores a report it already has (the failure told before the hold).
-    await tellSession(courseFinishedSignal, { ...outcome, phaseSeconds: phaseSeconds() });
+    await tellSession(courseFinishedSignal, course.outcome());
   }
 }

@@ -20,27 +20,27 @@ import {
   retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
 } from './messages';
 import { notifySafely } from './notify';
-import { courseWorkflowId, SESSION_ID_PREFIX } from './phases';
 import { sessionPlanOf } from './plan';
 import {
   ArchiveCategoryId, ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage, TemporalScheduledStartTime,
 } from './search-attributes';
-import { HOUR, SessionState, type SessionProgress, type SessionStateData } from './session-state';
-import { MAX_CONCURRENCY, type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
+import { sessionProgress, type SessionProgress } from './session-progress';
+import { SessionState, type SessionStateData } from './session-state';
+import { type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
 import { describeVintageRule, vintageAt } from './vintage';
 import { wallClock } from './windows';
+import {
+  courseWorkflowId, DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_FAILURE_HOLD_HOURS, DEFAULT_PAGE_SIZE, HOUR, MAX_CONCURRENCY, SESSION_NON_RETRYABLE, sessionOfWorkflowId,
+} from '../contract';
 
 const { selectCourses, checkSites, findVintageCategory } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: {
     initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10,
-    nonRetryableErrorTypes: ['CategoryNotFound', 'CourseNotFound', 'VintageCategoryNotFound', 'VintageCategoryAmbiguous'],
+    nonRetryableErrorTypes: SESSION_NON_RETRYABLE,
   },
 });
 
-const DEFAULT_PAGE_SIZE = 100;
-const DEFAULT_CONTINUE_AS_NEW_AFTER = 200;
-export const DEFAULT_FAILURE_HOLD_HOURS = 168;
 
 const rejectIf = (problems: string[]) => { if (problems.length) throw new Error(problems.join('; ')); };
 
@@ -61,7 +61,7 @@ async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionIn
   const info = workflowInfo();
   const firedAt = info.typedSearchAttributes.get(TemporalScheduledStartTime) ?? info.startTime;
   const { vintageRule: rule, scheduleId, ...rest } = given;
-  const session = info.workflowId.startsWith(SESSION_ID_PREFIX) ? info.workflowId.slice(SESSION_ID_PREFIX.length) : info.workflowId;
+  const session = sessionOfWorkflowId(info.workflowId) ?? info.workflowId;
   const fired = `schedule ${scheduleId} fired at ${wallClock(firedAt.getTime(), rule.timezone)}`;
   const vintage = vintageAt(rule, firedAt.getTime());
   if (vintage === null) {
@@ -97,44 +97,20 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   const { calendar } = plan;
   const state = new SessionState(data, plan);
   const maxConcurrency = input.maxConcurrency ?? MAX_CONCURRENCY;
-  // Bumped by anything that may change what to start next: a timed wait ends early on it.
-  let wake = 0;
   const courseHandle = (courseId: number) => getExternalWorkflowHandle(courseWorkflowId(input.session, courseId));
   const tellRunning = (hold: boolean) => Promise.all(Object.keys(state.data.inFlight).map((id) =>
     courseHandle(Number(id)).signal(courseHoldSignal, hold).catch(() => undefined)));
-  setHandler(courseFinishedSignal, (outcome) => { if (state.finished(outcome, Date.now())) wake++; });
-  setHandler(coursePhaseSignal, ({ courseId, phase }) => { state.phaseChanged(courseId, phase); });
-  setHandler(pauseSignal, async (opts) => {
-    state.data.paused = true;
-    if (opts?.drain && !state.data.draining) {
-      state.data.draining = true;
-      await tellRunning(true);
-    }
-  });
-  setHandler(resumeSignal, async () => {
-    state.data.paused = false;
-    wake++;
-    if (state.data.draining) {
-      state.data.draining = false;
-      await tellRunning(false);
-    }
-  });
-  setHandler(setConcurrencyUpdate, (n) => {
-    const previous = state.data.concurrency;
-    state.data.concurrency = n;
-    wake++;
-    return previous;
-  }, { validator: (n) => rejectIf(concurrencyProblems(n, maxConcurrency)) });
-  setHandler(progressQuery, () => state.progress(Date.now()));
-  setHandler(retryFailedUpdate, ({ courseIds }) => { wake++; return state.retry(courseIds); }, {
-    validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)),
-  });
+  // Each handler is one call on the state; the workflow only carries out what it says to tell the courses.
+  setHandler(courseFinishedSignal, (outcome) => { state.finished(outcome, Date.now()); });
+  setHandler(coursePhaseSignal, ({ courseId, phase }) => state.phaseChanged(courseId, phase));
+  setHandler(pauseSignal, async (opts) => { if (state.pause(opts?.drain)) await tellRunning(true); });
+  setHandler(resumeSignal, async () => { if (state.resume()) await tellRunning(false); });
+  setHandler(setConcurrencyUpdate, (n) => state.setConcurrency(n), { validator: (n) => rejectIf(concurrencyProblems(n, maxConcurrency)) });
+  setHandler(progressQuery, () => sessionProgress(state, Date.now()));
+  setHandler(retryFailedUpdate, ({ courseIds }) => state.retry(courseIds), { validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)) });
   setHandler(skipUpdate, async (courseIds) => {
-    wake++;
-    for (const id of state.markSkipped(courseIds, Date.now())) {
-      // The failed course waits in its own workflow: tell it to close as skipped.
-      await courseHandle(id).signal(courseDecisionSignal, 'skip').catch(() => undefined);
-    }
+    // A failed course waits in its own workflow: tell it to close as skipped.
+    await Promise.all(state.markSkipped(courseIds, Date.now()).map((id) => courseHandle(id).signal(courseDecisionSignal, 'skip').catch(() => undefined)));
     return courseIds;
   }, {
     validator: (courseIds) => rejectIf(courseIds.length ? state.skipProblems(courseIds) : ['give at least one course id']),
@@ -228,9 +204,9 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
         // A durable timer to the window's opening (or closing), cut short by anything that changes the picture.
         state.data.waiting = { reason: next.reason, until: next.until };
         setStatus(next.reason === 'window-closed' || !state.inFlightCount ? 'waiting-for-window' : 'running');
-        const seen = wake;
-        if (Number.isFinite(next.until)) await condition(() => wake !== seen, Math.max(1, next.until - Date.now()));
-        else await condition(() => wake !== seen);
+        const seen = state.changes;
+        if (Number.isFinite(next.until)) await condition(() => state.changes !== seen, Math.max(1, next.until - Date.now()));
+        else await condition(() => state.changes !== seen);
         state.data.waiting = undefined;
       } else {
         const { course } = next;
@@ -253,7 +229,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   followWindow().catch((err: unknown) => { if (!isCancellation(err)) throw err; });
 
   const tellEnd = (endState: string, reason?: string) => {
-    const p = state.progress(Date.now());
+    const p = sessionProgress(state, Date.now());
     return notifySafely({
       kind: 'session-ended', workflowId: workflowInfo().workflowId, session: input.session, vintage: input.vintage, state: endState, total: p.total,
       counts: p.counts, failed: p.failed.map((f) => ({ courseId: f.courseId, phase: f.phase, message: f.message })),
@@ -288,5 +264,5 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   if (ending === 'roll-over') return await continueAsNew<typeof archiveSession>(input, state.data);
   setStatus(state.data.counts.failed ? 'completed-with-failures' : 'completed');
   await tellEnd(status);
-  return state.progress(Date.now());
+  return sessionProgress(state, Date.now());
 }

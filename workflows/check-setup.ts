@@ -6,7 +6,7 @@
 import { ActivityFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SetupCheck } from '../activities/doctor';
-import { siteQueue } from './phases';
+import { siteQueue } from '../contract';
 
 export interface SetupRequest {
   siteIds: string[];

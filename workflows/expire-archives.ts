@@ -3,7 +3,7 @@
 // what was deleted, when, and what failed.
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { siteQueue } from './phases';
+import { siteQueue } from '../contract';
 
 export interface ExpireArchivesInput {
   archives: { catalogId: number; targetSiteId: string }[];

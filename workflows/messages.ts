@@ -1,9 +1,10 @@
 // Signals, updates and queries of the two workflows, declared once for
 // workflows and clients.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CourseOutcome } from './types';
-import type { RunningCourse, SessionProgress } from './session-state';
-import type { CourseProgress } from './archive-course';
+import type { CourseDecision, CourseOutcome } from './types';
+import type { SessionProgress } from './session-progress';
+import type { RunningCourse } from './session-state';
+import type { CourseProgress } from './course-state';
 
 // Course -> session.
 export const courseFinishedSignal = defineSignal<[CourseOutcome]>('courseFinished');
@@ -11,7 +12,6 @@ export const courseFinishedSignal = defineSignal<[CourseOutcome]>('courseFinishe
 export const coursePhaseSignal = defineSignal<[{ courseId: number; phase: Exclude<RunningCourse['phase'], 'starting'> }]>('coursePhase');
 
 // Session -> failed course: what the operator decided.
-export type CourseDecision = 'retry' | 'skip';
 export const courseDecisionSignal = defineSignal<[CourseDecision]>('courseDecision');
 /** Session -> running course: hold at the next phase boundary (true, a drain) or go on (false, resume). */
 export const courseHoldSignal = defineSignal<[boolean]>('hold');

@@ -1,24 +1,42 @@
-// The phase table: the six phases of seed 000, declared once. The course
-// workflow's loop, its progress and its search attributes derive from it;
-// adding a phase is adding a row (and its activity).
+// The phase table: the six phases of seed 000, declared once. Everything that
+// names a phase derives from these rows: the course workflow's loop, its
+// progress and search attributes, the activity names the workers must
+// implement, the duration model's defaults, the catalog's phase times, the
+// plan and the bench's sequential baseline. Adding a phase is adding a row
+// (and its activity).
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /** Where a step runs: the web-service worker, or the source or target Moodle host. */
 export type QueueRole = 'main' | 'source' | 'target';
 
+/** What a phase costs before any measurement: a fixed time plus time per MB and per activity. */
+export interface PhaseCost {
+  fixedSeconds: number;
+  secondsPerMB: number;
+  secondsPerActivity: number;
+}
+
+/** The catalog columns that hold when a phase ended (prisma/models.prisma). */
+export type CatalogPhaseTime = 'preparedAt' | 'backedUpAt' | 'transportedAt' | 'restoredAt' | 'verifiedAt' | 'cleanedAt';
+
 export interface PhaseStep {
-  activity: PhaseActivityName;
+  /** The activity that runs this step: (PhaseRequest) => Promise<CourseFacts>, on the step's queue. */
+  activity: string;
   queue: QueueRole;
 }
 
 export interface Phase {
   name: string;
-  steps: PhaseStep[];
+  steps: readonly PhaseStep[];
   /** On cancellation: 'abort' stops the running step at once (its activity sees
    * it through heartbeats); 'finish' lets the phase complete, then stops, because
    * interrupting it would leave a half-restored or half-deleted course. */
   onCancel: 'abort' | 'finish';
   options: Omit<ActivityOptions, 'taskQueue'>;
+  /** Defaults of the duration model, from a real Moodle 4.5 on 2 cores (see workflows/prediction.ts). */
+  cost: PhaseCost;
+  /** The catalog column that records when this phase ended, if any. */
+  catalogTime?: CatalogPhaseTime;
 }
 
 // Eight attempts span about two minutes: a Moodle restarting or a proxy down for a minute fails no course.
@@ -27,48 +45,70 @@ const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 // out. A failing admin script stops sooner: activities/failures.ts gives it SCRIPT_ATTEMPTS.
 const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 };
 
+// Costs: 9.5 MB / 64 modules backed up in 2.6 s and restored in 3.8 s, 95 MB / 307 modules in
+// 17.5 s and 17.9 s (shared fixtures). Real sites differ; measurements take over within a few courses.
 export const PHASES = [
-  { name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }], onCancel: 'abort',
-    options: { startToCloseTimeout: '5m', retry: quick } },
+  {
+    name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }], onCancel: 'abort',
+    options: { startToCloseTimeout: '5m', retry: quick },
+    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 }, catalogTime: 'preparedAt',
+  },
   // Admin scripts heartbeat at least every 10 s: 30 s without one means their worker died, and
   // another worker takes the phase over.
-  { name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
-    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob } },
+  {
+    name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
+    cost: { fixedSeconds: 1, secondsPerMB: 0.16, secondsPerActivity: 0.01 }, catalogTime: 'backedUpAt',
+  },
   // A transfer heartbeats its offset all along: 30 s without one, and another attempt resumes it.
-  { name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
-    options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob } },
-  { name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
-    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob } },
+  {
+    name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
+    options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob },
+    cost: { fixedSeconds: 0.5, secondsPerMB: 0.02, secondsPerActivity: 0 }, catalogTime: 'transportedAt',
+  },
+  {
+    name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
+    cost: { fixedSeconds: 1, secondsPerMB: 0.06, secondsPerActivity: 0.04 }, catalogTime: 'restoredAt',
+  },
   // Verified on the target host (a cold storage's package is re-read where it is mounted),
   // recorded by the main worker, the one that reaches the catalog.
-  { name: 'postprocess', steps: [{ activity: 'verifyArchive', queue: 'target' }, { activity: 'recordArchive', queue: 'main' }], onCancel: 'finish',
-    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick } },
-  { name: 'cleanup', steps: [
+  {
+    name: 'postprocess', steps: [{ activity: 'verifyArchive', queue: 'target' }, { activity: 'recordArchive', queue: 'main' }], onCancel: 'finish',
+    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick },
+    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 }, catalogTime: 'verifiedAt',
+  },
+  {
+    name: 'cleanup',
+    steps: [
       { activity: 'deleteSourceCourse', queue: 'source' },
       { activity: 'removeSourceStaging', queue: 'source' },
       { activity: 'removeTargetStaging', queue: 'target' },
       { activity: 'closeCatalogEntry', queue: 'main' },
-    ], onCancel: 'finish',
-    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob } },
+    ],
+    onCancel: 'finish',
+    options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob },
+    cost: { fixedSeconds: 2, secondsPerMB: 0, secondsPerActivity: 0.02 }, catalogTime: 'cleanedAt',
+  },
 ] as const satisfies readonly Phase[];
 
 export type PhaseName = (typeof PHASES)[number]['name'];
-export const PHASE_NAMES = PHASES.map((p) => p.name) as PhaseName[];
+export const PHASE_NAMES: readonly PhaseName[] = PHASES.map((p) => p.name);
 
 /** What a cancelled course runs to leave no staging file behind. */
-export const DISCARD_STEPS: readonly PhaseStep[] = [
+export const DISCARD_STEPS = [
   { activity: 'removeSourceStaging', queue: 'source' },
   { activity: 'removeTargetStaging', queue: 'target' },
-];
+] as const satisfies readonly PhaseStep[];
 export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '5m', retry: quick };
 
-/** Every activity a phase step may name; activities/ implements each with one signature. */
-export type PhaseActivityName =
-  | 'prepareCourse' | 'backupCourse' | 'transportBackup' | 'restoreCourse'
-  | 'verifyArchive' | 'recordArchive' | 'deleteSourceCourse' | 'removeSourceStaging' | 'removeTargetStaging' | 'closeCatalogEntry';
+/** Every activity a phase step may name: activities/ must implement each as (PhaseRequest) => Promise<CourseFacts>. */
+export type PhaseActivityName = (typeof PHASES)[number]['steps'][number]['activity'] | (typeof DISCARD_STEPS)[number]['activity'];
 
-export const siteQueue = (siteId: string) => `site/${siteId}`;
+export const phaseIndex = (name: PhaseName) => PHASE_NAMES.indexOf(name);
 
-export const SESSION_ID_PREFIX = 'archive-session/';
-export const sessionWorkflowId = (session: string) => `${SESSION_ID_PREFIX}${session}`;
-export const courseWorkflowId = (session: string, courseId: number) => `archive-course/${session}/${courseId}`;
+/** The default costs of the duration model, phase by phase. */
+export const DEFAULT_PHASE_COSTS = Object.fromEntries(PHASES.map((p) => [p.name, p.cost])) as Record<PhaseName, PhaseCost>;
+
+/** The host a phase loads: its first step's queue. */
+export const phaseQueueRoles = Object.fromEntries(PHASES.map((p) => [p.name, p.steps[0].queue])) as Record<PhaseName, QueueRole>;

@@ -3,10 +3,11 @@
 // taking its predicted time (of open time: a course held by a closed window
 // resumes at the next opening). Pure: unit-testable, and run by the
 // planSession workflow once selection and the catalog have been read.
-import { DEFAULT_SAFETY_MARGIN, phaseCosts, phaseHosts } from './prediction';
+import { phaseCosts, phaseHosts } from './prediction';
 import { SessionState, type SessionPlan } from './session-state';
 import type { CourseSelection, ExcludedCourse, SelectedCourse, SessionInput } from './types';
 import { WindowCalendar } from './windows';
+import { DEFAULT_SAFETY_MARGIN } from '../contract';
 
 /** Pages read ahead, as the session does. */
 export const PLAN_PAGE_SIZE = 100;

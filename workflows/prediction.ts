@@ -3,32 +3,11 @@
 // time plus time per MB and per activity (on a real Moodle both size and
 // activity count matter); the defaults are corrected, per phase and host, by
 // the ratio of measured to predicted durations of the courses done so far.
-import { PHASES, PHASE_NAMES, type PhaseName, type QueueRole } from './phases';
+import { DEFAULT_PHASE_COSTS, PHASE_NAMES, phaseQueueRoles, type PhaseCost, type PhaseName, type QueueRole } from './phases';
 
-export interface PhaseCost {
-  fixedSeconds: number;
-  secondsPerMB: number;
-  secondsPerActivity: number;
-}
+export { DEFAULT_PHASE_COSTS, type PhaseCost };
+
 export type PhaseCosts = Record<PhaseName, PhaseCost>;
-
-/**
- * Seeds before any measurement, from a real Moodle 4.5 on 2 cores (shared
- * fixtures: 9.5 MB / 64 modules backed up in 2.6 s and restored in 3.8 s,
- * 95 MB / 307 modules in 17.5 s and 17.9 s). Real sites differ; measurements
- * take over within a few courses.
- */
-export const DEFAULT_PHASE_COSTS: PhaseCosts = {
-  prepare: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
-  backup: { fixedSeconds: 1, secondsPerMB: 0.16, secondsPerActivity: 0.01 },
-  transport: { fixedSeconds: 0.5, secondsPerMB: 0.02, secondsPerActivity: 0 },
-  restore: { fixedSeconds: 1, secondsPerMB: 0.06, secondsPerActivity: 0.04 },
-  postprocess: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
-  cleanup: { fixedSeconds: 2, secondsPerMB: 0, secondsPerActivity: 0.02 },
-};
-
-/** A course starts only if prediction × (1 + margin) fits in what is left of the window. */
-export const DEFAULT_SAFETY_MARGIN = 0.25;
 
 export interface CourseSize {
   bytes: number;
@@ -49,7 +28,7 @@ const MB = 1_000_000;
 /** The host a phase loads: its first step's queue, by site. */
 export function phaseHosts(sites: { sourceSiteId: string; targetSiteId: string }): Record<PhaseName, string> {
   const host: Record<QueueRole, string> = { main: 'main', source: sites.sourceSiteId, target: sites.targetSiteId };
-  return Object.fromEntries(PHASES.map((p) => [p.name, host[p.steps[0].queue]])) as Record<PhaseName, string>;
+  return Object.fromEntries(PHASE_NAMES.map((p) => [p, host[phaseQueueRoles[p]]])) as Record<PhaseName, string>;
 }
 
 export class DurationPredictor {

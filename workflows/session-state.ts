@@ -7,14 +7,11 @@
 // serializable state is exactly what continue-as-new carries; it is
 // unit-testable without Temporal.
 import { PHASE_NAMES, type PhaseName } from './phases';
-import {
-  DEFAULT_PHASE_COSTS, DEFAULT_SAFETY_MARGIN, DurationPredictor, type PhaseCosts, type PhaseMeasure,
-} from './prediction';
+import { DEFAULT_PHASE_COSTS, DurationPredictor, type PhaseCosts, type PhaseMeasure } from './prediction';
 import type { CourseFailure, CourseOutcome, CoursePage, CourseStatus, SelectedCourse, SiteRelease } from './types';
 import { WindowCalendar } from './windows';
+import { DEFAULT_SAFETY_MARGIN, HOUR, MINUTE } from '../contract';
 
-const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;
 /** Failure messages are cut to this length: the failed list travels through continue-as-new. */
 const MESSAGE_LIMIT = 500;
 
@@ -74,71 +71,6 @@ export interface SessionStateData {
   finishedPerMinute: [number, number][];
 }
 
-export type SessionActivity = 'running' | 'waiting-for-window' | 'paused' | 'awaiting-decisions' | 'cancelling' | 'finished';
-
-export interface WindowProgress {
-  open: boolean;
-  /** When the current window closes (null: it never does), or when the next one opens. */
-  closesAt: string | null;
-  opensAt: string | null;
-  /** The same, as the operator's wall-clock time in the windows' time zone. */
-  closesAtLocal: string | null;
-  opensAtLocal: string | null;
-  /** The windows' clock at `asOf`, wall-clock (differs from real time only with a rehearsal clock). */
-  localNow: string;
-  /** To read the windows' clock later than `asOf` (the session may be asleep): its zone, its time at `asOf`, its speed. */
-  timezone: string;
-  clockAtAsOf: number;
-  speed: number;
-}
-
-export interface SessionProgress {
-  state: SessionActivity;
-  /** One line on what the session is doing now, for people. */
-  note: string;
-  total: number;
-  /** Courses of the selected categories left out by exclusion patterns (not in total). */
-  excluded: number;
-  done: number;
-  running: number;
-  pending: number;
-  /** pending, running, succeeded, failed, skipped, cancelled. */
-  counts: Record<CourseStatus, number>;
-  /** Running courses per phase. */
-  phases: Record<PhaseName, number>;
-  /** Running courses held between two phases (closed window or drain). */
-  waiting: number;
-  runningCourses: ({ courseId: number } & RunningCourse)[];
-  percent: number;
-  /** Per hour of open window time (all hours without windows). */
-  coursesPerHour: number;
-  /** Estimated end, from that rate and the windows to come; null before any course finished. */
-  eta: string | null;
-  concurrency: number;
-  paused: boolean;
-  draining: boolean;
-  /** null when the session has no windows. */
-  window: WindowProgress | null;
-  /** Courses not started because they did not fit in what was left of the window. */
-  deferred: number;
-  /** Courses longer than any whole window: started at the opening of the longest one, and they will overflow. */
-  oversized: { courseId: number; predictedSeconds: number; running: boolean }[];
-  /** Per phase and host: measured over default-predicted durations, and on how many courses. */
-  prediction: { phase: PhaseName; host: string; factor: number; samples: number }[];
-  /** The source's and target's Moodle releases. */
-  sites: SiteRelease[];
-  failed: FailedCourse[];
-  /** Failed courses the operator sent back, not restarted yet. */
-  queuedForRetry: number[];
-  /** Courses the operator skipped before they started, not reached yet. */
-  toSkip: number[];
-  /** Failed courses wait for `retry` or `skip` until then; null while other courses remain. */
-  decisionDeadline: string | null;
-  startedAt: string;
-  /** The workflow's clock when this was computed (its last task). */
-  asOf: string;
-  finished: boolean;
-}
 
 /** What the session does next, once a slot is free. */
 export type NextStep =
@@ -167,7 +99,9 @@ export function defaultPlan(startedAt: number): SessionPlan {
 
 export class SessionState {
   readonly predictor: DurationPredictor;
-  private readonly plan: SessionPlan;
+  readonly plan: SessionPlan;
+  /** Bumped by anything that may change what to start next: the session's timed waits end early on it. Not carried. */
+  changes = 0;
 
   constructor(readonly data: SessionStateData, plan?: SessionPlan) {
     this.plan = plan ?? defaultPlan(data.startedAt);
@@ -279,6 +213,7 @@ export class SessionState {
   finished(outcome: CourseOutcome, now: number): boolean {
     const running = this.data.inFlight[outcome.courseId];
     if (!running) return false;
+    this.changes++;
     delete this.data.inFlight[outcome.courseId];
     this.count(outcome.status, now);
     if (outcome.phaseSeconds) this.predictor.record(running, outcome.phaseSeconds);
@@ -294,6 +229,31 @@ export class SessionState {
     return true;
   }
 
+  /** Starts nothing new; with drain, running courses hold too. True when they must be told to hold. */
+  pause(drain = false): boolean {
+    this.data.paused = true;
+    if (!drain || this.data.draining) return false;
+    this.data.draining = true;
+    return true;
+  }
+
+  /** Starts courses again. True when drained courses must be told to go on. */
+  resume(): boolean {
+    this.data.paused = false;
+    this.changes++;
+    const wasDraining = this.data.draining;
+    this.data.draining = false;
+    return wasDraining;
+  }
+
+  /** Courses at once from now on (checked by concurrencyProblems first); returns the previous value. */
+  setConcurrency(n: number): number {
+    const previous = this.data.concurrency;
+    this.data.concurrency = n;
+    this.changes++;
+    return previous;
+  }
+
   /** Why these courses cannot be retried; empty when they all can. No argument: all failed ones. */
   retryProblems(courseIds?: number[]): string[] {
     if (!courseIds) return this.data.failed.length ? [] : ['no failed course to retry'];
@@ -302,6 +262,7 @@ export class SessionState {
 
   /** Sends failed courses back to the front of the pool; returns their ids. */
   retry(courseIds?: number[]): number[] {
+    this.changes++;
     const ids = courseIds ?? this.data.failed.map((f) => f.courseId);
     const back: PoolCourse[] = [];
     for (const id of ids) {
@@ -325,6 +286,7 @@ export class SessionState {
 
   /** Skips failed and waiting courses now, later ones when selection reaches them; returns the failed ones skipped. */
   markSkipped(courseIds: number[], now: number): number[] {
+    this.changes++;
     const failedSkipped: number[] = [];
     for (const id of courseIds) {
       if (this.isFailed(id)) {
@@ -341,102 +303,6 @@ export class SessionState {
     return failedSkipped;
   }
 
-  progress(now: number): SessionProgress {
-    const d = this.data;
-    const { calendar } = this.plan;
-    const finished = this.settled && (d.failed.length === 0 || (d.decisionDeadline !== undefined && now >= d.decisionDeadline));
-    const phases = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0])) as Record<PhaseName, number>;
-    let waiting = 0;
-    for (const c of Object.values(d.inFlight)) {
-      if (c.phase === 'waiting') waiting++;
-      else if (c.phase !== 'starting') phases[c.phase]++;
-    }
-    const pending = Math.max(0, d.total - this.done - this.inFlightCount);
-    const rate = this.coursesPerHour(now);
-    const left = pending + this.inFlightCount;
-    const waitingForWindow = (!calendar.always && !calendar.at(now).open) || (d.waiting && (d.waiting.reason === 'window-closed' || this.inFlightCount === 0));
-    const state: SessionActivity = finished ? 'finished' : d.cancelling ? 'cancelling' : d.paused ? 'paused'
-      : this.settled ? 'awaiting-decisions' : waitingForWindow ? 'waiting-for-window' : 'running';
-    const overflowing = Object.values(d.inFlight).filter((c) => c.overflows)
-      .map((c) => ({ courseId: c.courseId, predictedSeconds: c.predictedSeconds ?? 0, running: true }));
-    return {
-      state,
-      note: this.note(state, now),
-      total: d.total,
-      excluded: d.excluded ?? 0,
-      done: this.done,
-      running: this.inFlightCount,
-      pending,
-      counts: { ...d.counts },
-      phases,
-      waiting,
-      runningCourses: Object.values(d.inFlight).sort((a, b) => a.since - b.since),
-      percent: d.total ? Math.floor((1000 * this.done) / d.total) / 10 : finished ? 100 : 0,
-      coursesPerHour: Math.round(rate * 10) / 10,
-      eta: left === 0 || rate <= 0 ? null : new Date(calendar.shiftByOpenTime(now, (left / rate) * HOUR)).toISOString(),
-      concurrency: d.concurrency,
-      paused: d.paused,
-      draining: d.draining,
-      window: this.windowProgress(now),
-      deferred: d.deferred,
-      oversized: [...overflowing, ...d.oversized.filter((o) => this.inPool(o.courseId)).map((o) => ({ ...o, running: false }))],
-      prediction: this.predictor.describe(),
-      sites: [...d.sites],
-      failed: [...d.failed],
-      queuedForRetry: d.pool.filter((c) => c.retryFrom).map((c) => c.courseId),
-      toSkip: [...d.skipRequested],
-      decisionDeadline: d.decisionDeadline !== undefined ? new Date(d.decisionDeadline).toISOString() : null,
-      startedAt: new Date(d.startedAt).toISOString(),
-      asOf: new Date(now).toISOString(),
-      finished,
-    };
-  }
-
-  /** Courses finished per hour of open time, over the last hour of it (or since the start, if shorter). */
-  coursesPerHour(now: number): number {
-    const cutoff = this.plan.calendar.shiftByOpenTime(now, -HOUR);
-    const recent = this.data.finishedPerMinute.filter(([m]) => m > Math.floor(cutoff / MINUTE));
-    const count = recent.reduce((n, [, c]) => n + c, 0);
-    const span = Math.min(HOUR, Math.max(MINUTE, this.plan.calendar.openMsBetween(Math.max(cutoff, this.data.startedAt), now)));
-    return count / (span / HOUR);
-  }
-
-  private windowProgress(now: number): WindowProgress | null {
-    const { calendar } = this.plan;
-    if (calendar.always) return null;
-    const w = calendar.at(now);
-    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-    const local = (t: number | null) => (t === null ? null : calendar.local(t));
-    const opensAt = calendar.nextOpening(now);
-    return {
-      open: w.open, closesAt: iso(w.closesAt), opensAt: iso(opensAt), closesAtLocal: local(w.closesAt), opensAtLocal: local(opensAt),
-      localNow: calendar.local(now), timezone: calendar.spec!.timezone, clockAtAsOf: calendar.toVirtual(now), speed: calendar.speed,
-    };
-  }
-
-  private note(state: SessionActivity, now: number): string {
-    const d = this.data;
-    const { calendar } = this.plan;
-    const w = calendar.always ? undefined : calendar.at(now);
-    const next = calendar.always ? null : calendar.nextOpening(now);
-    switch (state) {
-      case 'waiting-for-window': {
-        const opens = next === null ? '' : `, opens at ${calendar.local(next)}`;
-        if (w && !w.open) return `waiting for window${opens}`;
-        return `${d.deferred} course(s) deferred: none fits in what is left of this window; waiting for the next window${opens}`;
-      }
-      case 'paused': return d.draining ? 'paused with drain: running courses hold at their next phase boundary' : 'paused: running courses finish, none starts';
-      case 'cancelling': return 'cancelling: waiting for running courses to stop';
-      case 'awaiting-decisions': return `${d.failed.length} failed course(s) wait for retry or skip`;
-      case 'finished': return 'finished';
-      default: {
-        const parts = [`${this.inFlightCount} of ${d.concurrency} slots busy`];
-        if (w?.open && w.closesAt !== null) parts.push(`window closes ${calendar.local(w.closesAt)}`);
-        if (d.deferred) parts.push(`${d.deferred} deferred to the next window`);
-        return parts.join('; ');
-      }
-    }
-  }
 
   private takeSkipRequest(courseId: number, now: number): boolean {
     const i = this.data.skipRequested.indexOf(courseId);
@@ -466,7 +332,7 @@ export class SessionState {
     return this.data.failed.some((f) => f.courseId === courseId);
   }
 
-  private inPool(courseId: number): boolean {
+  inPool(courseId: number): boolean {
     return this.data.pool.some((c) => c.courseId === courseId);
   }
 

@@ -2,12 +2,9 @@
 // Plain data only: this is what Temporal records in event history, so it
 // never holds a URL with a token, a token, or a local secret.
 import type { PhaseName } from './phases';
-import type { PhaseCost } from './prediction';
+import type { PhaseCost } from './phases';
 import type { VintageRule } from './vintage';
 import type { SessionClock, WindowSpec } from './windows';
-
-/** Hard ceiling of a session's concurrency, and the default of its `maxConcurrency`. */
-export const MAX_CONCURRENCY = 200;
 
 export interface SessionInput {
   /** Session name, unique per run of the archive: the workflow ID is archive-session/<session>. */
@@ -109,7 +106,7 @@ export interface CourseFacts {
   /** Set by prepare when the course needs no work (already archived). */
   skipReason?: string;
   /** Set by prepare when an earlier run got this far: the phases before it are done. */
-  resumeAt?: string;
+  resumeAt?: PhaseName;
   targetCategoryId?: number;
   /** Activities of the source course by module type (prepare), checked against the backup and the copy. */
   activitiesByType?: Record<string, number>;
@@ -137,8 +134,8 @@ export interface CourseFacts {
   /** The course workflow run whose verification passed: the only run that may delete the source. */
   verifiedInRun?: string;
   sourceDeleted?: boolean;
-  /** Phase name -> [startMs, endMs]. */
-  phaseTimes?: Record<string, [number, number]>;
+  /** When each phase ran: [startMs, endMs]. */
+  phaseTimes?: Partial<Record<PhaseName, [number, number]>>;
 }
 
 export interface CourseInput {
@@ -162,6 +159,9 @@ export interface PhaseRequest {
 }
 
 export type CourseStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** What the operator decided for a failed course. */
+export type CourseDecision = 'retry' | 'skip';
 
 export interface CourseFailure {
   phase: string;

@@ -1,0 +1,138 @@
+// One course's state and rules, as a plain class: which phases are left (a
+// retry resumes at the failed phase, an earlier run's work is not redone),
+// what it learned, where it stands for the operator, what it waits for, and
+// what the operator decided after a failure. archiveCourse drives it with
+// activities and timers; the unit tests drive it without Temporal.
+import { PHASES, phaseIndex, type PhaseActivityName, type PhaseName } from './phases';
+import type { CourseDecision, CourseFacts, CourseFailure, CourseOutcome, CourseStatus } from './types';
+
+export interface CourseProgress {
+  courseId: number;
+  phase: PhaseName | 'pending' | 'done';
+  step?: PhaseActivityName;
+  phaseStartedAt?: string;
+  status: CourseStatus | 'running';
+  /** Times the operator sent this course back after a failure. */
+  retries: number;
+  /** A failed course waits for `retry` or `skip` until then. */
+  decisionDeadline?: string;
+  /** Set while it holds before `phase`: what it waits for. */
+  waitingFor?: string;
+  facts: CourseFacts;
+  failure?: CourseFailure;
+}
+
+export class CourseState {
+  readonly facts: CourseFacts = { phaseTimes: {} };
+  readonly progress: CourseProgress;
+  /** Held by the session's drain: it waits at the next phase boundary. */
+  held = false;
+  private decision: CourseDecision | undefined;
+  /** The first phase this attempt runs: a retry starts at the phase that failed. */
+  private from = 0;
+
+  constructor(readonly courseId: number) {
+    this.progress = { courseId, phase: 'pending', status: 'running', retries: 0, facts: this.facts };
+  }
+
+  /** The operator's decision counts only while the course is failed. */
+  decide(decision: CourseDecision): void {
+    if (this.progress.status === 'failed') this.decision = decision;
+  }
+
+  get decided(): boolean {
+    return this.decision !== undefined;
+  }
+
+  /** The phases this attempt runs, in order: from the failed one on a retry, none that an earlier run
+   * did (prepare learns that as it runs: read lazily), and none after prepare found nothing to do. */
+  *phasesToRun(): Generator<(typeof PHASES)[number]> {
+    for (const phase of PHASES.slice(this.from)) {
+      if (this.skipping) return;
+      const resumeAt = this.facts.resumeAt;
+      if (!resumeAt || phaseIndex(phase.name) >= phaseIndex(resumeAt)) yield phase;
+    }
+  }
+
+  enterPhase(phase: PhaseName): void {
+    this.progress.phase = phase;
+    this.progress.step = undefined;
+  }
+
+  phaseStarted(now: number): void {
+    this.progress.phaseStartedAt = new Date(now).toISOString();
+  }
+
+  enterStep(step: PhaseActivityName): void {
+    this.progress.step = step;
+  }
+
+  /** What a step returned joins what the course knows. */
+  learned(out: CourseFacts): void {
+    Object.assign(this.facts, out);
+  }
+
+  phaseEnded(phase: PhaseName, started: number, now: number): void {
+    this.facts.phaseTimes![phase] = [started, now];
+  }
+
+  /** Prepare found nothing to do (already archived): the remaining phases are not run. */
+  get skipping(): boolean {
+    return this.facts.skipReason !== undefined;
+  }
+
+  waitFor(what: string | undefined): void {
+    this.progress.waitingFor = what;
+  }
+
+  setStatus(status: CourseProgress['status']): void {
+    this.progress.status = status;
+  }
+
+  /** All phases ran: succeeded, or skipped when prepare found it already archived. */
+  completed(): CourseOutcome {
+    this.progress.phase = 'done';
+    this.setStatus(this.skipping ? 'skipped' : 'succeeded');
+    return this.outcome();
+  }
+
+  /** A step failed: the course waits for the operator until the deadline. The phase stays the failed one. */
+  failed(failure: CourseFailure, deadline: number): CourseOutcome {
+    this.progress.failure = failure;
+    this.progress.decisionDeadline = new Date(deadline).toISOString();
+    this.setStatus('failed');
+    return this.outcome();
+  }
+
+  /** Applies the operator's decision, if any: 'retry' runs again from the failed phase, 'skip' closes it. */
+  applyDecision(): CourseDecision | undefined {
+    const decision = this.decision;
+    const failure = this.progress.failure!;
+    this.decision = undefined;
+    this.progress.decisionDeadline = undefined;
+    if (decision === 'retry') {
+      this.progress.retries++;
+      this.progress.failure = undefined;
+      this.from = phaseIndex(failure.phase as PhaseName);
+      this.setStatus('running');
+    } else if (decision === 'skip') {
+      this.facts.skipReason = `skipped by the operator after ${failure.phase} failed: ${failure.message}`;
+      this.setStatus('skipped');
+    }
+    return decision;
+  }
+
+  /** How the course stands, for its session: cancelled courses say so, failed ones carry their failure. */
+  outcome(): CourseOutcome {
+    const status = this.progress.status === 'running' ? 'failed' : this.progress.status;
+    return {
+      courseId: this.courseId, status, ...(status === 'failed' && this.progress.failure ? { failure: this.progress.failure } : {}),
+      phaseSeconds: this.phaseSeconds(),
+    };
+  }
+
+  /** Seconds each phase it ran took: what the session's predictor learns from. */
+  phaseSeconds(): Partial<Record<PhaseName, number>> {
+    return Object.fromEntries(Object.entries(this.facts.phaseTimes ?? {}).map(([p, [a, b]]) => [p, (b - a) / 1000]));
+  }
+}
