@@ -10,7 +10,7 @@
 //   scale          a zero-latency session: wall time, worker RSS, history lengths, cost per course
 //   faults         the fault suite (npm run test:faults), its table and totals
 import { Command } from 'commander';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,16 +21,13 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { Catalog } from '../activities/catalog';
 import { freePort, startDevServer, temporalBinary, type DevServer } from '../client/dev-server';
 import { progressBar } from '../client/render';
-import { validateSessionInput } from '../client/session-input';
 import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
-import { simulatedSitesConfig } from '../simulator/archiver-config';
-import { seedDemoSites, seedLargeCourse } from '../simulator/seed';
-import { startSimulator, type RunningSimulator } from '../simulator/server';
-import { parseConfig, type ArchiverConfig } from '../workers/config';
+import { seedLargeCourse } from '../simulator/seed';
+import { startRig, type Rig } from '../rig/rig';
 import { allQueues } from '../workers/run';
-import { courseWorkflowId, sessionWorkflowId } from '../workflows/phases';
 import type { SessionInput } from '../workflows/types';
 import { archiveSequentially } from './sequential-baseline';
+import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 const SECTIONS = ['ceiling', 'orchestration', 'transport', 'scale', 'faults'] as const;
 const o = new Command()
@@ -72,27 +69,16 @@ function cpuOf(pid: number): { self: number; children: number } {
 
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-interface WorkerProcess { proc: ChildProcess; stop(): Promise<{ peakRssMb: number; cpu: { self: number; children: number } }> }
+interface MeasuredWorker { stop(): Promise<{ peakRssMb: number; cpu: { self: number; children: number } }> }
 
-/** The workers as production runs them: their own process, from the config file, tokens in the environment. */
-async function workerProcess(configFile: string, env: Record<string, string>, queues?: string[]): Promise<WorkerProcess> {
-  const args = ['--import', 'tsx', 'workers/main.ts', '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
-  proc.stderr!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-20_000); });
-  const exited = new Promise((r) => proc.once('exit', r));
-  const deadline = Date.now() + 120_000;
-  while (!out.includes('workers started')) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the worker did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The workers as production runs them (the rig's worker process), measured when they stop. */
+async function workerProcess(run: SimRun, queues?: string[]): Promise<MeasuredWorker> {
+  const worker = run.workerProcess(queues);
+  await worker.started;
   return {
-    proc,
     async stop() {
-      const measured = { peakRssMb: round(peakRssMb(proc.pid!), 1), cpu: cpuOf(proc.pid!) };
-      proc.kill('SIGTERM');
-      await exited;
+      const measured = { peakRssMb: round(peakRssMb(worker.proc.pid!), 1), cpu: cpuOf(worker.proc.pid!) };
+      await worker.stop();
       return measured;
     },
   };
@@ -100,27 +86,17 @@ async function workerProcess(configFile: string, env: Record<string, string>, qu
 
 // ---- simulated sites and sessions ----
 
-interface SimRun { dir: string; sim: RunningSimulator; config: ArchiverConfig; configFile: string; env: Record<string, string>; input: SessionInput }
+type SimRun = Rig & { input: SessionInput };
 
+/** The simulated rig with a fixed latency on each admin script and web-service call, and its session. */
 async function simulatedSites(name: string, server: DevServer, opts: { courses: number; latencyMs: number; concurrency: number; configure?: (raw: Record<string, unknown>) => void }): Promise<SimRun> {
-  const dir = join(dataDir, name);
   const seconds = opts.latencyMs / 1000;
-  seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: { fixedSeconds: seconds, secondsPerMB: 0, secondsPerActivity: 0, requestSeconds: seconds } });
-  const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
-  const { config: raw, env } = simulatedSitesConfig(sim, { dataDir: dir, temporalAddress: server.address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `bench-${name}` });
-  (raw as Record<string, unknown>).logLevel = 'warn';
-  for (const site of Object.values(raw.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = Math.min(64, opts.concurrency);
-  opts.configure?.(raw as Record<string, unknown>);
-  const configFile = join(dir, 'archiver.config.json');
-  writeFileSync(configFile, JSON.stringify(raw, null, 2));
-  const config = parseConfig(raw, { env });
-  const vintage = sim.sites.prod.store.data.categories.find((c) => c.idnumber === '2024-2025')!;
-  const archives = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!;
-  const input = validateSessionInput({
-    session: `bench-${name}`, vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintage.id, includeSubcategories: true,
-    targetSiteId: 'archive', targetCategoryId: archives.id, mirrorSubcategories: true, concurrency: opts.concurrency, deleteSource: true,
-  }, config);
-  return { dir, sim, config, configFile, env, input };
+  const rig = await startRig({
+    dir: join(dataDir, name), courses: opts.courses, contentScale: 0.0005, temporalAddress: server.address, mainQueue: `bench-${name}`, logLevel: 'warn',
+    latency: { fixedSeconds: seconds, secondsPerMB: 0, secondsPerActivity: 0, requestSeconds: seconds }, maxConcurrentJobs: Math.min(64, opts.concurrency),
+    configure: opts.configure,
+  });
+  return { ...rig, input: rig.sessionInput({ session: `bench-${name}`, concurrency: opts.concurrency }) };
 }
 
 interface SessionRun { seconds: number; courses: number; failed: number; peakRssMb: number; cpu: Record<string, number>; hostWorker?: { queues: string[]; peakRssMb: number } }
@@ -131,8 +107,8 @@ interface SessionRun { seconds: number; courses: number; failed: number; peakRss
  * worker on a Moodle host does: the transport benchmark measures the target host's worker so.
  */
 async function runSession(client: Client, server: DevServer, run: SimRun, hostQueues?: string[]): Promise<SessionRun> {
-  const worker = await workerProcess(run.configFile, run.env, hostQueues && allQueues(run.config).filter((q) => !hostQueues.includes(q)));
-  const host = hostQueues && (await workerProcess(run.configFile, run.env, hostQueues));
+  const worker = await workerProcess(run, hostQueues && allQueues(run.config).filter((q) => !hostQueues.includes(q)));
+  const host = hostQueues && (await workerProcess(run, hostQueues));
   const serverCpu0 = cpuOf(server.process.pid!).self;
   const benchCpu0 = process.cpuUsage();
   const t0 = Date.now();
@@ -312,7 +288,7 @@ try {
         if (statSync(copy).size !== mbzBytes) throw new Error('the cp baseline copied a different file');
         rmSync(copy);
       }
-      await run.sim.stop();
+      await run.stop();
       const mbps = mbzBytes / MiB / seconds;
       const targetRss = session.hostWorker!.peakRssMb;
       drivers[driver] = { mbzBytes, seconds: round(seconds, 1), MiBps: round(mbps, 1), targetHostWorkerPeakRssMb: targetRss, mainWorkerPeakRssMb: session.peakRssMb, sessionSeconds: session.seconds };
@@ -331,7 +307,7 @@ try {
     say(`scale: ${o.scaleCourses} courses, zero latency, concurrency ${o.concurrency}`);
     const run = await simulatedSites('scale', server, { courses: o.scaleCourses, latencyMs: 0, concurrency: o.concurrency });
     const session = await runSession(client, server, run);
-    await run.sim.stop();
+    await run.stop();
     const cost = await temporalCost(client, run.input.session, session.courses);
     results.scale = { courses: o.scaleCourses, concurrency: o.concurrency, session, cost };
     figures.zero_latency_courses_per_s = round(session.courses / session.seconds);
@@ -349,7 +325,7 @@ try {
     const report = join('.data', 'faults', 'results.json');
     rmSync(report, { force: true });
     try {
-      execFileSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/faults.test.ts'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/faults.test.ts'], { stdio: 'inherit', env: { ...process.env, TEST_LANE: 'full' } });
     } catch {
       say('faults: the suite reported failures; its table still counts');
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need, from scratch or incrementally:
-# npm dependencies, the temporal CLI, the generated Prisma client.
+# npm dependencies, the temporal CLI, the generated Prisma client, and the
+# CLI's build (dist/cli.mjs, the `moodle-archiver` bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "[setup] $*" >&2; }
@@ -17,4 +18,6 @@ for provider in sqlite postgresql; do
     PRISMA_SCHEMA_ENGINE_BINARY=/bin/false npx --no-install prisma generate --schema "prisma/$provider" >/dev/null
   fi
 done
+# The CLI from a build: it starts in well under a second, where tsx takes seconds.
+npm run --silent build
 say "ready (temporal: $TEMPORAL_CLI)"

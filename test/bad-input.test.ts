@@ -1,19 +1,17 @@
 // Bad configuration and bad session requests are refused before any
 // workflow starts, with a message that names the field.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError } from '../workers/config';
 import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
 import { startWorkers } from '../workers/run';
-import { sessionWorkflowId } from '../workflows/phases';
-import { startStack, writeConfigFile, type Stack } from './harness';
+import { runCli, startStack, writeConfigFile, type Stack } from './harness';
+import { sessionWorkflowId } from '../contract';
 
-const run = promisify(execFile);
 
 describe('bad configuration', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 2 }); });
+  // No workers: every case is refused before anything would reach one.
+  beforeAll(async () => { stack = await startStack({ courses: 2, workers: false }); });
   afterAll(async () => { await stack?.stop(); });
 
   const sites = () => structuredClone(stack.rawConfig.sites) as Record<string, Record<string, unknown>>;
@@ -92,10 +90,10 @@ describe('bad configuration', () => {
     for (const [name, raw, extra, expected] of cases) {
       const file = writeConfigFile(stack, raw, `${name}.json`);
       const session = `bad-${name}-${Date.now()}`;
-      const args = ['client/cli.ts', '--config', file, 'start', '--session', session, '--vintage', '2024-2025',
+      const args = ['--config', file, 'start', '--session', session, '--vintage', '2024-2025',
         '--source-site', 'prod', '--category', String(stack.vintageCategoryId), '--target-site', 'archive',
         '--target-category', String(stack.archivesCategoryId), ...extra];
-      const err = await run('node_modules/.bin/tsx', args, { env: { ...process.env, ...stack.env } }).then(() => null, (e: { code: number; stderr: string }) => e);
+      const err = await runCli(args, stack.env).then(() => null, (e: { code: number; stderr: string }) => e);
       expect(err, name).not.toBeNull();
       expect(err!.code).toBe(2);
       expect(err!.stderr).toMatch(expected);

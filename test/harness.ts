@@ -2,22 +2,17 @@
 // workers on the shared dev server (with the shared bundle), and a client.
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { Catalog } from '../activities/catalog';
-import { validateSessionInput } from '../client/session-input';
 import { startSession } from '../client/sessions';
-import { simulatedSitesConfig } from '../simulator/archiver-config';
-import { seedDemoSites } from '../simulator/seed';
-import type { SiteSettings } from '../simulator/state';
 import { temporalBinary } from '../client/dev-server';
-import { startSimulator, type RunningSimulator } from '../simulator/server';
-import { parseConfig, type ArchiverConfig } from '../workers/config';
-import { startWorkers, type RunningWorkers } from '../workers/run';
+import { startRig, type Rig, type RigOptions, type WorkerProcess } from '../rig/rig';
+import type { RunningWorkers } from '../workers/run';
 import type { SessionInput } from '../workflows/types';
 
 let counter = 0;
@@ -25,96 +20,66 @@ let counter = 0;
 // Warnings and errors only: the worker's lifecycle chatter hides test output.
 try { Runtime.install({ logger: new DefaultLogger('WARN') }); } catch { /* already installed by another suite in this process */ }
 
-export interface Stack {
-  dir: string;
-  sim: RunningSimulator;
-  config: ArchiverConfig;
-  rawConfig: Record<string, unknown>;
-  env: Record<string, string>;
+export interface Stack extends Rig {
   client: Client;
   workers: RunningWorkers;
   catalog: Catalog;
-  /** The vintage category on prod, and the Archives category on archive. */
   vintageCategoryId: number;
   archivesCategoryId: number;
   /** Courses of the vintage (category and subcategories) still on prod. */
   vintageCourseIds(): number[];
-  sessionInput(overrides?: Partial<SessionInput>): SessionInput;
   runSession(input: SessionInput): Promise<Awaited<ReturnType<Awaited<ReturnType<typeof startSession>>['result']>>>;
-  stop(): Promise<void>;
 }
 
-export async function startStack(opts: {
-  courses: number; latency?: SiteSettings['latency']; maxConcurrentJobs?: number;
+export async function startStack(opts: Pick<RigOptions, 'courses' | 'latency' | 'maxConcurrentJobs' | 'configure'> & {
   /** False: no workers in this process (a test runs the worker command itself). */
   workers?: boolean;
   /** The config's notifications section. */
   notifications?: Record<string, unknown>;
-  /** Changes the raw config (storages, transports, retention) before anything reads it. */
-  configure?: (raw: Record<string, unknown>, dir: string) => void;
   /** A Temporal server of the test's own (the shared one by default). */
   temporalAddress?: string;
 }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
-  seedDemoSites({ dataDir: join(dir, 'moodle'), courses: opts.courses, contentScale: 0.0005, latency: opts.latency });
-  const sim = await startSimulator({ dataDir: join(dir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
   const address = opts.temporalAddress ?? inject('temporalAddress');
-  const { config: rawConfig, env } = simulatedSitesConfig(sim, {
-    dataDir: dir, temporalAddress: address, catalogFile: join(dir, 'catalog.sqlite'), mainQueue: `archive-main-${process.pid}-${++counter}`,
+  const n = ++counter;
+  const rig = await startRig({
+    dir, courses: opts.courses, contentScale: 0.0005, latency: opts.latency, temporalAddress: address, maxConcurrentJobs: opts.maxConcurrentJobs,
+    mainQueue: `archive-main-${process.pid}-${n}`,
+    configure: (raw, d) => {
+      if (opts.notifications) raw.notifications = opts.notifications;
+      opts.configure?.(raw, d);
+    },
   });
-  if (opts.notifications) (rawConfig as Record<string, unknown>).notifications = opts.notifications;
-  opts.configure?.(rawConfig, dir);
-  if (opts.maxConcurrentJobs) for (const site of Object.values(rawConfig.sites)) (site as { maxConcurrentJobs: number }).maxConcurrentJobs = opts.maxConcurrentJobs;
-  const config = parseConfig(rawConfig, { env });
   const connection = await NativeConnection.connect({ address });
   const workers = opts.workers === false
-    ? { catalog: await Catalog.open(config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog!.close(); } }
-    : await startWorkers({ config, connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
+    ? { catalog: await Catalog.open(rig.config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog!.close(); } }
+    : await rig.startWorkers({ connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const prod = sim.sites.prod.store;
-  const vintageCategoryId = prod.data.categories.find((c) => c.idnumber === '2024-2025')!.id;
-  const archivesCategoryId = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!.id;
-  const stack: Stack = {
-    dir, sim, config, rawConfig, env, client, workers, catalog: workers.catalog!, vintageCategoryId, archivesCategoryId,
-    vintageCourseIds: () => prod.coursesUnder(vintageCategoryId).map((c) => c.id),
-    sessionInput: (overrides = {}) => validateSessionInput({
-      session: `s${counter}-${Date.now()}`, vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCategoryId,
-      includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCategoryId, mirrorSubcategories: true,
-      concurrency: 5, deleteSource: true, ...overrides,
-    }, config),
+  const prod = rig.sim.sites.prod.store;
+  return {
+    ...rig, client, workers, catalog: workers.catalog!,
+    vintageCategoryId: rig.vintageCategory.id, archivesCategoryId: rig.archivesCategory.id,
+    vintageCourseIds: () => prod.coursesUnder(rig.vintageCategory.id).map((c) => c.id),
+    sessionInput: (overrides = {}) => rig.sessionInput({ session: `s${n}-${Date.now()}`, ...overrides }),
     async runSession(input) {
-      const handle = await startSession(client, config, input);
+      const handle = await startSession(client, rig.config, input);
       return handle.result();
     },
     async stop() {
       await workers.shutdown();
       await connection.close();
       await client.connection.close();
-      await sim.stop();
+      await rig.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  return stack;
 }
 
 /** A worker as its own process (all queues, or those given): what a fault test kills. */
-export function workerProcess(stack: Stack, configFile: string, queues?: string[]): { proc: ChildProcess; started: Promise<void>; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])], {
-    env: { ...process.env, ...stack.env, TEMPORAL_ADDRESS: stack.config.temporal.address }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise((r) => proc.once('exit', r));
-  return { proc, exited, started: until(async () => out, (o) => o.includes('workers started'), 60_000).then(() => undefined) };
-}
+export const workerProcess = (stack: Stack, configFile: string, queues?: string[]): WorkerProcess => stack.workerProcess(queues, configFile);
 
 /** Writes a config file for CLI runs (tokens stay out of it, in the environment). */
-export function writeConfigFile(stack: Stack, raw: unknown, name = 'bad.config.json'): string {
-  const file = join(stack.dir, name);
-  writeFileSync(file, JSON.stringify(raw, null, 2));
-  return file;
-}
+export const writeConfigFile = (stack: Stack, raw: unknown, name = 'bad.config.json'): string => stack.writeConfig(raw, name);
 
 /** Polls a reading until it satisfies `ok` or the deadline passes (no fixed sleeps in tests). */
 export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
@@ -133,9 +98,16 @@ export async function temporalCli(args: string[]): Promise<string> {
   return stdout;
 }
 
+/** The CLI as operators run it: the build `npm test` made (scripts/setup.sh), started in well under a second. */
+export const CLI_BUILD = 'dist/cli.mjs';
+
+/** Runs the CLI with these arguments; rejects with its exit code and stderr when it fails. */
+export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(process.execPath, [CLI_BUILD, ...args], { env: { ...process.env, ...env } });
+}
+
 /** Runs our own CLI with the stack's config file and tokens. */
 export async function archiverCli(stack: Stack, args: string[]): Promise<string> {
   const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
-  const { stdout } = await promisify(execFile)('node_modules/.bin/tsx', ['client/cli.ts', '--config', file, ...args], { env: { ...process.env, ...stack.env } });
-  return stdout;
+  return (await runCli(['--config', file, ...args], stack.env)).stdout;
 }

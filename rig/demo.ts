@@ -2,22 +2,17 @@
 // Web UI, two simulated Moodle sites (prod with the 2024-2025 vintage, and
 // archive), the workers, and one session that archives the vintage.
 import { Command } from 'commander';
-import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Catalog } from '../activities/catalog';
 import { createLogger } from '../activities/logger';
-import { seedDemoSites } from '../simulator/seed';
-import { startSimulator } from '../simulator/server';
-import { simulatedSitesConfig } from '../simulator/archiver-config';
-import { loadConfig } from '../workers/config';
-import { startWorkers } from '../workers/run';
-import { sessionWorkflowId } from '../workflows/phases';
-import { startDevServer } from './dev-server';
-import { progressBar, renderStatus } from './render';
-import { validateSessionInput } from './session-input';
-import { sessionStatus, startSession } from './sessions';
+import { startDevServer } from '../client/dev-server';
+import { progressBar, renderStatus } from '../client/render';
+import { sessionStatus, startSession } from '../client/sessions';
+import { sessionWorkflowId } from '../contract';
+import { startRig } from './rig';
 
 const o = new Command()
   .option('--courses <n>', 'courses in the 2024-2025 vintage', (v) => Number(v), 220)
@@ -52,31 +47,20 @@ const t0 = Date.now();
 console.log('Starting the Temporal dev server (Web UI on http://localhost:8233) ...');
 const temporal = await startDevServer({ port: 7233, uiPort: 8233, dbFile: join(dataDir, 'temporal.sqlite') });
 console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
-seedDemoSites({ dataDir: join(dataDir, 'moodle'), courses: o.courses, latency: o.windows ? REHEARSAL.latency : undefined });
-const sim = await startSimulator({ dataDir: join(dataDir, 'moodle'), sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
-const { config: rawConfig, env } = simulatedSitesConfig(sim, { dataDir, temporalAddress: temporal.address, catalogFile: join(dataDir, 'catalog.sqlite') });
-const configFile = join(dataDir, 'archiver.config.json');
-writeFileSync(configFile, JSON.stringify(rawConfig, null, 2));
-Object.assign(process.env, env); // tokens reach the worker through its environment, as in production
-const config = loadConfig(configFile);
-const workers = await startWorkers({ config });
-
-const prodCats = sim.sites.prod.store.data.categories;
-const vintageCat = prodCats.find((c) => c.idnumber === '2024-2025')!;
-const archivesCat = sim.sites.archive.store.data.categories.find((c) => c.idnumber === 'ARCHIVES')!;
-const input = validateSessionInput({
-  session: 'demo-2024-2025', vintage: '2024-2025', sourceSiteId: 'prod', sourceCategoryId: vintageCat.id,
-  includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCat.id, mirrorSubcategories: true,
-  concurrency: o.concurrency, deleteSource: !o.keepSource,
+const rig = await startRig({ dir: dataDir, courses: o.courses, latency: o.windows ? REHEARSAL.latency : undefined, temporalAddress: temporal.address });
+const { sim, config, configFile, vintageCategory: vintageCat, archivesCategory: archivesCat } = rig;
+const workers = await rig.startWorkers();
+const input = rig.sessionInput({
+  session: 'demo-2024-2025', concurrency: o.concurrency, deleteSource: !o.keepSource,
   ...(o.windows ? { windows: REHEARSAL.windows, clock: REHEARSAL.clock } : {}),
-}, config);
+});
 
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
 console.log(`Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`);
 await startSession(client, config, input);
 if (o.windows) {
   console.log(`Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`);
-  console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
+  console.log(`Follow it live in another terminal: moodle-archiver --config ${configFile} status ${input.session} --watch`);
 }
 const bar = progressBar();
 // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
@@ -114,7 +98,7 @@ Summary
 async function stopAll() {
   await client.connection.close();
   await workers.shutdown();
-  await sim.stop();
+  await rig.stop();
   await temporal.stop();
 }
 
