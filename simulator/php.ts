@@ -29,6 +29,8 @@ async function main(): Promise<number> {
   // The site counts the scripts running on its host: tests check per-host limits against it.
   await site.rpc('scriptStarted', { script: name });
   try {
+    // A test may hold this script at its start (a closed gate) to know which phase a course is in.
+    await site.rpc('passGate', { script: name });
     return await run(site, args, out, err);
   } finally {
     await site.rpc('scriptEnded', { script: name });

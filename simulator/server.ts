@@ -42,6 +42,33 @@ export interface RunningSite {
   scripts: { running: Record<string, number>; peak: Record<string, number> };
   /** What its file endpoint sent. */
   downloads: DownloadStats;
+  /** Holds admin scripts at their start while closed: tests use it to catch courses in a known phase. */
+  gates: ScriptGates;
+}
+
+/** One gate per script name (e.g. 'backup.php'); all open unless a test closes one. */
+export class ScriptGates {
+  private readonly closed = new Map<string, (() => void)[]>();
+
+  close(script: string): void {
+    if (!this.closed.has(script)) this.closed.set(script, []);
+  }
+
+  /** Opens the gate and lets every held script go on. */
+  open(script: string): void {
+    for (const release of this.closed.get(script) ?? []) release();
+    this.closed.delete(script);
+  }
+
+  /** Scripts held at this gate now. */
+  waiting(script: string): number {
+    return this.closed.get(script)?.length ?? 0;
+  }
+
+  pass(script: string): Promise<void> | undefined {
+    const held = this.closed.get(script);
+    return held && new Promise<void>((release) => held.push(release));
+  }
 }
 
 export interface RunningSimulator {
@@ -169,6 +196,8 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       }
       return {};
     }
+    case 'passGate':
+      return site.gates.pass(String(args.script))?.then(() => ({})) ?? {};
     case 'scriptEnded':
       for (const name of [String(args.script), 'all']) site.scripts.running[name]--;
       return {};
@@ -252,7 +281,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const siteDir = join(opts.dataDir, siteId);
     const store = new SiteStore(siteDir);
     const secret = randomBytes(16).toString('hex');
-    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} }, downloads: { bytesSent: 0, backups: [] } };
+    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} }, gates: new ScriptGates(), downloads: { bytesSent: 0, backups: [] } };
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
@@ -274,7 +303,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
           if (!(await applyRestFault(site, params, res))) handleRest(site, params, res);
         } else if (url.pathname.startsWith('/__sim/') && req.headers['x-sim-secret'] === secret) {
           try {
-            const result = handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});
+            const result = await handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});
             send(res, 200, JSON.stringify(result), 'application/json');
           } catch (e) {
             send(res, 500, JSON.stringify({ error: (e as Error).message }), 'application/json');

@@ -1,0 +1,133 @@
+// One course's state and rules: the plain class on its own, then the course
+// workflow over it on the shared test server, with stub activities on the
+// three queues a course uses (no Moodle, no catalog).
+import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { PhaseStepActivities } from '../activities';
+import { siteQueue } from '../contract';
+import { CourseState } from '../workflows/course-state';
+import { courseDecisionSignal, courseProgressQuery } from '../workflows/messages';
+import { PHASE_NAMES, PHASES, type PhaseActivityName } from '../workflows/phases';
+import type { CourseFacts, CourseInput } from '../workflows/types';
+import { until } from './harness';
+
+const names = (course: CourseState) => [...course.phasesToRun()].map((p) => p.name);
+
+describe('CourseState', () => {
+  it('runs every phase in the table order, and stops after prepare when the course needs no work', () => {
+    expect(names(new CourseState(1))).toEqual(PHASE_NAMES);
+    const done = new CourseState(1);
+    const seen: string[] = [];
+    for (const phase of done.phasesToRun()) {
+      seen.push(phase.name);
+      if (phase.name === 'prepare') done.learned({ skipReason: 'already archived by session s as archive course 9' });
+    }
+    expect(seen).toEqual(['prepare']);
+    expect(done.completed()).toMatchObject({ courseId: 1, status: 'skipped' });
+  });
+
+  it('skips what an earlier run did, as soon as prepare says so', () => {
+    const course = new CourseState(2);
+    const seen: string[] = [];
+    for (const phase of course.phasesToRun()) {
+      seen.push(phase.name);
+      if (phase.name === 'prepare') course.learned({ resumeAt: 'postprocess' });
+    }
+    expect(seen).toEqual(['prepare', 'postprocess', 'cleanup']);
+  });
+
+  it('takes a decision only while failed, and a retry resumes at the failed phase', () => {
+    const course = new CourseState(3);
+    course.decide('retry');
+    expect(course.decided).toBe(false); // running: nothing to decide
+    course.enterPhase('restore');
+    course.phaseEnded('prepare', 1_000, 3_000);
+    const told = course.failed({ phase: 'restore', errorType: 'Moodle:host-command-failed', message: 'restore_backup.php exited 1' }, 10_000);
+    expect(told).toMatchObject({ status: 'failed', failure: { phase: 'restore' }, phaseSeconds: { prepare: 2 } });
+    expect(course.progress).toMatchObject({ status: 'failed', decisionDeadline: new Date(10_000).toISOString() });
+    course.decide('retry');
+    expect(course.applyDecision()).toBe('retry');
+    expect(course.progress).toMatchObject({ status: 'running', retries: 1, failure: undefined, decisionDeadline: undefined });
+    expect(names(course)).toEqual(['restore', 'postprocess', 'cleanup']);
+  });
+
+  it('a skip closes it as skipped with the reason; no decision leaves it failed', () => {
+    const course = new CourseState(4);
+    course.failed({ phase: 'backup', errorType: 'Moodle:host-command-failed', message: 'no room' }, 0);
+    course.decide('skip');
+    expect(course.applyDecision()).toBe('skip');
+    expect(course.outcome().status).toBe('skipped');
+    expect(course.facts.skipReason).toBe('skipped by the operator after backup failed: no room');
+    const waiting = new CourseState(5);
+    waiting.failed({ phase: 'backup', errorType: 'x', message: 'y' }, 0);
+    expect(waiting.applyDecision()).toBeUndefined();
+    expect(waiting.outcome()).toMatchObject({ status: 'failed', failure: { phase: 'backup' } });
+  });
+});
+
+describe('archiveCourse over stub activities', () => {
+  let connection: NativeConnection;
+  let client: Client;
+  let workers: Worker[];
+  let running: Promise<void>;
+  const main = `course-stubs-${process.pid}`;
+  const input: CourseInput = {
+    session: `stubs-${Date.now()}`, vintage: '2024-2025', courseId: 7, sourceSiteId: `src${process.pid}`, targetSiteId: `tgt${process.pid}`,
+    targetCategoryId: 3, sourceRootCategoryId: 2, mirrorSubcategories: true, deleteSource: true, failureHoldHours: 1,
+  };
+  const calls: PhaseActivityName[] = [];
+  let restoreFailures = 1;
+
+  beforeAll(async () => {
+    const step = (name: PhaseActivityName, out: CourseFacts = {}) => async () => {
+      calls.push(name);
+      if (name === 'restoreCourse' && restoreFailures-- > 0) throw ApplicationFailure.nonRetryable('restore_backup.php exited 1', 'Moodle:host-command-failed');
+      return out;
+    };
+    const everyStep: Record<string, () => Promise<CourseFacts>> = Object.fromEntries(PHASES.flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => [s.activity, step(s.activity)]));
+    const stubs: PhaseStepActivities & Record<string, unknown> = {
+      ...(everyStep as unknown as PhaseStepActivities),
+      removeSourceStaging: step('removeSourceStaging'),
+      removeTargetStaging: step('removeTargetStaging'),
+      prepareCourse: step('prepareCourse', { shortname: 'C7', fullname: 'Course 7' }),
+      verifyArchive: step('verifyArchive', { verified: true }),
+      async recordStep() {},
+      async notify() { return { sent: [] }; },
+    };
+    connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
+    workers = await Promise.all([
+      Worker.create({ connection, taskQueue: main, workflowBundle: bundle, activities: stubs }),
+      Worker.create({ connection, taskQueue: siteQueue(input.sourceSiteId), activities: stubs }),
+      Worker.create({ connection, taskQueue: siteQueue(input.targetSiteId), activities: stubs }),
+    ]);
+    running = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  });
+  afterAll(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await running;
+    await client?.connection.close();
+    await connection?.close();
+  });
+
+  it('runs each step on its queue, holds a failure for the operator, and a retry resumes at the failed phase', async () => {
+    const handle = await client.workflow.start('archiveCourse', { taskQueue: main, workflowId: `stub-course-${input.session}`, args: [input] });
+    const failed = await until(() => handle.query(courseProgressQuery), (p) => p.status === 'failed');
+    expect(failed).toMatchObject({ phase: 'restore', failure: { phase: 'restore', errorType: 'Moodle:host-command-failed' } });
+    expect(calls).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
+    await handle.signal(courseDecisionSignal, 'retry');
+    const result = (await handle.result()) as { status: string; facts: CourseFacts };
+    expect(result.status).toBe('succeeded');
+    // Prepare, backup and transport ran once; the retry started at restore.
+    expect(calls).toEqual([
+      'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse',
+      ...PHASES.slice(PHASE_NAMES.indexOf('restore')).flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => s.activity),
+    ]);
+    expect(Object.keys(result.facts.phaseTimes!)).toEqual(PHASE_NAMES);
+    expect((await handle.query(courseProgressQuery))).toMatchObject({ phase: 'done', status: 'succeeded', retries: 1 });
+  });
+});
