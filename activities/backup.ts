@@ -28,9 +28,10 @@ export function backupActivities(sites: Sites) {
       if (sites.route(course.sourceSiteId, course.targetSiteId).driver === 'moodle-ws') {
         // backup.php prints no name here: the newest file of the course's own made since this step was scheduled is it.
         const since = Math.floor(activityInfo().scheduledTimestampMs / 1000) - 1;
-        const newest = async () => (await sites.moodle(course.sourceSiteId).backupAreaFiles(course.courseId))
-          .filter((f) => f.filename.startsWith(backupFilePrefix(course.courseId)) && f.timemodified >= since)
-          .sort((a, b) => b.timemodified - a.timemodified)[0];
+        const newest = async () =>
+          (await sites.moodle(course.sourceSiteId).backupAreaFiles(course.courseId))
+            .filter((f) => f.filename.startsWith(backupFilePrefix(course.courseId)) && f.timemodified >= since)
+            .sort((a, b) => b.timemodified - a.timemodified)[0];
         // A retry after backup.php finished (the site failed the look-up, or the worker died) uses that file:
         // an hour-long backup is not made twice.
         let file = activityInfo().attempt > 1 ? await newest() : undefined;
@@ -38,7 +39,11 @@ export function backupActivities(sites: Sites) {
           await withHeartbeats((onLine) => host.backupToArea(course.courseId, onLine, cancellationSignal()));
           file = await newest();
         }
-        if (!file) throw ApplicationFailure.retryable(`backup.php reported success but no new file is in the backup area of course ${course.courseId}`, 'BackupNotFound');
+        if (!file)
+          throw ApplicationFailure.retryable(
+            `backup.php reported success but no new file is in the backup area of course ${course.courseId}`,
+            'BackupNotFound',
+          );
         return { backupName: file.filename, mbzBytes: file.filesize };
       }
       const staging = sites.staging(course.sourceSiteId);

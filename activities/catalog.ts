@@ -16,7 +16,9 @@ import type { CourseFacts } from '../workflows/types';
 export type CatalogRow = ArchivedCourse;
 export type NewCatalogRow = Omit<ArchivedCourse, 'id' | 'createdAt' | 'updatedAt'>;
 export type { LedgerEntry };
-export type NewLedgerEntry = Pick<LedgerEntry, 'entryKey' | 'event' | 'sessionId' | 'sourceSiteId' | 'sourceCourseId'> & { detail: Record<string, unknown> };
+export type NewLedgerEntry = Pick<LedgerEntry, 'entryKey' | 'event' | 'sessionId' | 'sourceSiteId' | 'sourceCourseId'> & {
+  detail: Record<string, unknown>;
+};
 
 /** A verified archive whose session finished with it: a new session skips the course. */
 export function archiveIsComplete(row: CatalogRow, deleteSource: boolean): boolean {
@@ -39,7 +41,7 @@ export function catalogActivities(catalog: Catalog) {
 
 /** Where an archive is, in words: a course of a Moodle site, or a package in a storage. */
 export const archiveLocation = (row: Pick<CatalogRow, 'targetSiteId' | 'targetCourseId' | 'storageLocation'>) =>
-  (row.storageLocation ? `${row.targetSiteId}:${row.storageLocation}` : `${row.targetSiteId} course ${row.targetCourseId}`);
+  row.storageLocation ? `${row.targetSiteId}:${row.storageLocation}` : `${row.targetSiteId} course ${row.targetCourseId}`;
 
 export const skipReason = (row: CatalogRow) => `already archived by session ${row.sessionId} as ${archiveLocation(row)}`;
 
@@ -73,20 +75,29 @@ const EARLIER_TIMES = new Set<string>(PHASES.flatMap((p) => (p.catalogTime && p 
 export function catalogTimes(phaseTimes: CourseFacts['phaseTimes'], now: Date): CatalogTimes {
   const at = (ms: number | undefined) => (ms ? new Date(ms) : null);
   const recording = phaseIndex(RECORDING_PHASE.name);
-  return Object.fromEntries(PHASES.flatMap((p) => (p.catalogTime
-    ? [[p.catalogTime, phaseIndex(p.name) < recording ? at(phaseTimes?.[p.name]?.[1]) : p === RECORDING_PHASE ? now : null]]
-    : []))) as CatalogTimes;
+  return Object.fromEntries(
+    PHASES.flatMap((p) =>
+      p.catalogTime
+        ? [[p.catalogTime, phaseIndex(p.name) < recording ? at(phaseTimes?.[p.name]?.[1]) : p === RECORDING_PHASE ? now : null]]
+        : [],
+    ),
+  ) as CatalogTimes;
 }
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
 export class Catalog {
   /** The Prisma client itself: for maintenance (and the tests that tamper with the ledger). */
-  private constructor(readonly db: PrismaClient, readonly provider: 'sqlite' | 'postgresql') {}
+  private constructor(
+    readonly db: PrismaClient,
+    readonly provider: 'sqlite' | 'postgresql',
+  ) {}
 
   /** What a worker that does not serve the main queue holds: any use says where the catalog is. */
   static elsewhere(mainQueue: string): Catalog {
-    const refuse = () => { throw new Error(`The catalog is reached only by the worker of the main queue (${mainQueue}); this activity ran on a host queue`); };
+    const refuse = () => {
+      throw new Error(`The catalog is reached only by the worker of the main queue (${mainQueue}); this activity ran on a host queue`);
+    };
     return new Proxy({}, { get: () => refuse }) as Catalog;
   }
 
@@ -99,7 +110,9 @@ export class Catalog {
       return new Catalog(db, 'postgresql');
     }
     if (!url.startsWith('file:')) {
-      throw new Error(`catalog.url (or DATABASE_URL): "${url.split(':')[0]}:" is not supported; use "file:<path>" for SQLite or "postgresql://user:password@host/db"`);
+      throw new Error(
+        `catalog.url (or DATABASE_URL): "${url.split(':')[0]}:" is not supported; use "file:<path>" for SQLite or "postgresql://user:password@host/db"`,
+      );
     }
     const path = resolve(url.slice('file:'.length));
     mkdirSync(dirname(path), { recursive: true });
@@ -157,7 +170,8 @@ export class Catalog {
     const id = /^(?:([a-z][a-z0-9_-]*):)?(\d+)$/.exec(q);
     if (id) {
       return this.db.archivedCourse.findMany({
-        where: { sourceCourseId: Number(id[2]), ...(id[1] ? { sourceSiteId: id[1] } : {}) }, orderBy: { sourceSiteId: 'asc' },
+        where: { sourceCourseId: Number(id[2]), ...(id[1] ? { sourceSiteId: id[1] } : {}) },
+        orderBy: { sourceSiteId: 'asc' },
       });
     }
     const rows = await this.db.archivedCourse.findMany({ orderBy: [{ sourceSiteId: 'asc' }, { sourceCourseId: 'asc' }] });
@@ -170,7 +184,10 @@ export class Catalog {
 
   /** Archives whose retention has passed and that are still there. */
   dueForExpiry(now: Date): Promise<CatalogRow[]> {
-    return this.db.archivedCourse.findMany({ where: { retentionUntil: { lte: now }, expiredAt: null, verified: true }, orderBy: { retentionUntil: 'asc' } });
+    return this.db.archivedCourse.findMany({
+      where: { retentionUntil: { lte: now }, expiredAt: null, verified: true },
+      orderBy: { retentionUntil: 'asc' },
+    });
   }
 
   async markExpired(id: number, at: Date): Promise<void> {
@@ -229,7 +246,10 @@ export class Catalog {
       if (!batch.length) break;
       for (const e of batch) {
         const what = `entry ${e.seq} (${e.event}, ${e.sourceSiteId} course ${e.sourceCourseId})`;
-        if (e.seq !== expected) problems.push(`${e.seq - 1 > expected ? `entries ${expected}-${e.seq - 1} are` : `entry ${expected} is`} missing: removed from the ledger`);
+        if (e.seq !== expected)
+          problems.push(
+            `${e.seq - 1 > expected ? `entries ${expected}-${e.seq - 1} are` : `entry ${expected} is`} missing: removed from the ledger`,
+          );
         else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
         if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
         if (e.event === 'verifyArchive' || e.event === 'rebuilt') {
@@ -243,7 +263,11 @@ export class Catalog {
       }
     }
     for (let after = 0; ;) {
-      const rows = await this.db.archivedCourse.findMany({ where: { id: { gt: after }, verified: true }, orderBy: { id: 'asc' }, take: 1000 });
+      const rows = await this.db.archivedCourse.findMany({
+        where: { id: { gt: after }, verified: true },
+        orderBy: { id: 'asc' },
+        take: 1000,
+      });
       if (!rows.length) break;
       for (const r of rows) {
         after = r.id;
@@ -251,7 +275,8 @@ export class Catalog {
         const course = `catalog row of ${r.sourceSiteId} course ${r.sourceCourseId}`;
         if (!v) problems.push(`${course} is marked verified, but the ledger has no verification of it`);
         else if (v.mbzSha256 !== r.mbzSha256) problems.push(`${course} says sha256 ${r.mbzSha256}, the ledger recorded ${v.mbzSha256}`);
-        else if ((v.packageSha256 ?? null) !== r.packageSha256) problems.push(`${course} says package sha256 ${r.packageSha256}, the ledger recorded ${v.packageSha256}`);
+        else if ((v.packageSha256 ?? null) !== r.packageSha256)
+          problems.push(`${course} says package sha256 ${r.packageSha256}, the ledger recorded ${v.packageSha256}`);
       }
     }
     return { entries, head: prev, problems };

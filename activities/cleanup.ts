@@ -20,7 +20,10 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
         // The invariant: only the course workflow run whose verification passed may delete.
         const run = activityInfo().workflowExecution?.runId;
         if (facts.verified !== true || !run || facts.verifiedInRun !== run) {
-          throw ApplicationFailure.nonRetryable(`Refusing to delete ${course.sourceSiteId} course ${course.courseId}: its archive was not verified in this run`, 'UnverifiedDeletion');
+          throw ApplicationFailure.nonRetryable(
+            `Refusing to delete ${course.sourceSiteId} course ${course.courseId}: its archive was not verified in this run`,
+            'UnverifiedDeletion',
+          );
         }
         // "not-found" means a previous attempt deleted it before it could report.
         await withHeartbeats((onLine) => sites.host(course.sourceSiteId).deleteCourse(course.courseId, onLine, cancellationSignal()));
@@ -35,7 +38,8 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
       if (facts.backupName) rmSync(join(staging, facts.backupName), { force: true });
       const dir = join(staging, course.session);
       const ours = backupFilePrefix(course.courseId);
-      if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(ours) && f.endsWith('.mbz')) rmSync(join(dir, f), { force: true });
+      if (existsSync(dir))
+        for (const f of readdirSync(dir)) if (f.startsWith(ours) && f.endsWith('.mbz')) rmSync(join(dir, f), { force: true });
       return {};
     },
 

@@ -31,7 +31,9 @@ export function courseShape(sections: MoodleSection[]): CourseShape {
 /** The differences between two shapes, in words an admin reads; empty when they match. */
 export function shapeDifferences(source: CourseShape, copy: CourseShape): string[] {
   const diffs: string[] = [];
-  const cmp = (what: string, a: number, b: number) => { if (a !== b) diffs.push(`${what}: source ${a}, archive ${b}`); };
+  const cmp = (what: string, a: number, b: number) => {
+    if (a !== b) diffs.push(`${what}: source ${a}, archive ${b}`);
+  };
   cmp('sections', source.sectionCount, copy.sectionCount);
   cmp('activities', source.activityCount, copy.activityCount);
   for (const t of new Set([...Object.keys(source.activitiesByType), ...Object.keys(copy.activitiesByType)])) {

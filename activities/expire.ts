@@ -9,7 +9,12 @@ import type { Sites } from './sites';
 import { storeOf } from './storage';
 
 /** Where an expired archive is: what its host needs to delete it. */
-export interface ExpiringArchive { catalogId: number; targetSiteId: string; targetCourseId: number | null; storageLocation: string | null }
+export interface ExpiringArchive {
+  catalogId: number;
+  targetSiteId: string;
+  targetCourseId: number | null;
+  storageLocation: string | null;
+}
 
 export function expireActivities(sites: Sites, catalog: Catalog) {
   return {
@@ -19,7 +24,10 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
       if (!row) throw ApplicationFailure.nonRetryable(`Catalog entry ${catalogId} does not exist`, 'NotInCatalog');
       if (row.expiredAt) return null;
       if (!row.retentionUntil || row.retentionUntil > new Date(asOf)) {
-        throw ApplicationFailure.nonRetryable(`${row.sourceSiteId} course ${row.sourceCourseId} is kept until ${row.retentionUntil?.toISOString() ?? 'forever'}`, 'RetentionNotPassed');
+        throw ApplicationFailure.nonRetryable(
+          `${row.sourceSiteId} course ${row.sourceCourseId} is kept until ${row.retentionUntil?.toISOString() ?? 'forever'}`,
+          'RetentionNotPassed',
+        );
       }
       return { catalogId, targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation };
     },
@@ -37,9 +45,17 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
     async markExpired({ catalogId }: { catalogId: number }): Promise<void> {
       const row = (await catalog.byId(catalogId))!;
       await catalog.appendLedger({
-        entryKey: `expired/${row.id}/${row.verifiedAt?.toISOString()}`, event: 'expired', sessionId: row.sessionId,
-        sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId,
-        detail: { targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation, retentionUntil: row.retentionUntil?.toISOString() },
+        entryKey: `expired/${row.id}/${row.verifiedAt?.toISOString()}`,
+        event: 'expired',
+        sessionId: row.sessionId,
+        sourceSiteId: row.sourceSiteId,
+        sourceCourseId: row.sourceCourseId,
+        detail: {
+          targetSiteId: row.targetSiteId,
+          targetCourseId: row.targetCourseId,
+          storageLocation: row.storageLocation,
+          retentionUntil: row.retentionUntil?.toISOString(),
+        },
       });
       if (!row.expiredAt) await catalog.markExpired(row.id, new Date());
     },

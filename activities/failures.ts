@@ -8,12 +8,13 @@ import { MoodleError } from './moodle/errors';
 import { scrubSecrets } from './logger';
 import { moodleFailureType, SCRIPT_ATTEMPTS } from '../contract';
 
-
 export function asFailure(e: unknown, attempt = 1): unknown {
   if (e instanceof MoodleError) {
     const lastTry = e.kind === 'host-command-failed' && attempt >= SCRIPT_ATTEMPTS;
     return ApplicationFailure.create({
-      message: scrubSecrets(e.message) + (lastTry ? ` (failed ${attempt} times)` : ''), type: moodleFailureType(e.kind), nonRetryable: !e.retryable || lastTry,
+      message: scrubSecrets(e.message) + (lastTry ? ` (failed ${attempt} times)` : ''),
+      type: moodleFailureType(e.kind),
+      nonRetryable: !e.retryable || lastTry,
     });
   }
   return e;
@@ -21,11 +22,16 @@ export function asFailure(e: unknown, attempt = 1): unknown {
 
 /** Wraps every activity so its failures reach Temporal classified and scrubbed. */
 export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, async (...args: never[]) => {
-    try {
-      return await fn(...args);
-    } catch (e) {
-      throw asFailure(e, activityInfo().attempt);
-    }
-  }])) as T;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (e) {
+          throw asFailure(e, activityInfo().attempt);
+        }
+      },
+    ]),
+  ) as T;
 }

@@ -8,8 +8,20 @@ import type { Catalog } from './catalog';
 
 /** The facts worth keeping for good; the rest (times, counts) is in Temporal's history. */
 const LEDGER_FACTS = [
-  'backupName', 'mbzBytes', 'mbzSha256', 'transferredBytes', 'resumedFrom', 'targetCourseId', 'targetCategoryId',
-  'storageLocation', 'packageSha256', 'verified', 'sourceDeleted', 'retentionUntil', 'skipReason', 'resumeAt',
+  'backupName',
+  'mbzBytes',
+  'mbzSha256',
+  'transferredBytes',
+  'resumedFrom',
+  'targetCourseId',
+  'targetCategoryId',
+  'storageLocation',
+  'packageSha256',
+  'verified',
+  'sourceDeleted',
+  'retentionUntil',
+  'skipReason',
+  'resumeAt',
 ] as const satisfies readonly (keyof CourseFacts)[];
 
 export interface StepRecord {
@@ -26,7 +38,11 @@ export function ledgerActivities(catalog: Catalog) {
     async recordStep({ course, activity, facts, entryKey }: StepRecord): Promise<void> {
       const detail = Object.fromEntries(LEDGER_FACTS.filter((k) => facts[k] !== undefined).map((k) => [k, facts[k]]));
       await catalog.appendLedger({
-        entryKey, event: activity, sessionId: course.session, sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId,
+        entryKey,
+        event: activity,
+        sessionId: course.session,
+        sourceSiteId: course.sourceSiteId,
+        sourceCourseId: course.courseId,
         detail: { targetSiteId: course.targetSiteId, ...detail },
       });
     },

@@ -11,21 +11,29 @@ export const scrubSecrets = (text: string) => text.replace(TOKEN_IN_TEXT, '$1[RE
 function scrubDeep(value: unknown, secrets: string[], depth = 0): unknown {
   if (typeof value === 'string') return secrets.reduce((t, s) => t.split(s).join('[REDACTED]'), scrubSecrets(value));
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: scrubDeep(value.message, secrets, depth + 1), stack: scrubDeep(value.stack, secrets, depth + 1) };
+  if (value instanceof Error)
+    return { type: value.name, message: scrubDeep(value.message, secrets, depth + 1), stack: scrubDeep(value.stack, secrets, depth + 1) };
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, secrets, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, secrets, depth + 1)]));
 }
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream, secrets: string[] = []): Logger {
+export function createLogger(
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: pino.DestinationStream,
+  secrets: string[] = [],
+): Logger {
   const known = secrets.filter((s) => s.length >= 8);
-  return pino({
-    level,
-    redact: { paths: ['token', '*.token', 'wstoken', '*.wstoken', 'sites.*.token', 'headers.authorization'], censor: '[REDACTED]' },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(this, args.map((a) => scrubDeep(a, known)) as Parameters<typeof method>);
+  return pino(
+    {
+      level,
+      redact: { paths: ['token', '*.token', 'wstoken', '*.wstoken', 'sites.*.token', 'headers.authorization'], censor: '[REDACTED]' },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => scrubDeep(a, known)) as Parameters<typeof method>);
+        },
       },
+      formatters: { level: (label) => ({ level: label }) },
     },
-    formatters: { level: (label) => ({ level: label }) },
-  }, destination);
+    destination,
+  );
 }

@@ -28,9 +28,12 @@ export function parseMoodleBackupXml(xml: string): BackupInfo {
     activitiesByType[a.modulename] = (activitiesByType[a.modulename] ?? 0) + 1;
   }
   return {
-    originalCourseId: Number(info.original_course_id), shortname: String(info.original_course_shortname ?? ''),
-    fullname: String(info.original_course_fullname ?? ''), moodleRelease: String(info.moodle_release ?? ''),
-    sectionCount: asArray(info.contents?.sections?.section).length, activitiesByType,
+    originalCourseId: Number(info.original_course_id),
+    shortname: String(info.original_course_shortname ?? ''),
+    fullname: String(info.original_course_fullname ?? ''),
+    moodleRelease: String(info.moodle_release ?? ''),
+    sectionCount: asArray(info.contents?.sections?.section).length,
+    activitiesByType,
   };
 }
 
@@ -45,7 +48,9 @@ export function backupInfoReader(): { sink: Writable; info: Promise<BackupInfo> 
   extract.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
     const wanted = header.name.replace(/^\.\//, '') === 'moodle_backup.xml';
-    stream.on('data', (c: unknown) => { if (wanted) chunks.push(c as Buffer); });
+    stream.on('data', (c: unknown) => {
+      if (wanted) chunks.push(c as Buffer);
+    });
     stream.on('error', () => {}); // a broken archive fails the entry too; `info` reports it once
     stream.on('end', () => {
       if (wanted) xml = Buffer.concat(chunks).toString('utf8');
@@ -58,7 +63,9 @@ export function backupInfoReader(): { sink: Writable; info: Promise<BackupInfo> 
       if (xml === undefined) throw new Error('has no moodle_backup.xml: not a Moodle backup');
       return parseMoodleBackupXml(xml);
     },
-    (e: unknown) => { throw new Error(`is not a readable .mbz (gzip'd tar): ${(e as Error).message}`); },
+    (e: unknown) => {
+      throw new Error(`is not a readable .mbz (gzip'd tar): ${(e as Error).message}`);
+    },
   );
   info.catch(() => {}); // a transfer that fails never awaits it
   return { sink, info };

@@ -17,8 +17,12 @@ export function notificationSubject(n: Notification): string {
 function notificationText(n: Notification, link: string): string {
   const lines = [notificationSubject(n), ''];
   if (n.kind === 'course-failed') {
-    lines.push(`${n.errorType}: ${n.message}`, '', `It waits for a decision until ${n.decisionDeadline}:`,
-      `  moodle-archiver retry ${n.session} ${n.courseId}    or    moodle-archiver skip ${n.session} ${n.courseId}`);
+    lines.push(
+      `${n.errorType}: ${n.message}`,
+      '',
+      `It waits for a decision until ${n.decisionDeadline}:`,
+      `  moodle-archiver retry ${n.session} ${n.courseId}    or    moodle-archiver skip ${n.session} ${n.courseId}`,
+    );
   } else {
     lines.push(`Vintage ${n.vintage}; started ${n.startedAt}, ended ${n.endedAt}.`);
     if (n.reason) lines.push('', n.reason);
@@ -43,7 +47,8 @@ export function notifyActivities(config: ArchiverConfig) {
           await got.post(webhook.url, {
             json: { ...n, subject: notificationSubject(n), text: notificationText(n, link), link },
             headers: token ? { authorization: `Bearer ${token}` } : {},
-            timeout: { request: 15_000 }, retry: { limit: 0 },
+            timeout: { request: 15_000 },
+            retry: { limit: 0 },
           });
           sent.push('webhook');
         } catch (e) {
@@ -54,8 +59,13 @@ export function notifyActivities(config: ArchiverConfig) {
         const user = email.userEnv ? process.env[email.userEnv] : undefined;
         const pass = email.passwordEnv ? process.env[email.passwordEnv] : undefined;
         const transport = nodemailer.createTransport({
-          host: email.host, port: email.port, secure: email.secure, auth: user ? { user, pass } : undefined,
-          connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000,
+          host: email.host,
+          port: email.port,
+          secure: email.secure,
+          auth: user ? { user, pass } : undefined,
+          connectionTimeout: 15_000,
+          greetingTimeout: 15_000,
+          socketTimeout: 30_000,
         });
         try {
           await transport.sendMail({ from: email.from, to: email.to, subject: notificationSubject(n), text: notificationText(n, link) });

@@ -21,10 +21,12 @@ export function backupDifferences(course: PhaseRequest['course'], facts: CourseF
   if (b.originalCourseId !== course.courseId) diffs.push(`the backup is of course ${b.originalCourseId}, not ${course.courseId}`);
   if (b.shortname !== facts.shortname) diffs.push(`backup shortname "${b.shortname}", source "${facts.shortname}"`);
   if (b.fullname !== facts.fullname) diffs.push(`backup full name "${b.fullname}", source "${facts.fullname}"`);
-  if (facts.sectionCount !== undefined && b.sectionCount !== facts.sectionCount) diffs.push(`backup sections ${b.sectionCount}, source ${facts.sectionCount}`);
+  if (facts.sectionCount !== undefined && b.sectionCount !== facts.sectionCount)
+    diffs.push(`backup sections ${b.sectionCount}, source ${facts.sectionCount}`);
   const src = facts.activitiesByType ?? {};
   for (const t of new Set([...Object.keys(src), ...Object.keys(b.activitiesByType)])) {
-    if ((src[t] ?? 0) !== (b.activitiesByType[t] ?? 0)) diffs.push(`backup ${t} activities ${b.activitiesByType[t] ?? 0}, source ${src[t] ?? 0}`);
+    if ((src[t] ?? 0) !== (b.activitiesByType[t] ?? 0))
+      diffs.push(`backup ${t} activities ${b.activitiesByType[t] ?? 0}, source ${src[t] ?? 0}`);
   }
   return diffs;
 }
@@ -36,7 +38,10 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
       const { course, facts } = req;
       const fromBackup = backupDifferences(course, facts);
       if (fromBackup.length) {
-        throw ApplicationFailure.nonRetryable(`The backup of ${course.sourceSiteId} course ${course.courseId} does not describe the source: ${fromBackup.join('; ')}`, 'VerificationFailed');
+        throw ApplicationFailure.nonRetryable(
+          `The backup of ${course.sourceSiteId} course ${course.courseId} does not describe the source: ${fromBackup.join('; ')}`,
+          'VerificationFailed',
+        );
       }
       const storage = sites.storage(course.targetSiteId);
       if (storage) {
@@ -51,25 +56,50 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         ]);
         const diffs = shapeDifferences(sourceShape, copyShape);
         if (diffs.length) {
-          throw ApplicationFailure.nonRetryable(`Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`, 'VerificationFailed');
+          throw ApplicationFailure.nonRetryable(
+            `Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`,
+            'VerificationFailed',
+          );
         }
       }
       // The checksums go with the verification into the ledger: `catalog verify` compares the rows with them.
-      return { verified: true, verifiedInRun: activityInfo().workflowExecution?.runId, mbzSha256: facts.mbzSha256, packageSha256: facts.packageSha256 };
+      return {
+        verified: true,
+        verifiedInRun: activityInfo().workflowExecution?.runId,
+        mbzSha256: facts.mbzSha256,
+        packageSha256: facts.packageSha256,
+      };
     },
 
     /** On the main worker: the catalog row of a verified archive. */
     async recordArchive({ course, facts }: PhaseRequest): Promise<CourseFacts> {
-      if (facts.verified !== true) throw ApplicationFailure.nonRetryable(`${course.sourceSiteId} course ${course.courseId} was not verified: nothing to record`, 'UnverifiedArchive');
+      if (facts.verified !== true)
+        throw ApplicationFailure.nonRetryable(
+          `${course.sourceSiteId} course ${course.courseId} was not verified: nothing to record`,
+          'UnverifiedArchive',
+        );
       await catalog.record({
-        sessionId: course.session, vintage: course.vintage, sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId,
-        shortname: facts.shortname!, fullname: facts.fullname!, idnumber: facts.idnumber ?? '',
-        sourceCategoryId: facts.sourceCategoryId!, categoryPath: facts.categoryPath ?? '', targetSiteId: course.targetSiteId,
-        targetCourseId: facts.targetCourseId ?? null, targetCategoryId: facts.targetCategoryId ?? null,
-        storageLocation: facts.storageLocation ?? null, packageSha256: facts.packageSha256 ?? null, mbzBytes: BigInt(facts.mbzBytes!),
-        mbzSha256: facts.mbzSha256!, verified: true, sourceDeleted: false,
+        sessionId: course.session,
+        vintage: course.vintage,
+        sourceSiteId: course.sourceSiteId,
+        sourceCourseId: course.courseId,
+        shortname: facts.shortname!,
+        fullname: facts.fullname!,
+        idnumber: facts.idnumber ?? '',
+        sourceCategoryId: facts.sourceCategoryId!,
+        categoryPath: facts.categoryPath ?? '',
+        targetSiteId: course.targetSiteId,
+        targetCourseId: facts.targetCourseId ?? null,
+        targetCategoryId: facts.targetCategoryId ?? null,
+        storageLocation: facts.storageLocation ?? null,
+        packageSha256: facts.packageSha256 ?? null,
+        mbzBytes: BigInt(facts.mbzBytes!),
+        mbzSha256: facts.mbzSha256!,
+        verified: true,
+        sourceDeleted: false,
         ...catalogTimes(facts.phaseTimes, new Date()),
-        retentionUntil: facts.retentionUntil ? new Date(facts.retentionUntil) : null, expiredAt: null,
+        retentionUntil: facts.retentionUntil ? new Date(facts.retentionUntil) : null,
+        expiredAt: null,
       });
       return {};
     },

@@ -14,7 +14,12 @@ import type { Sites } from './sites';
 export const mirrorCategoryIdnumber = (siteId: string, categoryId: number) => `archive:${siteId}:cat:${categoryId}`;
 
 /** Mirrors the source category path below the session's root into the target, find-before-create. */
-async function mirrorCategory(source: MoodleClient, target: MoodleClient, req: PhaseRequest['course'], categoryId: number): Promise<number> {
+async function mirrorCategory(
+  source: MoodleClient,
+  target: MoodleClient,
+  req: PhaseRequest['course'],
+  categoryId: number,
+): Promise<number> {
   if (!req.mirrorSubcategories || categoryId === req.sourceRootCategoryId) return req.targetCategoryId;
   const [cat] = await source.categories({ id: categoryId }, false);
   const chain = cat.path.split('/').filter(Boolean).map(Number);
@@ -48,14 +53,27 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     async prepareCourse({ course }: PhaseRequest): Promise<CourseFacts> {
       const source = sites.moodle(course.sourceSiteId);
       const [meta] = await source.coursesByField('id', course.courseId);
-      if (!meta) throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
+      if (!meta)
+        throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
       const shape = courseShape(await source.contents(course.courseId));
       const chain = await categoryChain(source, meta.categoryid);
-      const until = retentionUntil(sites.config.retention, course.sourceSiteId, chain.map((c) => ({ id: c.id, idnumber: c.idnumber ?? '' })), new Date());
+      const until = retentionUntil(
+        sites.config.retention,
+        course.sourceSiteId,
+        chain.map((c) => ({ id: c.id, idnumber: c.idnumber ?? '' })),
+        new Date(),
+      );
       const facts: CourseFacts = {
-        shortname: meta.shortname, fullname: meta.fullname, idnumber: meta.idnumber ?? '', sourceCategoryId: meta.categoryid,
-        declaredBytes: shape.declaredBytes, sectionCount: shape.sectionCount, activityCount: shape.activityCount,
-        fileCount: shape.fileCount, activitiesByType: shape.activitiesByType, categoryPath: chain.map((c) => c.name).join(' / '),
+        shortname: meta.shortname,
+        fullname: meta.fullname,
+        idnumber: meta.idnumber ?? '',
+        sourceCategoryId: meta.categoryid,
+        declaredBytes: shape.declaredBytes,
+        sectionCount: shape.sectionCount,
+        activityCount: shape.activityCount,
+        fileCount: shape.fileCount,
+        activitiesByType: shape.activitiesByType,
+        categoryPath: chain.map((c) => c.name).join(' / '),
         ...(until ? { retentionUntil: until.toISOString() } : {}),
       };
       const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
@@ -64,9 +82,14 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
         // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
         // verify the copy again in this run, then clean up.
         return {
-          ...facts, resumeAt: 'postprocess', targetCourseId: archived.targetCourseId ?? undefined, targetCategoryId: archived.targetCategoryId ?? undefined,
-          mbzBytes: Number(archived.mbzBytes), mbzSha256: archived.mbzSha256,
-          storageLocation: archived.storageLocation ?? undefined, packageSha256: archived.packageSha256 ?? undefined,
+          ...facts,
+          resumeAt: 'postprocess',
+          targetCourseId: archived.targetCourseId ?? undefined,
+          targetCategoryId: archived.targetCategoryId ?? undefined,
+          mbzBytes: Number(archived.mbzBytes),
+          mbzSha256: archived.mbzSha256,
+          storageLocation: archived.storageLocation ?? undefined,
+          packageSha256: archived.packageSha256 ?? undefined,
         };
       }
       if (sites.storage(course.targetSiteId)) return facts; // a package has no category: its manifest names the source's

@@ -30,15 +30,18 @@ export function restoreActivities(sites: Sites) {
         // Restore renames on a clash (X_1, "X copy 1"), so an unmarked copy of ours matches these.
         const short = new RegExp(`^${escapeRe(facts.shortname!)}(_\\d+)?$`);
         const full = new RegExp(`^${escapeRe(facts.fullname!)}( copy \\d+)?$`);
-        const orphans = (await target.coursesByField('category', facts.targetCategoryId!))
-          .filter((c) => !c.idnumber && short.test(c.shortname) && full.test(c.fullname));
+        const orphans = (await target.coursesByField('category', facts.targetCategoryId!)).filter(
+          (c) => !c.idnumber && short.test(c.shortname) && full.test(c.fullname),
+        );
         if (orphans.length === 1) {
           await target.updateCourses([{ id: orphans[0].id, idnumber: mark }]);
           return { targetCourseId: orphans[0].id };
         }
       }
       const file = join(sites.staging(course.targetSiteId), facts.backupName!);
-      const id = await withHeartbeats((onLine) => sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, onLine, cancellationSignal()));
+      const id = await withHeartbeats((onLine) =>
+        sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, onLine, cancellationSignal()),
+      );
       await target.updateCourses([{ id, idnumber: mark }]);
       return { targetCourseId: id };
     },

@@ -41,7 +41,10 @@ const LIST_TTL_MS = 5 * 60_000;
 
 /** `*` and `?` wildcards, whole value, any case. Course names are not paths, so no glob library's `/` rules. */
 export function wildcard(pattern: string): RegExp {
-  const body = pattern.split('').map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  const body = pattern
+    .split('')
+    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -63,10 +66,14 @@ export function selectActivities(sites: Sites) {
       const cats = await moodle.categories({ id: root }, req.includeSubcategories);
       if (!cats.some((c) => c.id === root)) {
         const field = root === req.categoryId ? 'category' : 'selection.moreCategoryIds';
-        throw ApplicationFailure.nonRetryable(`${field}: category ${root} does not exist on ${req.sourceSiteId}; check its id in Moodle's category management`, 'CategoryNotFound');
+        throw ApplicationFailure.nonRetryable(
+          `${field}: category ${root} does not exist on ${req.sourceSiteId}; check its id in Moodle's category management`,
+          'CategoryNotFound',
+        );
       }
       for (const c of cats) {
-        for (const course of await moodle.coursesByField('category', c.id)) if (!found.has(course.id)) found.set(course.id, { course, root });
+        for (const course of await moodle.coursesByField('category', c.id))
+          if (!found.has(course.id)) found.set(course.id, { course, root });
       }
     }
     const single = (req.selection?.courseIds ?? []).filter((id) => !found.has(id));
@@ -74,11 +81,17 @@ export function selectActivities(sites: Sites) {
       const courses = await moodle.coursesByField('ids', single.join(','));
       const missing = single.filter((id) => !courses.some((c) => c.id === id));
       if (missing.length) {
-        throw ApplicationFailure.nonRetryable(`selection.courseIds: course ${missing.join(', ')} does not exist on ${req.sourceSiteId}; remove it from the list`, 'CourseNotFound');
+        throw ApplicationFailure.nonRetryable(
+          `selection.courseIds: course ${missing.join(', ')} does not exist on ${req.sourceSiteId}; remove it from the list`,
+          'CourseNotFound',
+        );
       }
       const front = courses.filter((c) => c.format === 'site' || c.categoryid === 0);
       if (front.length) {
-        throw ApplicationFailure.nonRetryable(`selection.courseIds: course ${front.map((c) => c.id).join(', ')} is the site's front page, not a course to archive; remove it from the list`, 'CourseNotFound');
+        throw ApplicationFailure.nonRetryable(
+          `selection.courseIds: course ${front.map((c) => c.id).join(', ')} is the site's front page, not a course to archive; remove it from the list`,
+          'CourseNotFound',
+        );
       }
       // Outside every root: it is its own root, so it lands in the target category itself.
       for (const course of courses) found.set(course.id, { course, root: course.categoryid });
@@ -117,18 +130,27 @@ export function selectActivities(sites: Sites) {
 
   return {
     /** The category a scheduled session archives: the one whose name (or idnumber) is the vintage. */
-    async findVintageCategory(req: { siteId: string; vintage: string; match: 'name' | 'idnumber'; parentCategoryId?: number }): Promise<{ id: number; name: string; path: string }> {
+    async findVintageCategory(req: {
+      siteId: string;
+      vintage: string;
+      match: 'name' | 'idnumber';
+      parentCategoryId?: number;
+    }): Promise<{ id: number; name: string; path: string }> {
       const criteria: Record<string, string | number> = { [req.match]: req.vintage };
       if (req.parentCategoryId !== undefined) criteria.parent = req.parentCategoryId;
       const found = await sites.moodle(req.siteId).categories(criteria, false);
       const under = req.parentCategoryId !== undefined ? ` under category ${req.parentCategoryId}` : '';
       if (!found.length) {
         throw ApplicationFailure.nonRetryable(
-          `no category with ${req.match} "${req.vintage}"${under} on ${req.siteId}: create it, or change the schedule's vintage rule`, 'VintageCategoryNotFound');
+          `no category with ${req.match} "${req.vintage}"${under} on ${req.siteId}: create it, or change the schedule's vintage rule`,
+          'VintageCategoryNotFound',
+        );
       }
       if (found.length > 1) {
         throw ApplicationFailure.nonRetryable(
-          `${found.length} categories have ${req.match} "${req.vintage}" on ${req.siteId} (ids ${found.map((c) => c.id).join(', ')}): give the schedule a parent category to choose`, 'VintageCategoryAmbiguous');
+          `${found.length} categories have ${req.match} "${req.vintage}" on ${req.siteId} (ids ${found.map((c) => c.id).join(', ')}): give the schedule a parent category to choose`,
+          'VintageCategoryAmbiguous',
+        );
       }
       return { id: found[0].id, name: found[0].name, path: found[0].path };
     },
@@ -143,7 +165,8 @@ export function selectActivities(sites: Sites) {
       for (const c of page) {
         const size = req.withSizes ? await measure(req.sourceSiteId, c.courseId) : { bytes: 0, activities: 0 };
         courses.push({
-          courseId: c.courseId, ...size,
+          courseId: c.courseId,
+          ...size,
           ...(c.root !== req.categoryId ? { root: c.root } : {}),
           ...(req.describe ? { shortname: c.shortname, categoryId: c.categoryId } : {}),
         });

@@ -33,7 +33,7 @@ const SECTIONS = ['ceiling', 'orchestration', 'transport', 'scale', 'faults'] as
 const o = new Command()
   .option('--courses <n>', 'courses in the orchestration session (and its baseline)', Number, 1000)
   .option('--latency-ms <n>', 'simulated Moodle latency: each admin script and each web-service call', Number, 200)
-  .option('--concurrency <n>', 'courses at once (and each site\'s maxConcurrentJobs)', Number, 20)
+  .option('--concurrency <n>', "courses at once (and each site's maxConcurrentJobs)", Number, 20)
   .option('--scale-courses <n>', 'courses in the zero-latency scale session', Number, 10_000)
   .option('--transport-mib <n>', 'size of the course whose .mbz crosses each transport driver, in MiB', Number, 1024)
   .option('--ceiling-workflows <n>', 'bare workflows run for the ceiling', Number, 1000)
@@ -41,11 +41,29 @@ const o = new Command()
   .option('--data <dir>', 'where the runs keep their files (wiped at start)', '.data/bench')
   .option('--out <dir>', 'where RESULTS.md and results.json go', 'bench')
   .parse()
-  .opts<{ courses: number; latencyMs: number; concurrency: number; scaleCourses: number; transportMib: number; ceilingWorkflows: number; sections: string; data: string; out: string }>();
+  .opts<{
+    courses: number;
+    latencyMs: number;
+    concurrency: number;
+    scaleCourses: number;
+    transportMib: number;
+    ceilingWorkflows: number;
+    sections: string;
+    data: string;
+    out: string;
+  }>();
 
 const sections = new Set(o.sections.split(',').map((s) => s.trim()));
-for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--sections: unknown section "${s}"; use some of ${SECTIONS.join(',')}`);
-for (const [name, v] of Object.entries({ courses: o.courses, concurrency: o.concurrency, 'scale-courses': o.scaleCourses, 'transport-mib': o.transportMib, 'ceiling-workflows': o.ceilingWorkflows })) {
+for (const s of sections)
+  if (!(SECTIONS as readonly string[]).includes(s))
+    throw new Error(`--sections: unknown section "${s}"; use some of ${SECTIONS.join(',')}`);
+for (const [name, v] of Object.entries({
+  courses: o.courses,
+  concurrency: o.concurrency,
+  'scale-courses': o.scaleCourses,
+  'transport-mib': o.transportMib,
+  'ceiling-workflows': o.ceilingWorkflows,
+})) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a whole number of at least 1 (got ${v})`);
 }
 if (!(o.latencyMs >= 0)) throw new Error(`--latency-ms must be 0 or more (got ${o.latencyMs})`);
@@ -69,7 +87,9 @@ function cpuOf(pid: number): { self: number; children: number } {
 
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-interface MeasuredWorker { stop(): Promise<{ peakRssMb: number; cpu: { self: number; children: number } }> }
+interface MeasuredWorker {
+  stop(): Promise<{ peakRssMb: number; cpu: { self: number; children: number } }>;
+}
 
 /** The workers as production runs them (the rig's worker process), measured when they stop. */
 async function workerProcess(run: SimRun, queues?: string[]): Promise<MeasuredWorker> {
@@ -89,17 +109,34 @@ async function workerProcess(run: SimRun, queues?: string[]): Promise<MeasuredWo
 type SimRun = Rig & { input: SessionInput };
 
 /** The simulated rig with a fixed latency on each admin script and web-service call, and its session. */
-async function simulatedSites(name: string, server: DevServer, opts: { courses: number; latencyMs: number; concurrency: number; configure?: (raw: Record<string, unknown>) => void }): Promise<SimRun> {
+async function simulatedSites(
+  name: string,
+  server: DevServer,
+  opts: { courses: number; latencyMs: number; concurrency: number; configure?: (raw: Record<string, unknown>) => void },
+): Promise<SimRun> {
   const seconds = opts.latencyMs / 1000;
   const rig = await startRig({
-    dir: join(dataDir, name), courses: opts.courses, contentScale: 0.0005, temporalAddress: server.address, mainQueue: `bench-${name}`, logLevel: 'warn',
-    latency: { fixedSeconds: seconds, secondsPerMB: 0, secondsPerActivity: 0, requestSeconds: seconds }, maxConcurrentJobs: Math.min(64, opts.concurrency),
+    dir: join(dataDir, name),
+    courses: opts.courses,
+    contentScale: 0.0005,
+    temporalAddress: server.address,
+    mainQueue: `bench-${name}`,
+    logLevel: 'warn',
+    latency: { fixedSeconds: seconds, secondsPerMB: 0, secondsPerActivity: 0, requestSeconds: seconds },
+    maxConcurrentJobs: Math.min(64, opts.concurrency),
     configure: opts.configure,
   });
   return { ...rig, input: rig.sessionInput({ session: `bench-${name}`, concurrency: opts.concurrency }) };
 }
 
-interface SessionRun { seconds: number; courses: number; failed: number; peakRssMb: number; cpu: Record<string, number>; hostWorker?: { queues: string[]; peakRssMb: number } }
+interface SessionRun {
+  seconds: number;
+  courses: number;
+  failed: number;
+  peakRssMb: number;
+  cpu: Record<string, number>;
+  hostWorker?: { queues: string[]; peakRssMb: number };
+}
 
 /**
  * Runs the session with a progress bar; measures wall time, the workers' peak RSS and each part's CPU.
@@ -131,9 +168,14 @@ async function runSession(client: Client, server: DevServer, run: SimRun, hostQu
   const h = await host?.stop();
   return {
     ...(h ? { hostWorker: { queues: hostQueues!, peakRssMb: h.peakRssMb } } : {}),
-    seconds: round(seconds, 1), courses: status.counts.succeeded, failed: status.counts.failed, peakRssMb: w.peakRssMb,
+    seconds: round(seconds, 1),
+    courses: status.counts.succeeded,
+    failed: status.counts.failed,
+    peakRssMb: w.peakRssMb,
     cpu: {
-      worker: round(w.cpu.self + (h?.cpu.self ?? 0), 1), adminScripts: round(w.cpu.children + (h?.cpu.children ?? 0), 1), temporalServer: round(serverCpu, 1),
+      worker: round(w.cpu.self + (h?.cpu.self ?? 0), 1),
+      adminScripts: round(w.cpu.children + (h?.cpu.children ?? 0), 1),
+      temporalServer: round(serverCpu, 1),
       simulator: round((benchCpu.user + benchCpu.system) / 1e6, 1),
     },
   };
@@ -149,10 +191,17 @@ function actionsIn(events: HistoryEvent[]): number {
   let n = 0;
   const localActivityTasks = new Set<string>();
   for (const e of events) {
-    if (e.workflowExecutionStartedEventAttributes || e.activityTaskScheduledEventAttributes || e.timerStartedEventAttributes
-      || e.signalExternalWorkflowExecutionInitiatedEventAttributes || e.startChildWorkflowExecutionInitiatedEventAttributes
-      || e.upsertWorkflowSearchAttributesEventAttributes || e.workflowExecutionSignaledEventAttributes
-      || e.workflowExecutionUpdateAcceptedEventAttributes) n++;
+    if (
+      e.workflowExecutionStartedEventAttributes ||
+      e.activityTaskScheduledEventAttributes ||
+      e.timerStartedEventAttributes ||
+      e.signalExternalWorkflowExecutionInitiatedEventAttributes ||
+      e.startChildWorkflowExecutionInitiatedEventAttributes ||
+      e.upsertWorkflowSearchAttributesEventAttributes ||
+      e.workflowExecutionSignaledEventAttributes ||
+      e.workflowExecutionUpdateAcceptedEventAttributes
+    )
+      n++;
     const attempt = e.activityTaskStartedEventAttributes?.attempt ?? 1;
     if (attempt > 1) n += attempt - 1;
     if (e.markerRecordedEventAttributes) localActivityTasks.add(String(e.markerRecordedEventAttributes.workflowTaskCompletedEventId));
@@ -162,7 +211,8 @@ function actionsIn(events: HistoryEvent[]): number {
 
 async function listRuns(client: Client, query: string): Promise<{ workflowId: string; runId: string; historyLength: number }[]> {
   const out: { workflowId: string; runId: string; historyLength: number }[] = [];
-  for await (const w of client.workflow.list({ query })) out.push({ workflowId: w.workflowId, runId: w.runId, historyLength: w.historyLength });
+  for await (const w of client.workflow.list({ query }))
+    out.push({ workflowId: w.workflowId, runId: w.runId, historyLength: w.historyLength });
   return out;
 }
 
@@ -176,7 +226,8 @@ async function temporalCost(client: Client, session: string, courses: number) {
   }
   const sessionRuns = await listRuns(client, `WorkflowId="${sessionWorkflowId(session)}"`);
   let sessionActions = 0;
-  for (const r of sessionRuns) sessionActions += actionsIn((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []);
+  for (const r of sessionRuns)
+    sessionActions += actionsIn((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []);
   // Course histories are all alike: a sample of 20 gives the actions of one.
   const sample = courseRuns.slice(0, 20);
   let sampleActions = 0;
@@ -209,7 +260,9 @@ try {
     say(`ceiling: ${o.ceilingWorkflows} bare workflows of six no-op activities`);
     const connection = await NativeConnection.connect({ address: server.address });
     const worker = await Worker.create({
-      connection, taskQueue: 'bench-ceiling', activities: { noop: async () => undefined },
+      connection,
+      taskQueue: 'bench-ceiling',
+      activities: { noop: async () => undefined },
       workflowsPath: fileURLToPath(new URL('./ceiling-workflow.ts', import.meta.url)),
     });
     const t0 = Date.now();
@@ -222,13 +275,21 @@ try {
     });
     const seconds = (Date.now() - t0) / 1000;
     await connection.close();
-    results.ceiling = { workflows: o.ceilingWorkflows, seconds: round(seconds, 1), workflowsPerSecond: round(o.ceilingWorkflows / seconds) };
+    results.ceiling = {
+      workflows: o.ceilingWorkflows,
+      seconds: round(seconds, 1),
+      workflowsPerSecond: round(o.ceilingWorkflows / seconds),
+    };
     say(`ceiling: ${round(o.ceilingWorkflows / seconds)} workflows/s`);
   }
 
   if (sections.has('orchestration')) {
     say(`orchestration: ${o.courses} courses, ${o.latencyMs} ms per admin script and per web-service call, concurrency ${o.concurrency}`);
-    const temporalRun = await simulatedSites('orchestration', server, { courses: o.courses, latencyMs: o.latencyMs, concurrency: o.concurrency });
+    const temporalRun = await simulatedSites('orchestration', server, {
+      courses: o.courses,
+      latencyMs: o.latencyMs,
+      concurrency: o.concurrency,
+    });
     const session = await runSession(client, server, temporalRun);
     await temporalRun.sim.stop();
     say(`orchestration: the session took ${session.seconds} s; now the sequential baseline on a fresh copy of the sites`);
@@ -243,8 +304,12 @@ try {
     await catalog.close();
     await baselineRun.sim.stop();
     results.orchestration = {
-      courses: o.courses, latencyMs: o.latencyMs, concurrency: o.concurrency, session,
-      baseline: { courses: archived, seconds: round(baselineSeconds, 1) }, speedup: round(baselineSeconds / session.seconds),
+      courses: o.courses,
+      latencyMs: o.latencyMs,
+      concurrency: o.concurrency,
+      session,
+      baseline: { courses: archived, seconds: round(baselineSeconds, 1) },
+      speedup: round(baselineSeconds / session.seconds),
     };
     figures.orchestration_speedup = round(baselineSeconds / session.seconds);
     say(`orchestration: baseline ${round(baselineSeconds, 1)} s, speedup ${figures.orchestration_speedup}`);
@@ -259,7 +324,12 @@ try {
     for (const driver of ['moodle-ws', 'shared-path'] as const) {
       say(`transport: a ${o.transportMib} MiB course by ${driver}`);
       const run = await simulatedSites(`transport-${driver}`, server, {
-        courses: 1, latencyMs: 0, concurrency: 1, configure: (raw) => { raw.transports = [{ from: 'prod', to: 'archive', driver }]; },
+        courses: 1,
+        latencyMs: 0,
+        concurrency: 1,
+        configure: (raw) => {
+          raw.transports = [{ from: 'prod', to: 'archive', driver }];
+        },
       });
       const prod = run.sim.sites.prod.store;
       const big = seedLargeCourse(prod, { bytes, shortname: 'BIG', categoryName: 'Recordings', categoryIdnumber: 'REC' });
@@ -291,7 +361,14 @@ try {
       await run.stop();
       const mbps = mbzBytes / MiB / seconds;
       const targetRss = session.hostWorker!.peakRssMb;
-      drivers[driver] = { mbzBytes, seconds: round(seconds, 1), MiBps: round(mbps, 1), targetHostWorkerPeakRssMb: targetRss, mainWorkerPeakRssMb: session.peakRssMb, sessionSeconds: session.seconds };
+      drivers[driver] = {
+        mbzBytes,
+        seconds: round(seconds, 1),
+        MiBps: round(mbps, 1),
+        targetHostWorkerPeakRssMb: targetRss,
+        mainWorkerPeakRssMb: session.peakRssMb,
+        sessionSeconds: session.seconds,
+      };
       worst = Math.min(worst, mbps);
       peak = Math.max(peak, targetRss);
     }
@@ -317,7 +394,9 @@ try {
     figures.actions_per_course = round(cost.actionsPerCourseWorkflow + cost.sessionActionsPerCourse, 1);
     const ceiling = (results.ceiling as { workflowsPerSecond: number } | undefined)?.workflowsPerSecond;
     figures.temporal_ceiling_ratio = ceiling ? round(figures.zero_latency_courses_per_s / ceiling) : null;
-    say(`scale: ${session.seconds} s, ${figures.zero_latency_courses_per_s} courses/s, longest history ${figures.scale_max_history_events} events`);
+    say(
+      `scale: ${session.seconds} s, ${figures.zero_latency_courses_per_s} courses/s, longest history ${figures.scale_max_history_events} events`,
+    );
   }
 
   if (sections.has('faults')) {
@@ -325,7 +404,10 @@ try {
     const report = join('.data', 'faults', 'results.json');
     rmSync(report, { force: true });
     try {
-      execFileSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/faults.test.ts'], { stdio: 'inherit', env: { ...process.env, TEST_LANE: 'full' } });
+      execFileSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/faults.test.ts'], {
+        stdio: 'inherit',
+        env: { ...process.env, TEST_LANE: 'full' },
+      });
     } catch {
       say('faults: the suite reported failures; its table still counts');
     }
@@ -350,7 +432,11 @@ try {
 
 const temporalVersion = execFileSync(temporalBinary(), ['--version']).toString().trim();
 const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 1), node: process.version, temporal: temporalVersion,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: round(totalmem() / 2 ** 30, 1),
+  node: process.version,
+  temporal: temporalVersion,
 };
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const GOALS: Record<string, { goal: string; met: (v: number) => boolean }> = {
@@ -367,16 +453,30 @@ const json = { date: started.toISOString(), command, machine, options: o, ...fig
 mkdirSync(o.out, { recursive: true });
 writeFileSync(join(o.out, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
 const lines = [
-  '# Benchmark results', '',
-  `- date: ${started.toISOString()}`, `- command: \`${command}\``,
-  `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; ${machine.temporal.split('\n')[0]}`, '',
-  '| figure | value | goal | met |', '|---|---|---|---|',
-  ...Object.entries(figures).map(([k, v]) => `| ${k} | ${v ?? 'not run'} | ${GOALS[k]?.goal ?? ''} | ${v === null || !GOALS[k] ? '' : GOALS[k].met(v) ? 'yes' : 'no'} |`),
-  '', '## Details', '', '```json', JSON.stringify(results, null, 2), '```', '',
+  '# Benchmark results',
+  '',
+  `- date: ${started.toISOString()}`,
+  `- command: \`${command}\``,
+  `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}; ${machine.temporal.split('\n')[0]}`,
+  '',
+  '| figure | value | goal | met |',
+  '|---|---|---|---|',
+  ...Object.entries(figures).map(
+    ([k, v]) => `| ${k} | ${v ?? 'not run'} | ${GOALS[k]?.goal ?? ''} | ${v === null || !GOALS[k] ? '' : GOALS[k].met(v) ? 'yes' : 'no'} |`,
+  ),
+  '',
+  '## Details',
+  '',
+  '```json',
+  JSON.stringify(results, null, 2),
+  '```',
+  '',
 ];
 const existing = existsSync(join(o.out, 'RESULTS.md')) ? readFileSync(join(o.out, 'RESULTS.md'), 'utf8') : '';
 // What a person wrote under "## Reading" (what bounds each figure) survives a new run.
 const reading = existing.indexOf('## Reading');
 writeFileSync(join(o.out, 'RESULTS.md'), lines.join('\n') + (reading >= 0 ? `\n${existing.slice(reading)}` : ''));
-say(`wrote ${join(o.out, 'RESULTS.md')} and ${join(o.out, 'results.json')}${failure ? ' (a section failed: see "failure" in the details)' : ''}`);
+say(
+  `wrote ${join(o.out, 'RESULTS.md')} and ${join(o.out, 'results.json')}${failure ? ' (a section failed: see "failure" in the details)' : ''}`,
+);
 process.exit(failure ? 1 : 0);

@@ -10,21 +10,37 @@ import type { ArchiverConfig } from '../contract';
 import { PHASES } from '../workflows/phases';
 import type { CourseFacts, CourseInput, PhaseRequest, SessionInput } from '../workflows/types';
 
-export async function archiveSequentially(config: ArchiverConfig, catalog: Catalog, input: SessionInput, onCourse: () => void): Promise<number> {
+export async function archiveSequentially(
+  config: ArchiverConfig,
+  catalog: Catalog,
+  input: SessionInput,
+  onCourse: () => void,
+): Promise<number> {
   const activities = createActivities(config, catalog);
   const env = new MockActivityEnvironment();
   const run = <A, R>(fn: (arg: A) => Promise<R>, arg: A) => env.run(fn, arg) as Promise<R>;
   let archived = 0;
   for (let after = 0; ;) {
     const page = await run(activities.selectCourses, {
-      sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId, includeSubcategories: input.includeSubcategories,
-      afterCourseId: after, pageSize: 100, withSizes: false,
+      sourceSiteId: input.sourceSiteId,
+      categoryId: input.sourceCategoryId,
+      includeSubcategories: input.includeSubcategories,
+      afterCourseId: after,
+      pageSize: 100,
+      withSizes: false,
     });
     for (const { courseId, root } of page.courses) {
       const course: CourseInput = {
-        session: input.session, vintage: input.vintage, courseId, sourceSiteId: input.sourceSiteId, targetSiteId: input.targetSiteId,
-        targetCategoryId: input.targetCategoryId!, sourceRootCategoryId: root ?? input.sourceCategoryId,
-        mirrorSubcategories: input.mirrorSubcategories, deleteSource: input.deleteSource, failureHoldHours: 0,
+        session: input.session,
+        vintage: input.vintage,
+        courseId,
+        sourceSiteId: input.sourceSiteId,
+        targetSiteId: input.targetSiteId,
+        targetCategoryId: input.targetCategoryId!,
+        sourceRootCategoryId: root ?? input.sourceCategoryId,
+        mirrorSubcategories: input.mirrorSubcategories,
+        deleteSource: input.deleteSource,
+        failureHoldHours: 0,
       };
       const facts: CourseFacts = { phaseTimes: {} };
       let step = 0;

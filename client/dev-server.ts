@@ -10,7 +10,9 @@ import { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const SA_TYPE_NAME: Partial<Record<string, string>> = {
-  [SearchAttributeType.KEYWORD]: 'Keyword', [SearchAttributeType.INT]: 'Int', [SearchAttributeType.TEXT]: 'Text',
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+  [SearchAttributeType.TEXT]: 'Text',
 };
 
 /** The `temporal` binary: $TEMPORAL_CLI, then what scripts/ensure-temporal.sh installed, then PATH. */
@@ -37,7 +39,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startDevServer(opts: { port?: number; uiPort?: number; dbFile?: string; headless?: boolean } = {}): Promise<DevServer> {
+export async function startDevServer(
+  opts: { port?: number; uiPort?: number; dbFile?: string; headless?: boolean } = {},
+): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
   if (opts.headless) args.push('--headless');
@@ -46,7 +50,9 @@ export async function startDevServer(opts: { port?: number; uiPort?: number; dbF
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE_NAME[key.type]}`);
   const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

@@ -6,12 +6,18 @@ import type { ArchiverConfig } from '../contract';
 import type { SetupReport } from '../workflows/check-setup';
 import type { checkSetup } from '../workflows';
 
-export async function runDoctor(client: Client, config: ArchiverConfig, opts: { siteIds?: string[]; selection?: { siteId: string; categoryId: number }; workerWaitSeconds?: number } = {}): Promise<SetupReport> {
+export async function runDoctor(
+  client: Client,
+  config: ArchiverConfig,
+  opts: { siteIds?: string[]; selection?: { siteId: string; categoryId: number }; workerWaitSeconds?: number } = {},
+): Promise<SetupReport> {
   return client.workflow.execute<typeof checkSetup>('checkSetup', {
     workflowId: `archive-doctor/${new Date().toISOString()}`,
     taskQueue: config.mainQueue,
     workflowExecutionTimeout: '15m',
-    args: [{ siteIds: opts.siteIds ?? Object.keys(config.sites), selection: opts.selection, workerWaitSeconds: opts.workerWaitSeconds ?? 30 }],
+    args: [
+      { siteIds: opts.siteIds ?? Object.keys(config.sites), selection: opts.selection, workerWaitSeconds: opts.workerWaitSeconds ?? 30 },
+    ],
   });
 }
 
@@ -19,7 +25,11 @@ export const doctorPassed = (report: SetupReport) => report.sites.every((s) => s
 
 export function renderDoctor(report: SetupReport): string {
   const lines: string[] = [];
-  if (report.largestCourse) lines.push(`Largest course of the category: ${report.largestCourse.courseId} (${(report.largestCourse.bytes / 1e6).toFixed(0)} MB declared)`, '');
+  if (report.largestCourse)
+    lines.push(
+      `Largest course of the category: ${report.largestCourse.courseId} (${(report.largestCourse.bytes / 1e6).toFixed(0)} MB declared)`,
+      '',
+    );
   for (const site of report.sites) {
     lines.push(`Site ${site.siteId}`);
     for (const c of site.checks) {

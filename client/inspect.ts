@@ -15,7 +15,10 @@ import { courseStatus, type CourseStatus } from './sessions';
 const PHASE_OF_ACTIVITY = new Map<string, PhaseName>(PHASES.flatMap((p) => p.steps.map((s): [string, PhaseName] => [s.activity, p.name])));
 
 /** A session's progress: its live query while it runs, its result once completed; null otherwise. */
-async function sessionProgress(client: Client, info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status'>): Promise<SessionProgress | null> {
+async function sessionProgress(
+  client: Client,
+  info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status'>,
+): Promise<SessionProgress | null> {
   const handle = client.workflow.getHandle(info.workflowId);
   try {
     if (info.status.name === 'RUNNING') return await handle.query(progressQuery);
@@ -49,19 +52,24 @@ export async function listSessions(client: Client, opts: { query?: string; limit
     infos.push(info);
     if (infos.length >= (opts.limit ?? 200)) break;
   }
-  return Promise.all(infos.map(async (info): Promise<SessionRow> => {
-    const p = await sessionProgress(client, info);
-    const sa = info.typedSearchAttributes;
-    return {
-      session: sa.get(ArchiveSession) ?? sessionOfWorkflowId(info.workflowId) ?? info.workflowId,
-      vintage: sa.get(ArchiveVintage) ?? '',
-      execution: info.status.name,
-      state: sa.get(ArchiveStatus) ?? '',
-      percent: p?.percent ?? null, done: p?.done ?? null, total: p?.total ?? null, failed: p ? p.counts.failed : null,
-      startedAt: info.startTime.toISOString(),
-      closedAt: info.closeTime?.toISOString() ?? null,
-    };
-  }));
+  return Promise.all(
+    infos.map(async (info): Promise<SessionRow> => {
+      const p = await sessionProgress(client, info);
+      const sa = info.typedSearchAttributes;
+      return {
+        session: sa.get(ArchiveSession) ?? sessionOfWorkflowId(info.workflowId) ?? info.workflowId,
+        vintage: sa.get(ArchiveVintage) ?? '',
+        execution: info.status.name,
+        state: sa.get(ArchiveStatus) ?? '',
+        percent: p?.percent ?? null,
+        done: p?.done ?? null,
+        total: p?.total ?? null,
+        failed: p ? p.counts.failed : null,
+        startedAt: info.startTime.toISOString(),
+        closedAt: info.closeTime?.toISOString() ?? null,
+      };
+    }),
+  );
 }
 
 export interface PhaseRecord {
@@ -83,7 +91,10 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
   const records: PhaseRecord[] = [];
   for (const e of events) {
     const id = String(e.eventId);
-    const at = e.eventTime?.seconds != null ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : null;
+    const at =
+      e.eventTime?.seconds != null
+        ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString()
+        : null;
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
       const phase = PHASE_OF_ACTIVITY.get(scheduled.activityType?.name ?? '');
@@ -108,17 +119,25 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
       if (started.lastFailure?.message) rec.lastError = started.lastFailure.message;
       continue;
     }
-    const ended = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes
-      ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+    const ended =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
     if (ended) {
       const rec = byScheduled.get(String(ended.scheduledEventId));
       if (!rec) continue;
       rec.endedAt = at;
       rec.seconds = rec.startedAt && at ? (Date.parse(at) - Date.parse(rec.startedAt)) / 1000 : null;
-      rec.outcome = e.activityTaskCompletedEventAttributes ? 'completed' : e.activityTaskFailedEventAttributes ? 'failed'
-        : e.activityTaskTimedOutEventAttributes ? 'timed-out' : 'cancelled';
+      rec.outcome = e.activityTaskCompletedEventAttributes
+        ? 'completed'
+        : e.activityTaskFailedEventAttributes
+          ? 'failed'
+          : e.activityTaskTimedOutEventAttributes
+            ? 'timed-out'
+            : 'cancelled';
       const failure = e.activityTaskFailedEventAttributes?.failure ?? e.activityTaskTimedOutEventAttributes?.failure;
-      if (failure) rec.lastError = failure.cause?.message ? `${failure.message}: ${failure.cause.message}` : failure.message ?? undefined;
+      if (failure) rec.lastError = failure.cause?.message ? `${failure.message}: ${failure.cause.message}` : (failure.message ?? undefined);
     }
   }
   return records;
@@ -137,7 +156,9 @@ export interface CourseDetails {
 
 /** One course: its live progress (or final outcome), its phases from history, and its catalog row. */
 export async function courseDetails(
-  client: Client, session: string, courseId: number,
+  client: Client,
+  session: string,
+  courseId: number,
   catalogRow: (sourceSiteId: string) => Promise<CatalogRow | null>,
 ): Promise<CourseDetails> {
   const handle = client.workflow.getHandle(courseWorkflowId(session, courseId));
@@ -145,18 +166,32 @@ export async function courseDetails(
   try {
     description = await handle.describe();
   } catch (e) {
-    if (e instanceof WorkflowNotFoundError) throw new WorkflowNotFoundError(`session ${session} has no course ${courseId} (no workflow ${courseWorkflowId(session, courseId)})`, e.workflowId, e.runId);
+    if (e instanceof WorkflowNotFoundError)
+      throw new WorkflowNotFoundError(
+        `session ${session} has no course ${courseId} (no workflow ${courseWorkflowId(session, courseId)})`,
+        e.workflowId,
+        e.runId,
+      );
     throw e;
   }
   const execution = description.status.name;
-  const progress = execution === 'RUNNING' ? await courseStatus(client, session, courseId).catch(() => null)
-    : execution === 'COMPLETED' ? await handle.result().catch(() => null) : null;
+  const progress =
+    execution === 'RUNNING'
+      ? await courseStatus(client, session, courseId).catch(() => null)
+      : execution === 'COMPLETED'
+        ? await handle.result().catch(() => null)
+        : null;
   const events = (await handle.fetchHistory()).events ?? [];
   const start = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   const input = start ? (defaultPayloadConverter.fromPayload(start) as CourseInput) : null;
   return {
-    session, courseId, workflowId: handle.workflowId, execution, progress,
-    phases: phasesFromHistory(events), catalog: input ? await catalogRow(input.sourceSiteId) : null,
+    session,
+    courseId,
+    workflowId: handle.workflowId,
+    execution,
+    progress,
+    phases: phasesFromHistory(events),
+    catalog: input ? await catalogRow(input.sourceSiteId) : null,
   };
 }
 
@@ -192,7 +227,8 @@ export interface SessionReport {
 
 /** Everything `report` writes: the session's counts, and each course's outcome, duration, failure and catalog facts. */
 export async function sessionReport(
-  client: Client, session: string,
+  client: Client,
+  session: string,
   opts: { config: Pick<ArchiverConfig, 'temporal'>; catalogRows: CatalogRow[] },
 ): Promise<SessionReport> {
   const sessionInfo = await client.workflow.getHandle(sessionWorkflowId(session)).describe();
@@ -200,18 +236,26 @@ export async function sessionReport(
   const failures = new Map((progress?.failed ?? []).map((f) => [f.courseId, f]));
   const rows = new Map(opts.catalogRows.map((r) => [r.sourceCourseId, r]));
   const courses: ReportCourse[] = [];
-  for await (const info of client.workflow.list({ query: `WorkflowType="archiveCourse" AND ArchiveSession="${session.replace(/"/g, '\\"')}"` })) {
+  for await (const info of client.workflow.list({
+    query: `WorkflowType="archiveCourse" AND ArchiveSession="${session.replace(/"/g, '\\"')}"`,
+  })) {
     const courseId = info.typedSearchAttributes.get(ArchiveCourseId) ?? Number(info.workflowId.split('/').at(-1));
     const row = rows.get(courseId);
     const f = failures.get(courseId);
     courses.push({
-      courseId, shortname: row?.shortname ?? '', fullname: row?.fullname ?? '',
+      courseId,
+      shortname: row?.shortname ?? '',
+      fullname: row?.fullname ?? '',
       status: info.typedSearchAttributes.get(ArchiveStatus) ?? info.status.name.toLowerCase(),
       execution: info.status.name,
-      startedAt: info.startTime.toISOString(), closedAt: info.closeTime?.toISOString() ?? null,
+      startedAt: info.startTime.toISOString(),
+      closedAt: info.closeTime?.toISOString() ?? null,
       seconds: info.closeTime ? (info.closeTime.getTime() - info.startTime.getTime()) / 1000 : null,
-      failedPhase: f?.phase ?? '', reason: f ? `${f.errorType}: ${f.message}` : '',
-      mbzBytes: row ? Number(row.mbzBytes) : null, targetCourseId: row?.targetCourseId ?? null, sourceDeleted: row?.sourceDeleted ?? null,
+      failedPhase: f?.phase ?? '',
+      reason: f ? `${f.errorType}: ${f.message}` : '',
+      mbzBytes: row ? Number(row.mbzBytes) : null,
+      targetCourseId: row?.targetCourseId ?? null,
+      sourceDeleted: row?.sourceDeleted ?? null,
       link: workflowLink(opts.config, info.workflowId),
     });
   }
@@ -219,10 +263,14 @@ export async function sessionReport(
   const latest = new Map<number, ReportCourse>();
   for (const c of courses) if (!latest.has(c.courseId) || latest.get(c.courseId)!.startedAt < c.startedAt) latest.set(c.courseId, c);
   return {
-    session, vintage: sessionInfo.typedSearchAttributes.get(ArchiveVintage) ?? '', execution: sessionInfo.status.name,
+    session,
+    vintage: sessionInfo.typedSearchAttributes.get(ArchiveVintage) ?? '',
+    execution: sessionInfo.status.name,
     state: sessionInfo.typedSearchAttributes.get(ArchiveStatus) ?? '',
-    link: workflowLink(opts.config, sessionInfo.workflowId), progress,
-    startedAt: progress?.startedAt ?? sessionInfo.startTime.toISOString(), closedAt: sessionInfo.closeTime?.toISOString() ?? null,
+    link: workflowLink(opts.config, sessionInfo.workflowId),
+    progress,
+    startedAt: progress?.startedAt ?? sessionInfo.startTime.toISOString(),
+    closedAt: sessionInfo.closeTime?.toISOString() ?? null,
     courses: [...latest.values()].sort((a, b) => a.courseId - b.courseId),
     generatedAt: new Date().toISOString(),
   };

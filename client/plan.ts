@@ -21,7 +21,19 @@ export function runPlan(client: Client, config: ArchiverConfig, input: PlanInput
   });
 }
 
-const CSV_COLUMNS = ['courseId', 'shortname', 'categoryId', 'bytes', 'activities', 'action', 'reason', 'predictedSeconds', 'plannedStart', 'plannedEnd', 'overflows'] as const;
+const CSV_COLUMNS = [
+  'courseId',
+  'shortname',
+  'categoryId',
+  'bytes',
+  'activities',
+  'action',
+  'reason',
+  'predictedSeconds',
+  'plannedStart',
+  'plannedEnd',
+  'overflows',
+] as const;
 
 export function renderPlan(report: PlanReport, format: PlanFormat, zone = 'UTC'): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
@@ -31,16 +43,24 @@ export function renderPlan(report: PlanReport, format: PlanFormat, zone = 'UTC')
   const t = report.totals;
   const p = report.prediction;
   const lines = [
-    `Plan: ${c.sourceSiteId} categories ${c.categoryIds.join(', ')}${c.includeSubcategories ? ' with subcategories' : ' (no subcategories)'}`
-      + `${c.courseIds.length ? `, courses ${c.courseIds.join(', ')}` : ''} -> ${c.targetSiteId} category ${c.targetCategoryId}`,
+    `Plan: ${c.sourceSiteId} categories ${c.categoryIds.join(', ')}${c.includeSubcategories ? ' with subcategories' : ' (no subcategories)'}` +
+      `${c.courseIds.length ? `, courses ${c.courseIds.join(', ')}` : ''} -> ${c.targetSiteId} category ${c.targetCategoryId}`,
     `  excluded: ${[...c.excludeShortnames.map((x) => `shortname "${x}"`), ...c.excludeIdnumbers.map((x) => `idnumber "${x}"`)].join(', ') || 'none'}`,
     `  windows: ${c.windows}; concurrency ${c.concurrency}`,
     '',
-    ...table(['course', 'shortname', 'MB', 'activities', 'action', 'predicted', 'starts', 'why'], report.courses.map((x) => [
-      x.courseId, x.shortname, x.action === 'excluded' ? '' : (x.bytes / 1e6).toFixed(1), x.action === 'excluded' ? '' : x.activities,
-      x.action, x.predictedSeconds !== undefined ? formatDuration(x.predictedSeconds * 1000) : '', at(x.plannedStart),
-      x.overflows ? 'longer than any window' : x.reason ?? '',
-    ])),
+    ...table(
+      ['course', 'shortname', 'MB', 'activities', 'action', 'predicted', 'starts', 'why'],
+      report.courses.map((x) => [
+        x.courseId,
+        x.shortname,
+        x.action === 'excluded' ? '' : (x.bytes / 1e6).toFixed(1),
+        x.action === 'excluded' ? '' : x.activities,
+        x.action,
+        x.predictedSeconds !== undefined ? formatDuration(x.predictedSeconds * 1000) : '',
+        at(x.plannedStart),
+        x.overflows ? 'longer than any window' : (x.reason ?? ''),
+      ]),
+    ),
     '',
     `${t.selected} course(s) selected: ${t.toArchive} to archive (${(t.bytes / 1e6).toFixed(0)} MB declared), ${t.alreadyArchived} already archived (skipped); ${t.excluded} excluded`,
     t.toArchive

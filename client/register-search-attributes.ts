@@ -24,11 +24,19 @@ export async function registerSearchAttributes(client: Client, namespace: string
     const have = customAttributes?.[key.name];
     if (have === undefined || have === null) added.push(key.name);
     else if (have === want) present.push(key.name);
-    else problems.push(`${key.name} exists in namespace "${namespace}" as ${IndexedValueType[have]}, this tool needs ${IndexedValueType[want]}: remove it (temporal operator search-attribute remove --name ${key.name}) or use another namespace`);
+    else
+      problems.push(
+        `${key.name} exists in namespace "${namespace}" as ${IndexedValueType[have]}, this tool needs ${IndexedValueType[want]}: remove it (temporal operator search-attribute remove --name ${key.name}) or use another namespace`,
+      );
   }
   if (problems.length) throw new Error(problems.join('\n'));
   if (added.length) {
-    await operator.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.filter((k) => added.includes(k.name)).map((k) => [k.name, INDEXED_TYPE[k.type]!])) });
+    await operator.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTES.filter((k) => added.includes(k.name)).map((k) => [k.name, INDEXED_TYPE[k.type]!]),
+      ),
+    });
   }
   return { added, present };
 }

@@ -42,9 +42,11 @@ export function renderStatus(session: string, s: SessionStatus): string {
   const lines = [`Session ${session}: ${s.state}, ${s.done}/${s.total} courses (${s.percent}%)${rate}${eta}`, `  ${s.note}`];
   if (s.window) {
     const w = s.window;
-    lines.push(w.open
-      ? `  window: open${w.closesAtLocal ? `, closes ${w.closesAtLocal}` : ''}${w.opensAtLocal ? `; next opens ${w.opensAtLocal}` : ''}`
-      : `  window: closed, opens ${w.opensAtLocal}`);
+    lines.push(
+      w.open
+        ? `  window: open${w.closesAtLocal ? `, closes ${w.closesAtLocal}` : ''}${w.opensAtLocal ? `; next opens ${w.opensAtLocal}` : ''}`
+        : `  window: closed, opens ${w.opensAtLocal}`,
+    );
     // The session's own reading is as of its last task; it may have slept since.
     const clockNow = w.timezone ? wallClock(w.clockAtAsOf + (Date.now() - now) * w.speed, w.timezone) : w.localNow;
     lines.push(`  clock: ${clockNow}; concurrency ${s.concurrency}; ${s.deferred} deferred to the next window`);
@@ -55,20 +57,33 @@ export function renderStatus(session: string, s: SessionStatus): string {
   const statuses: [string, number][] = [['pending', s.pending], ['running', s.running], ...Object.entries(s.counts)];
   const phases: [string, number][] = [...PHASE_NAMES.map((p): [string, number] => [p, s.phases[p]]), ['(held)', s.waiting]];
   const rows = Array.from({ length: Math.max(statuses.length, phases.length) }, (_, i) => [
-    statuses[i]?.[0] ?? '', statuses[i]?.[1] ?? '', phases[i]?.[0] ?? '', phases[i]?.[1] ?? '',
+    statuses[i]?.[0] ?? '',
+    statuses[i]?.[1] ?? '',
+    phases[i]?.[0] ?? '',
+    phases[i]?.[1] ?? '',
   ]);
   lines.push(...table(['status', 'courses', 'phase', 'running'], rows));
   if (s.courses.length) {
     lines.push('', `  running courses, longest first (${s.courses.length} of ${s.running}):`);
     const since = new Map(s.runningCourses.map((c) => [c.courseId, c.since]));
-    lines.push(...table(['course', 'phase', 'step', 'attempt', 'for', 'progress'], s.courses.map((c) => [
-      c.courseId, c.phase, c.step ?? '', c.activity ? `${c.activity.attempt}/${c.activity.maximumAttempts || '∞'}` : '',
-      formatDuration(now - (since.get(c.courseId) ?? now)), courseProgressCell(c),
-    ])));
+    lines.push(
+      ...table(
+        ['course', 'phase', 'step', 'attempt', 'for', 'progress'],
+        s.courses.map((c) => [
+          c.courseId,
+          c.phase,
+          c.step ?? '',
+          c.activity ? `${c.activity.attempt}/${c.activity.maximumAttempts || '∞'}` : '',
+          formatDuration(now - (since.get(c.courseId) ?? now)),
+          courseProgressCell(c),
+        ]),
+      ),
+    );
   }
   if (s.oversized.length) {
     lines.push('', '  longer than any window (started at the opening of the longest one, they overflow):');
-    for (const o of s.oversized) lines.push(`    course ${o.courseId}: predicted ${formatDuration(o.predictedSeconds * 1000)}${o.running ? ', running' : ''}`);
+    for (const o of s.oversized)
+      lines.push(`    course ${o.courseId}: predicted ${formatDuration(o.predictedSeconds * 1000)}${o.running ? ', running' : ''}`);
   }
   if (s.queuedForRetry.length) lines.push('', `  queued for retry: ${s.queuedForRetry.join(', ')}`);
   if (s.toSkip.length) lines.push('', `  to skip when reached: ${s.toSkip.join(', ')}`);
@@ -82,32 +97,49 @@ export function renderStatus(session: string, s: SessionStatus): string {
 
 /** A progress bar on stderr; update() with each progress reading. */
 export function progressBar() {
-  const bar = new SingleBar({
-    format: 'archiving |{bar}| {percentage}% | {value}/{total} courses | {succeeded} ok, {failed} failed, {skipped} skipped | {rate} courses/h | ETA {etaText}',
-    hideCursor: true,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    stream: process.stderr,
-  }, Presets.shades_classic);
+  const bar = new SingleBar(
+    {
+      format:
+        'archiving |{bar}| {percentage}% | {value}/{total} courses | {succeeded} ok, {failed} failed, {skipped} skipped | {rate} courses/h | ETA {etaText}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      stream: process.stderr,
+    },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     update(s: SessionStatus) {
       const payload = {
-        succeeded: s.counts.succeeded, failed: s.counts.failed, skipped: s.counts.skipped, rate: s.coursesPerHour,
+        succeeded: s.counts.succeeded,
+        failed: s.counts.failed,
+        skipped: s.counts.skipped,
+        rate: s.coursesPerHour,
         etaText: s.eta ? formatDuration(Date.parse(s.eta) - Date.parse(s.asOf)) : '-',
       };
-      if (!started) { bar.start(Math.max(s.total, 1), s.done, payload); started = true; }
+      if (!started) {
+        bar.start(Math.max(s.total, 1), s.done, payload);
+        started = true;
+      }
       bar.setTotal(Math.max(s.total, 1));
       bar.update(s.done, payload);
     },
     /** A line above the bar (the bar redraws below it). */
-    log(text: string) { process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}`); },
-    stop() { if (started) bar.stop(); },
+    log(text: string) {
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}`);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
   };
 }
 
 export const renderUpcoming = (upcoming: ScheduleDetails['upcoming'], zone: string) =>
-  upcoming.slice(0, 3).map((u) => `${wallClock(Date.parse(u.at), zone)} (vintage ${u.vintage ?? 'none yet'})`).join(', ') || 'none';
+  upcoming
+    .slice(0, 3)
+    .map((u) => `${wallClock(Date.parse(u.at), zone)} (vintage ${u.vintage ?? 'none yet'})`)
+    .join(', ') || 'none';
 
 export function renderSchedule({ description: d, input, upcoming }: ScheduleDetails): string {
   const zone = input.vintageRule.timezone;
@@ -120,7 +152,8 @@ export function renderSchedule({ description: d, input, upcoming }: ScheduleDeta
     `  fired ${d.info.numActionsTaken} time(s); skipped ${d.info.numActionsSkippedOverlap} (a session was still running); missed ${d.info.numActionsMissedCatchupWindow}`,
   ];
   for (const a of d.info.runningActions) lines.push(`  running: ${a.workflow.workflowId}`);
-  for (const a of d.info.recentActions.slice(-5)) lines.push(`  fired ${wallClock(a.takenAt.getTime(), zone)}: ${a.action.workflow.workflowId}`);
+  for (const a of d.info.recentActions.slice(-5))
+    lines.push(`  fired ${wallClock(a.takenAt.getTime(), zone)}: ${a.action.workflow.workflowId}`);
   return lines.join('\n');
 }
 
@@ -134,17 +167,32 @@ export function renderCourse(d: CourseDetails, link: string): string {
   ];
   if (live?.activity) {
     const a = live.activity;
-    lines.push(`  now: ${a.name}, attempt ${a.attempt}/${a.maximumAttempts || '∞'}${a.started ? '' : ' (waiting for a slot on its host)'}${a.lastFailure ? `; last failure: ${a.lastFailure}` : ''}`);
+    lines.push(
+      `  now: ${a.name}, attempt ${a.attempt}/${a.maximumAttempts || '∞'}${a.started ? '' : ' (waiting for a slot on its host)'}${a.lastFailure ? `; last failure: ${a.lastFailure}` : ''}`,
+    );
   }
   if (live?.waitingFor) lines.push(`  held: waiting for ${live.waitingFor}`);
   if (p?.failure) lines.push(`  failed in ${p.failure.phase}: ${p.failure.errorType}: ${p.failure.message}`);
-  lines.push('', ...table(['phase', 'started', 'took', 'attempts', 'outcome', 'last error'], d.phases.map((r) => [
-    r.phase, r.startedAt ? r.startedAt.slice(0, 19).replace('T', ' ') : '', r.seconds !== null ? formatDuration(r.seconds * 1000) : '',
-    r.attempts, r.outcome, (r.lastError ?? '').slice(0, 100),
-  ])));
+  lines.push(
+    '',
+    ...table(
+      ['phase', 'started', 'took', 'attempts', 'outcome', 'last error'],
+      d.phases.map((r) => [
+        r.phase,
+        r.startedAt ? r.startedAt.slice(0, 19).replace('T', ' ') : '',
+        r.seconds !== null ? formatDuration(r.seconds * 1000) : '',
+        r.attempts,
+        r.outcome,
+        (r.lastError ?? '').slice(0, 100),
+      ]),
+    ),
+  );
   const c = d.catalog;
-  lines.push('', c
-    ? `  catalog: ${archiveLocation(c)}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
-    : '  catalog: no row (not archived yet)');
+  lines.push(
+    '',
+    c
+      ? `  catalog: ${archiveLocation(c)}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
+      : '  catalog: no row (not archived yet)',
+  );
   return lines.join('\n');
 }

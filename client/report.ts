@@ -6,7 +6,19 @@ import type { ReportCourse, SessionReport } from './inspect';
 import { formatDuration } from './render';
 
 const CSV_COLUMNS: (keyof ReportCourse)[] = [
-  'courseId', 'shortname', 'fullname', 'status', 'startedAt', 'closedAt', 'seconds', 'failedPhase', 'reason', 'mbzBytes', 'targetCourseId', 'sourceDeleted', 'link',
+  'courseId',
+  'shortname',
+  'fullname',
+  'status',
+  'startedAt',
+  'closedAt',
+  'seconds',
+  'failedPhase',
+  'reason',
+  'mbzBytes',
+  'targetCourseId',
+  'sourceDeleted',
+  'link',
 ];
 
 export const reportCsv = (r: SessionReport) => stringify(r.courses, { header: true, columns: CSV_COLUMNS });
@@ -44,8 +56,12 @@ ${[...counts].map(([k, v]) => `<tr><td class="${escape(k)}">${escape(k)}</td><td
 <tr><th>total</th><th>${r.courses.length}</th></tr></table>
 <p>${(bytes / 1e6).toFixed(1)} MB of backups archived.${med !== null ? ` Median course: ${escape(formatDuration(med * 1000))}; longest: ${escape(formatDuration(Math.max(...durations) * 1000))}.` : ''}</p>
 <h2>Failures (${failed.length})</h2>
-${failed.length ? `<table><tr><th>course</th><th>shortname</th><th>phase</th><th>reason</th></tr>
-${failed.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}${cell(c.failedPhase)}${cell(c.reason)}</tr>`).join('\n')}</table>` : '<p>None.</p>'}
+${
+  failed.length
+    ? `<table><tr><th>course</th><th>shortname</th><th>phase</th><th>reason</th></tr>
+${failed.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}${cell(c.failedPhase)}${cell(c.reason)}</tr>`).join('\n')}</table>`
+    : '<p>None.</p>'
+}
 <h2>Courses</h2>
 <table><tr><th>course</th><th>shortname</th><th>status</th><th>duration</th><th>backup MB</th><th>archive course</th><th>source deleted</th></tr>
 ${r.courses.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}<td class="${escape(c.status)}">${escape(c.status)}</td>${cell(c.seconds !== null ? formatDuration(c.seconds * 1000) : '')}${cell(c.mbzBytes !== null ? (c.mbzBytes / 1e6).toFixed(1) : '')}${cell(c.targetCourseId ?? '')}${cell(c.sourceDeleted === null ? '' : c.sourceDeleted ? 'yes' : 'no')}</tr>`).join('\n')}

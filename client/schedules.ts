@@ -19,7 +19,9 @@ export interface FireTimes {
 
 export function scheduleSpec(times: FireTimes): ScheduleSpec {
   if ((times.yearly === undefined) === (times.cron === undefined)) {
-    throw new SessionInputError([`--yearly/--cron: give exactly one, e.g. --yearly "07-01 20:00" (every 1 July at 20:00) or --cron "0 20 1 7 *"`]);
+    throw new SessionInputError([
+      `--yearly/--cron: give exactly one, e.g. --yearly "07-01 20:00" (every 1 July at 20:00) or --cron "0 20 1 7 *"`,
+    ]);
   }
   if (times.cron !== undefined) return { cronExpressions: [times.cron], timezone: times.timezone };
   const m = /^(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(times.yearly!.trim());
@@ -33,7 +35,13 @@ export function scheduleSpec(times: FireTimes): ScheduleSpec {
   };
 }
 
-export async function createSchedule(client: Client, config: ArchiverConfig, input: ScheduledSessionInput, times: FireTimes, note?: string) {
+export async function createSchedule(
+  client: Client,
+  config: ArchiverConfig,
+  input: ScheduledSessionInput,
+  times: FireTimes,
+  note?: string,
+) {
   return client.schedule.create({
     scheduleId: input.scheduleId,
     spec: scheduleSpec(times),
@@ -53,7 +61,8 @@ export async function createSchedule(client: Client, config: ArchiverConfig, inp
 }
 
 /** A manual fire, skipped like a timed one if a session of this schedule still runs. */
-export const triggerSchedule = (client: Client, scheduleId: string) => client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
+export const triggerSchedule = (client: Client, scheduleId: string) =>
+  client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
 
 export interface ScheduleRow {
   scheduleId: string;
@@ -70,7 +79,8 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
     if (s.action?.workflowType !== 'archiveSession') continue;
     const last = s.info.recentActions.at(-1);
     rows.push({
-      scheduleId: s.scheduleId, paused: s.state.paused,
+      scheduleId: s.scheduleId,
+      paused: s.state.paused,
       rule: (s.memo?.archiver as { rule?: string } | undefined)?.rule ?? '',
       next: s.info.nextActionTimes[0]?.toISOString() ?? null,
       lastSession: last ? last.action.workflow.workflowId : null,
@@ -89,6 +99,9 @@ export interface ScheduleDetails {
 export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleDetails> {
   const description = await client.schedule.getHandle(scheduleId).describe();
   const input = description.action.args?.[0] as ScheduledSessionInput;
-  const upcoming = description.info.nextActionTimes.map((t) => ({ at: t.toISOString(), vintage: vintageAt(input.vintageRule, t.getTime()) }));
+  const upcoming = description.info.nextActionTimes.map((t) => ({
+    at: t.toISOString(),
+    vintage: vintageAt(input.vintageRule, t.getTime()),
+  }));
   return { description, input, upcoming };
 }

@@ -5,7 +5,13 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import {
-  courseProgressQuery, pauseSignal, progressQuery, resumeSignal, retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
+  courseProgressQuery,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  retryFailedUpdate,
+  setConcurrencyUpdate,
+  skipUpdate,
 } from '../workflows/messages';
 import { ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-progress';

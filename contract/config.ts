@@ -54,8 +54,13 @@ export interface RetentionSettings {
 export interface NotificationSettings {
   webhook?: { url: string; tokenEnv?: string };
   email?: {
-    host: string; port: number; secure: boolean; from: string; to: string[];
-    userEnv?: string; passwordEnv?: string;
+    host: string;
+    port: number;
+    secure: boolean;
+    from: string;
+    to: string[];
+    userEnv?: string;
+    passwordEnv?: string;
   };
 }
 

@@ -26,5 +26,8 @@ export const moodleFailureType = (kind: string) => `Moodle:${kind}`;
 
 /** What a session's own activities fail with that no retry will change. */
 export const SESSION_NON_RETRYABLE: FailureType[] = [
-  FailureType.CategoryNotFound, FailureType.CourseNotFound, FailureType.VintageCategoryNotFound, FailureType.VintageCategoryAmbiguous,
+  FailureType.CategoryNotFound,
+  FailureType.CourseNotFound,
+  FailureType.VintageCategoryNotFound,
+  FailureType.VintageCategoryAmbiguous,
 ];

@@ -62,23 +62,39 @@ export async function migrate(db: RawSql, dir: string, provider: Provider = 'sql
   );
   const byName = new Map(applied.map((m) => [m.migration_name, m]));
   const done: string[] = [];
-  const names = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort() : [];
+  const names = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+        .sort()
+    : [];
   for (const name of names) {
     const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
     const checksum = createHash('sha256').update(sql).digest('hex');
     const prior = byName.get(name);
     if (prior) {
       if (prior.checksum !== checksum) {
-        throw new Error(`Migration ${name} was changed after it was applied to this catalog; restore the original file and add a new migration instead`);
+        throw new Error(
+          `Migration ${name} was changed after it was applied to this catalog; restore the original file and add a new migration instead`,
+        );
       }
       if (!prior.finished_at) throw new Error(`Migration ${name} started but did not finish; inspect the catalog database before going on`);
       continue;
     }
     const id = randomUUID();
-    await db.$executeRawUnsafe(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (${p(1)}, ${p(2)}, ${p(3)}, CURRENT_TIMESTAMP, 0)`, id, checksum, name);
+    await db.$executeRawUnsafe(
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (${p(1)}, ${p(2)}, ${p(3)}, CURRENT_TIMESTAMP, 0)`,
+      id,
+      checksum,
+      name,
+    );
     const steps = statements(sql);
     for (const stmt of steps) await db.$executeRawUnsafe(stmt);
-    await db.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET finished_at = CURRENT_TIMESTAMP, applied_steps_count = ${p(1)} WHERE id = ${p(2)}`, steps.length, id);
+    await db.$executeRawUnsafe(
+      `UPDATE "_prisma_migrations" SET finished_at = CURRENT_TIMESTAMP, applied_steps_count = ${p(1)} WHERE id = ${p(2)}`,
+      steps.length,
+      id,
+    );
     done.push(name);
   }
   return done;

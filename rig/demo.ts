@@ -20,7 +20,10 @@ const o = new Command()
   .option('--keep-source', 'do not delete the source courses')
   .option('--keep-running', 'leave the servers up afterwards, for a look in the Web UI (Ctrl-C stops)')
   .option('--data <dir>', 'where the demo keeps its files (wiped at start)', '.data/demo')
-  .option('--windows', 'rehearse quiet hours on a clock 240 times faster: a window opens 30 s after the start and closes 60 s later; the weekend window follows')
+  .option(
+    '--windows',
+    'rehearse quiet hours on a clock 240 times faster: a window opens 30 s after the start and closes 60 s later; the weekend window follows',
+  )
   .parse()
   .opts<{ courses: number; concurrency: number; keepSource?: boolean; keepRunning?: boolean; data: string; windows?: boolean }>();
 
@@ -32,7 +35,13 @@ const o = new Command()
  * activity, as a real Moodle does, so the predictor has something to learn.
  */
 const REHEARSAL = {
-  windows: { timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '17:00', to: '21:00' }, { days: 'sat-sun', from: '00:00', to: '24:00' }] },
+  windows: {
+    timezone: 'Europe/Paris',
+    windows: [
+      { days: 'mon-fri', from: '17:00', to: '21:00' },
+      { days: 'sat-sun', from: '00:00', to: '24:00' },
+    ],
+  },
   clock: { speed: 240, startAt: '2026-11-27T15:00:00+01:00' },
   latency: { fixedSeconds: 0, secondsPerMB: 0.0005, secondsPerActivity: 0.002 },
 };
@@ -47,19 +56,30 @@ const t0 = Date.now();
 console.log('Starting the Temporal dev server (Web UI on http://localhost:8233) ...');
 const temporal = await startDevServer({ port: 7233, uiPort: 8233, dbFile: join(dataDir, 'temporal.sqlite') });
 console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
-const rig = await startRig({ dir: dataDir, courses: o.courses, latency: o.windows ? REHEARSAL.latency : undefined, temporalAddress: temporal.address });
+const rig = await startRig({
+  dir: dataDir,
+  courses: o.courses,
+  latency: o.windows ? REHEARSAL.latency : undefined,
+  temporalAddress: temporal.address,
+});
 const { sim, config, configFile, vintageCategory: vintageCat, archivesCategory: archivesCat } = rig;
 const workers = await rig.startWorkers();
 const input = rig.sessionInput({
-  session: 'demo-2024-2025', concurrency: o.concurrency, deleteSource: !o.keepSource,
+  session: 'demo-2024-2025',
+  concurrency: o.concurrency,
+  deleteSource: !o.keepSource,
   ...(o.windows ? { windows: REHEARSAL.windows, clock: REHEARSAL.clock } : {}),
 });
 
 const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-console.log(`Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`);
+console.log(
+  `Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`,
+);
 await startSession(client, config, input);
 if (o.windows) {
-  console.log(`Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`);
+  console.log(
+    `Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`,
+  );
   console.log(`Follow it live in another terminal: moodle-archiver --config ${configFile} status ${input.session} --watch`);
 }
 const bar = progressBar();

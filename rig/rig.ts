@@ -81,7 +81,10 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     const staging = join(dir, 'staging', siteId);
     mkdirSync(staging, { recursive: true });
     sites[siteId] = {
-      url: site.url, staging, cli: { command: sim.phpCommand, moodleDir: site.moodleDir, timeoutSeconds: 600 }, maxConcurrentJobs: opts.maxConcurrentJobs ?? 4,
+      url: site.url,
+      staging,
+      cli: { command: sim.phpCommand, moodleDir: site.moodleDir, timeoutSeconds: 600 },
+      maxConcurrentJobs: opts.maxConcurrentJobs ?? 4,
     };
     env[tokenEnvName(siteId)] = Object.keys(site.store.data.settings.tokens)[0];
   }
@@ -103,12 +106,32 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   const vintageCategory = sim.sites.prod.store.data.categories.find((c) => c.idnumber === DEMO_VINTAGE)!;
   const archivesCategory = sim.sites.archive.store.data.categories.find((c) => c.idnumber === ARCHIVES_IDNUMBER)!;
   return {
-    dir, sim, rawConfig, env, config, configFile, vintageCategory, archivesCategory, writeConfig,
-    sessionInput: (overrides = {}) => validateSessionInput({
-      session: `rig-${Date.now()}`, vintage: DEMO_VINTAGE, sourceSiteId: 'prod', sourceCategoryId: vintageCategory.id,
-      includeSubcategories: true, targetSiteId: 'archive', targetCategoryId: archivesCategory.id, mirrorSubcategories: true,
-      concurrency: 5, deleteSource: true, ...overrides,
-    }, config),
+    dir,
+    sim,
+    rawConfig,
+    env,
+    config,
+    configFile,
+    vintageCategory,
+    archivesCategory,
+    writeConfig,
+    sessionInput: (overrides = {}) =>
+      validateSessionInput(
+        {
+          session: `rig-${Date.now()}`,
+          vintage: DEMO_VINTAGE,
+          sourceSiteId: 'prod',
+          sourceCategoryId: vintageCategory.id,
+          includeSubcategories: true,
+          targetSiteId: 'archive',
+          targetCategoryId: archivesCategory.id,
+          mirrorSubcategories: true,
+          concurrency: 5,
+          deleteSource: true,
+          ...overrides,
+        },
+        config,
+      ),
     startWorkers: (o = {}) => startWorkers({ config, ...o }),
     workerProcess: (queues, file = configFile) => workerProcess(file, env, queues),
     stop: () => sim.stop(),
@@ -119,18 +142,28 @@ function workerProcess(configFile: string, env: Record<string, string>, queues?:
   const args = ['--import', 'tsx', WORKER_MAIN, '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])];
   const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (d: Buffer) => { out = (out + d.toString()).slice(-20_000); };
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const started = new Promise<void>((resolve, reject) => {
-    const check = () => { if (out.includes('workers started')) { proc.stdout!.off('data', check); resolve(); } };
+    const check = () => {
+      if (out.includes('workers started')) {
+        proc.stdout!.off('data', check);
+        resolve();
+      }
+    };
     proc.stdout!.on('data', check);
     void exited.then((code) => reject(new Error(`the worker exited (${code}) before it started: ${out}`)));
   });
   started.catch(() => undefined); // a caller that never awaits it is told by `exited`
   return {
-    proc, started, exited, output: () => out,
+    proc,
+    started,
+    exited,
+    output: () => out,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;

@@ -31,4 +31,3 @@ export type FileBytes = Buffer | { size: number; sha1: string; stream: () => Rea
 export function sha1(buf: Buffer): string {
   return createHash('sha1').update(buf).digest('hex');
 }
-

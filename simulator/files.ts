@@ -29,9 +29,15 @@ const fileError = (error: string, errorcode: string) =>
 const NO_CACHE = { 'Cache-Control': 'no-store, no-cache, must-revalidate', Pragma: 'no-cache', 'Access-Control-Allow-Origin': '*' };
 
 interface Served {
-  name: string; type: string; disposition: 'inline' | 'attachment'; ranges: boolean; etag: boolean; modified: number;
+  name: string;
+  type: string;
+  disposition: 'inline' | 'attachment';
+  ranges: boolean;
+  etag: boolean;
+  modified: number;
   /** Either the bytes, or a file on disk streamed from. */
-  body?: Buffer; path?: string;
+  body?: Buffer;
+  path?: string;
   size: number;
 }
 
@@ -61,7 +67,16 @@ function resolve(store: SiteStore, parts: string[]): Served | undefined {
     const file = course && join(store.layout.backupArea(course.id), filename);
     if (!file || !existsSync(file)) return undefined;
     const st = statSync(file);
-    return { name: filename, path: file, size: st.size, type: 'application/vnd.moodle.backup', disposition: 'inline', ranges: true, etag: true, modified: st.mtimeMs };
+    return {
+      name: filename,
+      path: file,
+      size: st.size,
+      type: 'application/vnd.moodle.backup',
+      disposition: 'inline',
+      ranges: true,
+      etag: true,
+      modified: st.mtimeMs,
+    };
   }
   const module = store.data.courses.flatMap((c) => c.sections.flatMap((s) => s.modules)).find((m) => m.contextid === contextid);
   if (!module || component !== `mod_${module.modname}` || filearea !== 'content') return undefined;
@@ -70,13 +85,29 @@ function resolve(store: SiteStore, parts: string[]): Served | undefined {
   const page = module.modname === 'page';
   const body = fileContent(store.layout.filedir, file);
   return {
-    name: filename, body, size: body.length, type: page ? 'text/html;charset=UTF-8' : `${file.mimetype}; charset=utf-8`,
-    disposition: page ? 'attachment' : 'inline', ranges: false, etag: !page, modified: file.timemodified * 1000,
+    name: filename,
+    body,
+    size: body.length,
+    type: page ? 'text/html;charset=UTF-8' : `${file.mimetype}; charset=utf-8`,
+    disposition: page ? 'attachment' : 'inline',
+    ranges: false,
+    etag: !page,
+    modified: file.timemodified * 1000,
   };
 }
 
-export async function handlePluginfile(store: SiteStore, url: URL, req: IncomingMessage, res: ServerResponse, stats: DownloadStats): Promise<void> {
-  const common = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'range', 'Access-Control-Expose-Headers': 'Content-Range' };
+export async function handlePluginfile(
+  store: SiteStore,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  stats: DownloadStats,
+): Promise<void> {
+  const common = {
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Headers': 'range',
+    'Access-Control-Expose-Headers': 'Content-Range',
+  };
   const token = url.searchParams.get('token');
   const fail = (status: number, error: string, code: string) => {
     res.writeHead(status, { ...common, ...NO_CACHE, 'Content-Type': 'application/json; charset=utf-8' });
@@ -88,9 +119,13 @@ export async function handlePluginfile(store: SiteStore, url: URL, req: Incoming
   const served = resolve(store, parts);
   if (!served) return fail(404, 'Sorry, the requested file could not be found', 'filenotfound');
   const headers: Record<string, string | number> = {
-    ...common, 'Content-Disposition': `${served.disposition}; filename="${served.name}"`,
-    'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0, no-transform', Pragma: 'no-cache',
-    'Content-Type': served.type, 'Accept-Ranges': served.ranges ? 'bytes' : 'none', 'Last-Modified': new Date(served.modified).toUTCString(),
+    ...common,
+    'Content-Disposition': `${served.disposition}; filename="${served.name}"`,
+    'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0, no-transform',
+    Pragma: 'no-cache',
+    'Content-Type': served.type,
+    'Accept-Ranges': served.ranges ? 'bytes' : 'none',
+    'Last-Modified': new Date(served.modified).toUTCString(),
   };
   if (served.etag) headers.Etag = `"${served.path ? await fileSha1(served.path) : createHash('sha1').update(served.body!).digest('hex')}"`;
   const total = served.size;
@@ -136,14 +171,22 @@ export async function handlePluginfile(store: SiteStore, url: URL, req: Incoming
 
 /** pluginfile.php needs a browser session: without one, Moodle sends the login page. */
 export function handleSessionPluginfile(wwwroot: string, res: ServerResponse): void {
-  res.writeHead(303, { ...NO_CACHE, 'Content-Type': 'text/html; charset=utf-8', Location: `${wwwroot}/login/index.php`, 'Set-Cookie': 'MoodleSession=simulated; path=/; HttpOnly; SameSite=Lax' });
-  res.end(`<!DOCTYPE html>\n<html><head><title>Redirect</title></head><body><a href="${wwwroot}/login/index.php">Continue</a></body></html>\n`);
+  res.writeHead(303, {
+    ...NO_CACHE,
+    'Content-Type': 'text/html; charset=utf-8',
+    Location: `${wwwroot}/login/index.php`,
+    'Set-Cookie': 'MoodleSession=simulated; path=/; HttpOnly; SameSite=Lax',
+  });
+  res.end(
+    `<!DOCTYPE html>\n<html><head><title>Redirect</title></head><body><a href="${wwwroot}/login/index.php">Continue</a></body></html>\n`,
+  );
 }
 
 /** webservice/upload.php: multipart files into the token user's draft area (numbers as Moodle prints them: userid a string). */
 export async function handleUpload(store: SiteStore, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
   const headers = { ...NO_CACHE, 'Accept-Ranges': 'none' };
-  const form = await new Request('http://upload', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData()
+  const form = await new Request('http://upload', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body })
+    .formData()
     .catch(() => new FormData());
   const token = String(form.get('token') ?? '');
   if (!store.data.settings.tokens[token]) {
@@ -161,8 +204,17 @@ export async function handleUpload(store: SiteStore, req: IncomingMessage, body:
   const itemid = asked > 0 ? asked : randomInt(1, 999_999_999);
   const filepath = String(form.get('filepath') ?? '/');
   const out = files.map((f) => ({
-    component: 'user', contextid: 5, userid: '2', filearea: 'draft', filename: f.name, filepath, itemid, license: 'unknown',
-    author: 'Admin User', source: `O:8:"stdClass":1:{s:6:"source";s:${Buffer.byteLength(f.name)}:"${f.name}";}`, filesize: f.size,
+    component: 'user',
+    contextid: 5,
+    userid: '2',
+    filearea: 'draft',
+    filename: f.name,
+    filepath,
+    itemid,
+    license: 'unknown',
+    author: 'Admin User',
+    source: `O:8:"stdClass":1:{s:6:"source";s:${Buffer.byteLength(f.name)}:"${f.name}";}`,
+    filesize: f.size,
   }));
   res.writeHead(200, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(JSON.stringify(out, null, 4));

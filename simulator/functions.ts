@@ -13,50 +13,109 @@ export interface WsFunction {
 }
 
 const MODPLURAL: Record<string, string> = {
-  forum: 'Forums', page: 'Pages', resource: 'Files', assign: 'Assignments', label: 'Text and media areas',
-  url: 'URLs', quiz: 'Quizzes', folder: 'Folders', book: 'Books',
+  forum: 'Forums',
+  page: 'Pages',
+  resource: 'Files',
+  assign: 'Assignments',
+  label: 'Text and media areas',
+  url: 'URLs',
+  quiz: 'Quizzes',
+  folder: 'Folders',
+  book: 'Books',
 };
 const PURPOSE: Record<string, string> = {
-  forum: 'collaboration', assign: 'assessment', quiz: 'assessment', label: 'content',
+  forum: 'collaboration',
+  assign: 'assessment',
+  quiz: 'assessment',
+  label: 'content',
 };
 
 function formatCategory(c: SimCategory, store: SiteStore) {
   return {
-    id: c.id, name: c.name, idnumber: c.idnumber, description: c.description, descriptionformat: c.descriptionformat,
-    parent: c.parent, sortorder: c.sortorder,
+    id: c.id,
+    name: c.name,
+    idnumber: c.idnumber,
+    description: c.description,
+    descriptionformat: c.descriptionformat,
+    parent: c.parent,
+    sortorder: c.sortorder,
     coursecount: store.data.courses.filter((x) => x.category === c.id).length,
-    visible: c.visible, visibleold: c.visible, timemodified: c.timemodified, depth: c.depth, path: c.path, theme: '',
+    visible: c.visible,
+    visibleold: c.visible,
+    timemodified: c.timemodified,
+    depth: c.depth,
+    path: c.path,
+    theme: '',
   };
 }
 
 /** A site's default text filters, as every course lists them. */
-const FILTERS = ['displayh5p', 'activitynames', 'mathjaxloader', 'emoticon', 'urltolink', 'mediaplugin']
-  .map((filter) => ({ filter, localstate: 0, inheritedstate: 1 }));
+const FILTERS = ['displayh5p', 'activitynames', 'mathjaxloader', 'emoticon', 'urltolink', 'mediaplugin'].map((filter) => ({
+  filter,
+  localstate: 0,
+  inheritedstate: 1,
+}));
 
 /** What core_course_search_courses and the start of core_course_get_courses_by_field show of a course. */
 function courseSummary(c: SimCourse, store: SiteStore, wwwroot: string) {
   const cat = store.category(c.category);
   const site = c.format === 'site';
   return {
-    id: c.id, fullname: c.fullname, displayname: c.fullname, shortname: c.shortname,
+    id: c.id,
+    fullname: c.fullname,
+    displayname: c.fullname,
+    shortname: c.shortname,
     courseimage: `${wwwroot}/pluginfile.php/${c.contextid}/course/generated/course.svg`,
-    categoryid: c.category, categoryname: cat?.name ?? '', sortorder: (cat?.sortorder ?? 0) + 1,
-    summary: c.summary, summaryformat: site ? 0 : 1, summaryfiles: [], overviewfiles: [],
+    categoryid: c.category,
+    categoryname: cat?.name ?? '',
+    sortorder: (cat?.sortorder ?? 0) + 1,
+    summary: c.summary,
+    summaryformat: site ? 0 : 1,
+    summaryfiles: [],
+    overviewfiles: [],
     // The front page has no completion settings: Moodle says null there.
-    showactivitydates: false, showcompletionconditions: site ? null : true,
-    contacts: c.contacts ?? [], enrollmentmethods: site ? [] : ['manual'],
+    showactivitydates: false,
+    showcompletionconditions: site ? null : true,
+    contacts: c.contacts ?? [],
+    enrollmentmethods: site ? [] : ['manual'],
   };
 }
 
 function formatCourse(c: SimCourse, store: SiteStore, wwwroot: string) {
   return {
     ...courseSummary(c, store, wwwroot),
-    idnumber: c.idnumber, format: c.format, showgrades: 1, newsitems: c.format === 'site' ? 3 : 1, startdate: c.startdate, enddate: c.enddate,
-    maxbytes: 0, showreports: 0, visible: c.visible, groupmode: 0, groupmodeforce: 0, defaultgroupingid: 0,
-    enablecompletion: 0, completionnotify: 0, lang: '', theme: '', marker: 0, legacyfiles: 0, calendartype: '',
-    timecreated: c.timecreated, timemodified: c.timemodified, requested: 0, cacherev: c.timemodified,
+    idnumber: c.idnumber,
+    format: c.format,
+    showgrades: 1,
+    newsitems: c.format === 'site' ? 3 : 1,
+    startdate: c.startdate,
+    enddate: c.enddate,
+    maxbytes: 0,
+    showreports: 0,
+    visible: c.visible,
+    groupmode: 0,
+    groupmodeforce: 0,
+    defaultgroupingid: 0,
+    enablecompletion: 0,
+    completionnotify: 0,
+    lang: '',
+    theme: '',
+    marker: 0,
+    legacyfiles: 0,
+    calendartype: '',
+    timecreated: c.timecreated,
+    timemodified: c.timemodified,
+    requested: 0,
+    cacherev: c.timemodified,
     filters: FILTERS,
-    ...(c.format === 'site' ? {} : { courseformatoptions: [{ name: 'hiddensections', value: 1 }, { name: 'coursedisplay', value: 0 }] }),
+    ...(c.format === 'site'
+      ? {}
+      : {
+          courseformatoptions: [
+            { name: 'hiddensections', value: 1 },
+            { name: 'coursedisplay', value: 0 },
+          ],
+        }),
   };
 }
 
@@ -64,15 +123,42 @@ function formatCourse(c: SimCourse, store: SiteStore, wwwroot: string) {
 function formatCourseRecord(c: SimCourse, store: SiteStore) {
   const site = c.format === 'site';
   return {
-    id: c.id, shortname: c.shortname, categoryid: c.category, categorysortorder: (store.category(c.category)?.sortorder ?? 0) + 1,
-    fullname: c.fullname, displayname: c.fullname, idnumber: c.idnumber, summary: c.summary, summaryformat: site ? 0 : 1,
-    format: c.format, showgrades: 1, newsitems: site ? 3 : 1, startdate: c.startdate, enddate: c.enddate,
-    numsections: Math.max(0, c.sections.length - 1), maxbytes: 0, showreports: 0, visible: c.visible,
+    id: c.id,
+    shortname: c.shortname,
+    categoryid: c.category,
+    categorysortorder: (store.category(c.category)?.sortorder ?? 0) + 1,
+    fullname: c.fullname,
+    displayname: c.fullname,
+    idnumber: c.idnumber,
+    summary: c.summary,
+    summaryformat: site ? 0 : 1,
+    format: c.format,
+    showgrades: 1,
+    newsitems: site ? 3 : 1,
+    startdate: c.startdate,
+    enddate: c.enddate,
+    numsections: Math.max(0, c.sections.length - 1),
+    maxbytes: 0,
+    showreports: 0,
+    visible: c.visible,
     ...(site ? {} : { hiddensections: 1 }),
-    groupmode: 0, groupmodeforce: 0, defaultgroupingid: 0, timecreated: c.timecreated, timemodified: c.timemodified,
-    enablecompletion: 0, completionnotify: 0, lang: '', forcetheme: '',
-    courseformatoptions: site ? [{ name: 'numsections', value: 1 }] : [{ name: 'hiddensections', value: 1 }, { name: 'coursedisplay', value: 0 }],
-    showactivitydates: false, showcompletionconditions: site ? null : true,
+    groupmode: 0,
+    groupmodeforce: 0,
+    defaultgroupingid: 0,
+    timecreated: c.timecreated,
+    timemodified: c.timemodified,
+    enablecompletion: 0,
+    completionnotify: 0,
+    lang: '',
+    forcetheme: '',
+    courseformatoptions: site
+      ? [{ name: 'numsections', value: 1 }]
+      : [
+          { name: 'hiddensections', value: 1 },
+          { name: 'coursedisplay', value: 0 },
+        ],
+    showactivitydates: false,
+    showcompletionconditions: site ? null : true,
   };
 }
 
@@ -98,26 +184,74 @@ function formatModule(m: SimModule, wwwroot: string) {
   const view = MODULE_VIEW[m.modname] ?? DEFAULT_VIEW;
   const files = view.contents === 'none' ? [] : m.files.filter((f) => f.filename !== '.');
   const mod: Record<string, unknown> = {
-    id: m.id, ...(view.url ? { url: `${wwwroot}/mod/${m.modname}/view.php?id=${m.id}` } : {}), name: m.name, instance: m.instance,
-    contextid: m.contextid, ...(view.url ? {} : { description: `<p>${m.name}</p>` }), visible: m.visible, uservisible: true, visibleoncoursepage: 1,
-    modicon: `${wwwroot}/theme/image.php/boost/${m.modname}/1/monologo?filtericon=1`, modname: m.modname,
-    purpose: PURPOSE[m.modname] ?? 'content', branded: false, modplural: MODPLURAL[m.modname] ?? `${m.modname}s`,
-    availability: null, indent: 0, onclick: '', afterlink: null, ...(view.badge ? { activitybadge: [] } : {}), customdata: '""', noviewlink: false,
-    completion: 0, downloadcontent: 1, dates: [], groupmode: 0,
+    id: m.id,
+    ...(view.url ? { url: `${wwwroot}/mod/${m.modname}/view.php?id=${m.id}` } : {}),
+    name: m.name,
+    instance: m.instance,
+    contextid: m.contextid,
+    ...(view.url ? {} : { description: `<p>${m.name}</p>` }),
+    visible: m.visible,
+    uservisible: true,
+    visibleoncoursepage: 1,
+    modicon: `${wwwroot}/theme/image.php/boost/${m.modname}/1/monologo?filtericon=1`,
+    modname: m.modname,
+    purpose: PURPOSE[m.modname] ?? 'content',
+    branded: false,
+    modplural: MODPLURAL[m.modname] ?? `${m.modname}s`,
+    availability: null,
+    indent: 0,
+    onclick: '',
+    afterlink: null,
+    ...(view.badge ? { activitybadge: [] } : {}),
+    customdata: '""',
+    noviewlink: false,
+    completion: 0,
+    downloadcontent: 1,
+    dates: [],
+    groupmode: 0,
   };
   if (files.length) {
     mod.contents = files.map((f, i) => {
       const fileurl = `${wwwroot}/webservice/pluginfile.php/${m.contextid}/mod_${m.modname}/content/0${f.filepath}${f.filename}?forcedownload=1`;
       const who = { userid: null, author: null, license: null };
       if (view.contents === 'page') {
-        return { type: 'file', filename: f.filename, filepath: f.filepath, filesize: f.filesize, fileurl, timecreated: null, timemodified: f.timemodified, sortorder: i + 1, ...who };
+        return {
+          type: 'file',
+          filename: f.filename,
+          filepath: f.filepath,
+          filesize: f.filesize,
+          fileurl,
+          timecreated: null,
+          timemodified: f.timemodified,
+          sortorder: i + 1,
+          ...who,
+        };
       }
       if (view.contents === 'link') {
-        return { type: 'url', filename: f.filename, filepath: null, filesize: 0, fileurl: f.url ?? '', timecreated: null, timemodified: f.timemodified, sortorder: null, ...who };
+        return {
+          type: 'url',
+          filename: f.filename,
+          filepath: null,
+          filesize: 0,
+          fileurl: f.url ?? '',
+          timecreated: null,
+          timemodified: f.timemodified,
+          sortorder: null,
+          ...who,
+        };
       }
       return {
-        type: 'file', filename: f.filename, filepath: f.filepath, filesize: f.filesize, fileurl,
-        timecreated: f.timecreated, timemodified: f.timemodified, sortorder: i + 1, mimetype: f.mimetype, isexternalfile: false, ...who,
+        type: 'file',
+        filename: f.filename,
+        filepath: f.filepath,
+        filesize: f.filesize,
+        fileurl,
+        timecreated: f.timecreated,
+        timemodified: f.timemodified,
+        sortorder: i + 1,
+        mimetype: f.mimetype,
+        isexternalfile: false,
+        ...who,
       };
     });
     mod.contentsinfo = {
@@ -138,8 +272,9 @@ function requireCourse(store: SiteStore, id: number): SimCourse {
 }
 
 /** Site-wide switches that site info lists (a few of a default 4.5 site's). */
-const ADVANCED_FEATURES = ['usecomments', 'usetags', 'enablenotes', 'messaging', 'enableblogs', 'enablecompletion', 'enablebadges']
-  .map((name) => ({ name, value: 1 }));
+const ADVANCED_FEATURES = ['usecomments', 'usetags', 'enablenotes', 'messaging', 'enableblogs', 'enablecompletion', 'enablebadges'].map(
+  (name) => ({ name, value: 1 }),
+);
 
 export const FUNCTIONS: Record<string, WsFunction> = {
   core_webservice_get_site_info: {
@@ -147,16 +282,38 @@ export const FUNCTIONS: Record<string, WsFunction> = {
     run(store, _params, wwwroot, allowed) {
       const s = store.data.settings;
       return {
-        sitename: s.sitename, username: 'admin', firstname: 'Admin', lastname: 'User', fullname: 'Admin User',
-        lang: 'en', userid: 2, siteurl: wwwroot, userpictureurl: `${wwwroot}/theme/image.php/boost/core/1/u/f1`,
+        sitename: s.sitename,
+        username: 'admin',
+        firstname: 'Admin',
+        lastname: 'User',
+        fullname: 'Admin User',
+        lang: 'en',
+        userid: 2,
+        siteurl: wwwroot,
+        userpictureurl: `${wwwroot}/theme/image.php/boost/core/1/u/f1`,
         // Only the functions of the token's service, as a real site lists them.
         functions: (allowed ?? Object.keys(FUNCTIONS)).map((name) => ({ name, version: s.version })),
-        downloadfiles: 1, uploadfiles: 1, release: s.release, version: s.version, mobilecssurl: '',
-        advancedfeatures: ADVANCED_FEATURES, usercanmanageownfiles: true, userquota: 104857600, usermaxuploadfilesize: 104857600,
+        downloadfiles: 1,
+        uploadfiles: 1,
+        release: s.release,
+        version: s.version,
+        mobilecssurl: '',
+        advancedfeatures: ADVANCED_FEATURES,
+        usercanmanageownfiles: true,
+        userquota: 104857600,
+        usermaxuploadfilesize: 104857600,
         // Optional and unset: JSON leaves them out, XML writes them as null, as Moodle does.
-        userhomepage: 1, userhomepageurl: undefined, userprivateaccesskey: 'simulated', usersessionscount: undefined, siteid: 1,
-        sitecalendartype: 'gregorian', usercalendartype: 'gregorian', userissiteadmin: true, theme: 'boost',
-        limitconcurrentlogins: 0, policyagreed: 0,
+        userhomepage: 1,
+        userhomepageurl: undefined,
+        userprivateaccesskey: 'simulated',
+        usersessionscount: undefined,
+        siteid: 1,
+        sitecalendartype: 'gregorian',
+        usercalendartype: 'gregorian',
+        userissiteadmin: true,
+        theme: 'boost',
+        limitconcurrentlogins: 0,
+        policyagreed: 0,
       };
     },
   },
@@ -198,20 +355,35 @@ export const FUNCTIONS: Record<string, WsFunction> = {
       const v = params.value as string;
       let courses: SimCourse[];
       switch (field) {
-        case '': courses = store.data.courses; break;
-        case 'id': courses = store.data.courses.filter((c) => String(c.id) === v); break;
-        case 'ids': courses = store.data.courses.filter((c) => v.split(',').includes(String(c.id))); break;
-        case 'shortname': courses = store.data.courses.filter((c) => c.shortname === v); break;
-        case 'idnumber': courses = store.data.courses.filter((c) => c.idnumber === v); break;
-        case 'category': courses = store.data.courses.filter((c) => String(c.category) === v); break;
-        default: throw invalidParameter('Invalid field name');
+        case '':
+          courses = store.data.courses;
+          break;
+        case 'id':
+          courses = store.data.courses.filter((c) => String(c.id) === v);
+          break;
+        case 'ids':
+          courses = store.data.courses.filter((c) => v.split(',').includes(String(c.id)));
+          break;
+        case 'shortname':
+          courses = store.data.courses.filter((c) => c.shortname === v);
+          break;
+        case 'idnumber':
+          courses = store.data.courses.filter((c) => c.idnumber === v);
+          break;
+        case 'category':
+          courses = store.data.courses.filter((c) => String(c.category) === v);
+          break;
+        default:
+          throw invalidParameter('Invalid field name');
       }
       return { courses: [...courses].sort((a, b) => a.id - b.id).map((c) => formatCourse(c, store, wwwroot)), warnings: [] };
     },
   },
 
   core_course_get_courses: {
-    params: { options: single({ ids: multiple(value('int'), { required: false, default: [] }) }, { required: false, default: { ids: [] } }) },
+    params: {
+      options: single({ ids: multiple(value('int'), { required: false, default: [] }) }, { required: false, default: { ids: [] } }),
+    },
     run(store, params) {
       const ids = (params.options as { ids: number[] }).ids;
       const courses = ids.length ? ids.map((id) => requireCourse(store, id)) : store.data.courses;
@@ -221,15 +393,22 @@ export const FUNCTIONS: Record<string, WsFunction> = {
 
   core_course_search_courses: {
     params: {
-      criterianame: value('alpha'), criteriavalue: value('raw'), page: withDefault('int', 0), perpage: withDefault('int', 0),
-      requiredcapabilities: multiple(value('text'), { required: false, default: [] }), limittoenrolled: withDefault('bool', false),
+      criterianame: value('alpha'),
+      criteriavalue: value('raw'),
+      page: withDefault('int', 0),
+      perpage: withDefault('int', 0),
+      requiredcapabilities: multiple(value('text'), { required: false, default: [] }),
+      limittoenrolled: withDefault('bool', false),
       onlywithcompletion: withDefault('bool', false),
     },
     run(store, params, wwwroot) {
       if (params.criterianame !== 'search') throw invalidParameter('Invalid parameter value detected');
       const words = String(params.criteriavalue).toLowerCase().split(/\s+/).filter(Boolean);
-      const found = store.data.courses.filter((c) => c.format !== 'site' &&
-        words.every((w) => [c.fullname, c.shortname, c.idnumber, c.summary].some((t) => t.toLowerCase().includes(w))));
+      const found = store.data.courses.filter(
+        (c) =>
+          c.format !== 'site' &&
+          words.every((w) => [c.fullname, c.shortname, c.idnumber, c.summary].some((t) => t.toLowerCase().includes(w))),
+      );
       return { total: found.length, courses: found.map((c) => courseSummary(c, store, wwwroot)), warnings: [] };
     },
   },
@@ -242,8 +421,16 @@ export const FUNCTIONS: Record<string, WsFunction> = {
     run(store, params, wwwroot) {
       const course = requireCourse(store, params.courseid as number);
       return course.sections.map((s) => ({
-        id: s.id, name: s.name, visible: s.visible, summary: s.summary, summaryformat: 1, section: s.section,
-        hiddenbynumsections: 0, uservisible: true, component: null, itemid: null,
+        id: s.id,
+        name: s.name,
+        visible: s.visible,
+        summary: s.summary,
+        summaryformat: 1,
+        section: s.section,
+        hiddenbynumsections: 0,
+        uservisible: true,
+        component: null,
+        itemid: null,
         modules: s.modules.map((m) => formatModule(m, wwwroot)),
       }));
     },
@@ -251,31 +438,60 @@ export const FUNCTIONS: Record<string, WsFunction> = {
 
   core_course_update_courses: {
     params: {
-      courses: multiple(single({
-        id: value('int'), fullname: optional('text'), shortname: optional('text'), categoryid: optional('int'),
-        idnumber: optional('raw'), summary: optional('raw'), visible: optional('int'), startdate: optional('int'),
-        enddate: optional('int'), format: optional('alpha'),
-      })),
+      courses: multiple(
+        single({
+          id: value('int'),
+          fullname: optional('text'),
+          shortname: optional('text'),
+          categoryid: optional('int'),
+          idnumber: optional('raw'),
+          summary: optional('raw'),
+          visible: optional('int'),
+          startdate: optional('int'),
+          enddate: optional('int'),
+          format: optional('alpha'),
+        }),
+      ),
     },
     run(store, params) {
       const warnings: unknown[] = [];
       for (const upd of params.courses as Record<string, unknown>[]) {
         const course = store.course(upd.id as number);
         if (!course) {
-          warnings.push({ item: 'course', itemid: upd.id, warningcode: 'invalidrecord', message: "Can't find data record in database table course." });
+          warnings.push({
+            item: 'course',
+            itemid: upd.id,
+            warningcode: 'invalidrecord',
+            message: "Can't find data record in database table course.",
+          });
           continue;
         }
         if (upd.shortname !== undefined && store.data.courses.some((c) => c.id !== course.id && c.shortname === upd.shortname)) {
           const other = store.data.courses.find((c) => c.shortname === upd.shortname)!;
-          warnings.push({ item: 'course', itemid: course.id, warningcode: 'shortnametaken', message: `Short name is already used for another course (${other.shortname})` });
+          warnings.push({
+            item: 'course',
+            itemid: course.id,
+            warningcode: 'shortnametaken',
+            message: `Short name is already used for another course (${other.shortname})`,
+          });
           continue;
         }
         if (upd.idnumber && store.data.courses.some((c) => c.id !== course.id && c.idnumber === upd.idnumber)) {
-          warnings.push({ item: 'course', itemid: course.id, warningcode: 'courseidnumbertaken', message: `ID number is already used for another course (${upd.idnumber})` });
+          warnings.push({
+            item: 'course',
+            itemid: course.id,
+            warningcode: 'courseidnumbertaken',
+            message: `ID number is already used for another course (${upd.idnumber})`,
+          });
           continue;
         }
         if (upd.categoryid !== undefined && !store.category(upd.categoryid as number)) {
-          warnings.push({ item: 'course', itemid: course.id, warningcode: 'invalidrecord', message: "Can't find data record in database table course_categories." });
+          warnings.push({
+            item: 'course',
+            itemid: course.id,
+            warningcode: 'invalidrecord',
+            message: "Can't find data record in database table course_categories.",
+          });
           continue;
         }
         if (upd.fullname !== undefined) course.fullname = upd.fullname as string;
@@ -316,33 +532,60 @@ export const FUNCTIONS: Record<string, WsFunction> = {
   // contextlevel "course" + instanceid, as on Moodle 4.5.
   core_files_get_files: {
     params: {
-      contextid: value('int'), component: value('text'), filearea: value('text'), itemid: value('int'),
-      filepath: value('raw'), filename: value('raw'), modified: withDefault('int', null),
-      contextlevel: withDefault('alpha', null), instanceid: withDefault('int', null),
+      contextid: value('int'),
+      component: value('text'),
+      filearea: value('text'),
+      itemid: value('int'),
+      filepath: value('raw'),
+      filename: value('raw'),
+      modified: withDefault('int', null),
+      contextlevel: withDefault('alpha', null),
+      instanceid: withDefault('int', null),
     },
     run(store, params, wwwroot) {
-      const course = params.contextid === -1
-        ? (params.contextlevel === 'course' ? store.course(params.instanceid as number) : undefined)
-        : store.data.courses.find((c) => c.contextid === params.contextid);
+      const course =
+        params.contextid === -1
+          ? params.contextlevel === 'course'
+            ? store.course(params.instanceid as number)
+            : undefined
+          : store.data.courses.find((c) => c.contextid === params.contextid);
       if (!course) throw new MoodleException('moodle_exception', 'invalidcontext', 'Invalid context');
       const cat = store.category(course.category);
       const parents = [
         { contextid: 1, component: null, filearea: null, itemid: null, filepath: null, filename: 'System' },
-        ...(cat ? cat.path.split('/').filter(Boolean).map(Number).map((id) => store.category(id)!).map((c) =>
-          ({ contextid: 0, component: null, filearea: null, itemid: null, filepath: null, filename: c.name })) : []),
+        ...(cat
+          ? cat.path
+              .split('/')
+              .filter(Boolean)
+              .map(Number)
+              .map((id) => store.category(id)!)
+              .map((c) => ({ contextid: 0, component: null, filearea: null, itemid: null, filepath: null, filename: c.name }))
+          : []),
         { contextid: course.contextid, component: null, filearea: null, itemid: null, filepath: null, filename: course.fullname },
       ];
       const area = store.layout.backupArea(course.id);
       const inArea = params.component === 'backup' && params.filearea === 'course' && params.itemid === 0 && params.filepath === '/';
-      const names = inArea && existsSync(area) ? readdirSync(area).filter((f) => f.endsWith('.mbz') && (!params.filename || f === params.filename)) : [];
+      const names =
+        inArea && existsSync(area)
+          ? readdirSync(area).filter((f) => f.endsWith('.mbz') && (!params.filename || f === params.filename))
+          : [];
       const files = names.sort().map((filename) => {
         const st = statSync(join(area, filename));
         return {
-          contextid: course.contextid, component: 'backup', filearea: 'course', itemid: 0, filepath: '/', filename, isdir: false,
+          contextid: course.contextid,
+          component: 'backup',
+          filearea: 'course',
+          itemid: 0,
+          filepath: '/',
+          filename,
+          isdir: false,
           // As Moodle: the browser-session URL, which a web-service client must rewrite to webservice/pluginfile.php.
           url: `${wwwroot}/pluginfile.php/${course.contextid}/backup/course/${encodeURIComponent(filename)}`,
-          timemodified: Math.floor(st.mtimeMs / 1000), timecreated: Math.floor(st.birthtimeMs / 1000) || Math.floor(st.mtimeMs / 1000),
-          filesize: st.size, author: null, license: null,
+          timemodified: Math.floor(st.mtimeMs / 1000),
+          timecreated: Math.floor(st.birthtimeMs / 1000) || Math.floor(st.mtimeMs / 1000),
+          filesize: st.size,
+          author: null,
+          license: null,
         };
       });
       return { parents, files };
@@ -351,10 +594,16 @@ export const FUNCTIONS: Record<string, WsFunction> = {
 
   core_course_create_categories: {
     params: {
-      categories: multiple(single({
-        name: value('text'), parent: withDefault('int', 0), idnumber: optional('raw'),
-        description: optional('raw'), descriptionformat: withDefault('int', 1), theme: optional('alphanum'),
-      })),
+      categories: multiple(
+        single({
+          name: value('text'),
+          parent: withDefault('int', 0),
+          idnumber: optional('raw'),
+          description: optional('raw'),
+          descriptionformat: withDefault('int', 1),
+          theme: optional('alphanum'),
+        }),
+      ),
     },
     run(store, params) {
       const wanted = params.categories as { name: string; parent: number; idnumber?: string; description?: string }[];

@@ -9,7 +9,8 @@ import { startSimulator } from './server';
 
 const program = new Command().name('moodle-simulator');
 
-program.command('seed')
+program
+  .command('seed')
   .description('create a production site (vintages 2024-2025 and 2025-2026) and an empty archive site')
   .option('--data <dir>', 'folder that holds the sites', '.data/sim')
   .option('--courses <n>', 'courses in the 2024-2025 vintage', (v) => Number(v), 220)
@@ -20,19 +21,29 @@ program.command('seed')
     for (const [site, token] of Object.entries(tokens)) console.log(`  MOODLE_TOKEN_${site.toUpperCase()}=${token}`);
   });
 
-program.command('serve')
+program
+  .command('serve')
   .description('serve every seeded site in the folder, each on its own loopback port')
   .option('--data <dir>', 'folder that holds the sites', '.data/sim')
-  .option('--port <site=port>', 'fixed port for a site (repeatable)', (v: string, acc: Record<string, number>) => {
-    const [site, port] = v.split('=');
-    return { ...acc, [site]: Number(port) };
-  }, {} as Record<string, number>)
+  .option(
+    '--port <site=port>',
+    'fixed port for a site (repeatable)',
+    (v: string, acc: Record<string, number>) => {
+      const [site, port] = v.split('=');
+      return { ...acc, [site]: Number(port) };
+    },
+    {} as Record<string, number>,
+  )
   .action(async (o: { data: string; port: Record<string, number> }) => {
     const sites = readdirSync(o.data).filter((d) => existsSync(join(o.data, d, 'state.json')));
     if (!sites.length) throw new Error(`No seeded site in ${o.data}: run "seed" first`);
     const sim = await startSimulator({ dataDir: o.data, sites: sites.map((siteId) => ({ siteId, port: o.port[siteId] })) });
-    for (const s of Object.values(sim.sites)) console.log(`${s.siteId}: ${s.url} (admin CLI: ${sim.phpCommand.join(' ')} ${s.moodleDir}/admin/cli/<script>.php)`);
-    await new Promise<void>((r) => { process.once('SIGINT', () => r()); process.once('SIGTERM', () => r()); });
+    for (const s of Object.values(sim.sites))
+      console.log(`${s.siteId}: ${s.url} (admin CLI: ${sim.phpCommand.join(' ')} ${s.moodleDir}/admin/cli/<script>.php)`);
+    await new Promise<void>((r) => {
+      process.once('SIGINT', () => r());
+      process.once('SIGTERM', () => r());
+    });
     await sim.stop();
   });
 

@@ -14,19 +14,24 @@ import { sha1, type FileBytes } from './content';
 import type { SimCategory, SimCourse, SimFile, SiteSettings } from './state';
 
 const NULL = '$@NULL@$';
-const esc = (s: string | number) =>
-  String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string | number) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
 
 /** Moodle's default name: backup-moodle2-course-{id}-{shortname}-{YYYYMMDD-HHMM}.mbz */
 export function defaultBackupFilename(course: SimCourse, when = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const date = `${when.getFullYear()}${p(when.getMonth() + 1)}${p(when.getDate())}-${p(when.getHours())}${p(when.getMinutes())}`;
-  const short = course.shortname.replace(/\s+/g, '_').replace(/[^A-Za-z0-9_.-]/g, '').toLowerCase();
+  const short = course.shortname
+    .replace(/\s+/g, '_')
+    .replace(/[^A-Za-z0-9_.-]/g, '')
+    .toLowerCase();
   return `backup-moodle2-course-${course.id}-${short}-${date}.mbz`;
 }
 
-interface Entry { name: string; data: FileBytes }
+interface Entry {
+  name: string;
+  data: FileBytes;
+}
 const sizeOf = (d: FileBytes) => (Buffer.isBuffer(d) ? d.length : d.size);
 const hashOf = (d: FileBytes) => (Buffer.isBuffer(d) ? sha1(d) : d.sha1);
 
@@ -43,7 +48,9 @@ export async function writeMbz(
   const entries: Entry[] = [];
   const add = (name: string, data: string | FileBytes) => entries.push({ name, data: typeof data === 'string' ? Buffer.from(data) : data });
 
-  add('moodle_backup.xml', xml(`<moodle_backup>
+  add(
+    'moodle_backup.xml',
+    xml(`<moodle_backup>
   <information>
     <name>${esc(dest.split('/').pop()!)}</name>
     <moodle_version>${settings.version}</moodle_version>
@@ -76,23 +83,31 @@ export async function writeMbz(
     </details>
     <contents>
       <activities>
-${activities.map(({ s, m }) => `        <activity>
+${activities
+  .map(
+    ({ s, m }) => `        <activity>
           <moduleid>${m.id}</moduleid>
           <sectionid>${s.id}</sectionid>
           <modulename>${m.modname}</modulename>
           <title>${esc(m.name)}</title>
           <directory>activities/${m.modname}_${m.id}</directory>
           <insubsection></insubsection>
-        </activity>`).join('\n')}
+        </activity>`,
+  )
+  .join('\n')}
       </activities>
       <sections>
-${course.sections.map((s) => `        <section>
+${course.sections
+  .map(
+    (s) => `        <section>
           <sectionid>${s.id}</sectionid>
           <title>${esc(s.name || String(s.section))}</title>
           <directory>sections/section_${s.id}</directory>
           <parentcmid></parentcmid>
           <modname></modname>
-        </section>`).join('\n')}
+        </section>`,
+  )
+  .join('\n')}
       </sections>
       <course>
         <courseid>${course.id}</courseid>
@@ -108,8 +123,11 @@ ${course.sections.map((s) => `        <section>
     </settings>
   </information>
 </moodle_backup>
-`));
-  add('course/course.xml', xml(`<course id="${course.id}" contextid="${course.contextid}">
+`),
+  );
+  add(
+    'course/course.xml',
+    xml(`<course id="${course.id}" contextid="${course.contextid}">
   <shortname>${esc(course.shortname)}</shortname>
   <fullname>${esc(course.fullname)}</fullname>
   <idnumber>${esc(course.idnumber)}</idnumber>
@@ -126,9 +144,12 @@ ${course.sections.map((s) => `        <section>
     <description>${esc(category?.description ?? '')}</description>
   </category>
 </course>
-`));
+`),
+  );
   for (const s of course.sections) {
-    add(`sections/section_${s.id}/section.xml`, xml(`<section id="${s.id}">
+    add(
+      `sections/section_${s.id}/section.xml`,
+      xml(`<section id="${s.id}">
   <number>${s.section}</number>
   <name>${s.name ? esc(s.name) : NULL}</name>
   <summary>${esc(s.summary)}</summary>
@@ -136,27 +157,38 @@ ${course.sections.map((s) => `        <section>
   <sequence>${s.modules.map((m) => m.id).join(',')}</sequence>
   <visible>${s.visible}</visible>
 </section>
-`));
+`),
+    );
   }
   const files: { f: SimFile; contextid: number; component: string; data: FileBytes }[] = [];
   for (const { s, m } of activities) {
-    add(`activities/${m.modname}_${m.id}/module.xml`, xml(`<module id="${m.id}" version="2024100700">
+    add(
+      `activities/${m.modname}_${m.id}/module.xml`,
+      xml(`<module id="${m.id}" version="2024100700">
   <modulename>${m.modname}</modulename>
   <sectionid>${s.id}</sectionid>
   <sectionnumber>${s.section}</sectionnumber>
   <visible>${m.visible}</visible>
 </module>
-`));
-    add(`activities/${m.modname}_${m.id}/${m.modname}.xml`, xml(`<activity id="${m.instance}" moduleid="${m.id}" modulename="${m.modname}" contextid="${m.contextid}">
+`),
+    );
+    add(
+      `activities/${m.modname}_${m.id}/${m.modname}.xml`,
+      xml(`<activity id="${m.instance}" moduleid="${m.id}" modulename="${m.modname}" contextid="${m.contextid}">
   <${m.modname} id="${m.instance}">
     <name>${esc(m.name)}</name>
   </${m.modname}>
 </activity>
-`));
+`),
+    );
     for (const f of m.files) files.push({ f, contextid: m.contextid, component: `mod_${m.modname}`, data: contentOf(f) });
   }
-  add('files.xml', xml(`<files>
-${files.map(({ f, contextid, component, data }) => `  <file id="${f.id}">
+  add(
+    'files.xml',
+    xml(`<files>
+${files
+  .map(
+    ({ f, contextid, component, data }) => `  <file id="${f.id}">
     <contenthash>${hashOf(data)}</contenthash>
     <contextid>${contextid}</contextid>
     <component>${component}</component>
@@ -170,9 +202,12 @@ ${files.map(({ f, contextid, component, data }) => `  <file id="${f.id}">
     <status>0</status>
     <timecreated>${f.timecreated}</timecreated>
     <timemodified>${f.timemodified}</timemodified>
-  </file>`).join('\n')}
+  </file>`,
+  )
+  .join('\n')}
 </files>
-`));
+`),
+  );
   const stored = new Set<string>();
   for (const { data } of files) {
     const h = hashOf(data);
@@ -180,8 +215,9 @@ ${files.map(({ f, contextid, component, data }) => `  <file id="${f.id}">
     stored.add(h);
   }
 
-  const index = [`Moodle archive file index. Count: ${entries.length}`,
-    ...entries.map((e) => `${e.name}\tf\t${sizeOf(e.data)}\t${now}`)].join('\n') + '\n';
+  const index =
+    [`Moodle archive file index. Count: ${entries.length}`, ...entries.map((e) => `${e.name}\tf\t${sizeOf(e.data)}\t${now}`)].join('\n') +
+    '\n';
 
   mkdirSync(dirname(dest), { recursive: true });
   const archive = new TarArchive({ gzip: true });
@@ -202,7 +238,11 @@ export async function extractMbz(file: string, dir: string): Promise<void> {
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
     const target = join(dir, header.name);
-    if (!target.startsWith(dir)) { stream.resume(); next(); return; }
+    if (!target.startsWith(dir)) {
+      stream.resume();
+      next();
+      return;
+    }
     if (header.type === 'directory') {
       mkdirSync(target, { recursive: true });
       stream.resume();
@@ -217,10 +257,29 @@ export async function extractMbz(file: string, dir: string): Promise<void> {
 
 export interface BackupContents {
   originalCourseId: number;
-  course: { fullname: string; shortname: string; idnumber: string; summary: string; format: string; startdate: number; enddate: number; visible: number };
+  course: {
+    fullname: string;
+    shortname: string;
+    idnumber: string;
+    summary: string;
+    format: string;
+    startdate: number;
+    enddate: number;
+    visible: number;
+  };
   sections: { id: number; number: number; name: string; summary: string; visible: number; sequence: number[] }[];
   activities: { moduleid: number; sectionid: number; modulename: string; title: string; contextid: number; visible: number }[];
-  files: { contenthash: string; contextid: number; component: string; filepath: string; filename: string; filesize: number; mimetype: string; timecreated: number; timemodified: number }[];
+  files: {
+    contenthash: string;
+    contextid: number;
+    component: string;
+    filepath: string;
+    filename: string;
+    filesize: number;
+    mimetype: string;
+    timecreated: number;
+    timemodified: number;
+  }[];
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, trimValues: true });
@@ -237,29 +296,51 @@ export function readBackupDir(dir: string): BackupContents {
   const sections = sectionDirs.map((sd: { directory: string }) => {
     const s = read(`${sd.directory}/section.xml`).section;
     return {
-      id: num(s['@id']), number: num(s.number), name: str(s.name), summary: str(s.summary), visible: num(s.visible ?? 1),
+      id: num(s['@id']),
+      number: num(s.number),
+      name: str(s.name),
+      summary: str(s.summary),
+      visible: num(s.visible ?? 1),
       sequence: str(s.sequence).split(',').filter(Boolean).map(Number),
     };
   });
-  const activities = asArray(info.contents.activities?.activity).map((a: { moduleid: string; sectionid: string; modulename: string; title: string; directory: string }) => {
-    const mod = read(`${a.directory}/module.xml`).module;
-    const act = read(`${a.directory}/${a.modulename}.xml`).activity;
-    return {
-      moduleid: num(a.moduleid), sectionid: num(a.sectionid), modulename: str(a.modulename), title: str(a.title),
-      contextid: num(act['@contextid']), visible: num(mod.visible ?? 1),
-    };
-  });
+  const activities = asArray(info.contents.activities?.activity).map(
+    (a: { moduleid: string; sectionid: string; modulename: string; title: string; directory: string }) => {
+      const mod = read(`${a.directory}/module.xml`).module;
+      const act = read(`${a.directory}/${a.modulename}.xml`).activity;
+      return {
+        moduleid: num(a.moduleid),
+        sectionid: num(a.sectionid),
+        modulename: str(a.modulename),
+        title: str(a.title),
+        contextid: num(act['@contextid']),
+        visible: num(mod.visible ?? 1),
+      };
+    },
+  );
   const filesXml = existsSync(join(dir, 'files.xml')) ? read('files.xml').files : undefined;
   const files = asArray(filesXml?.file).map((f: Record<string, unknown>) => ({
-    contenthash: str(f.contenthash), contextid: num(f.contextid), component: str(f.component), filepath: str(f.filepath),
-    filename: str(f.filename), filesize: num(f.filesize), mimetype: str(f.mimetype), timecreated: num(f.timecreated),
+    contenthash: str(f.contenthash),
+    contextid: num(f.contextid),
+    component: str(f.component),
+    filepath: str(f.filepath),
+    filename: str(f.filename),
+    filesize: num(f.filesize),
+    mimetype: str(f.mimetype),
+    timecreated: num(f.timecreated),
     timemodified: num(f.timemodified),
   }));
   return {
     originalCourseId: num(info.original_course_id),
     course: {
-      fullname: str(c.fullname), shortname: str(c.shortname), idnumber: str(c.idnumber), summary: str(c.summary),
-      format: str(c.format) || 'topics', startdate: num(c.startdate), enddate: num(c.enddate), visible: num(c.visible ?? 1),
+      fullname: str(c.fullname),
+      shortname: str(c.shortname),
+      idnumber: str(c.idnumber),
+      summary: str(c.summary),
+      format: str(c.format) || 'topics',
+      startdate: num(c.startdate),
+      enddate: num(c.enddate),
+      visible: num(c.visible ?? 1),
     },
     sections,
     activities,
@@ -272,4 +353,3 @@ export function backupFilePath(dir: string, contenthash: string): string | undef
   const p = join(dir, 'files', contenthash.slice(0, 2), contenthash);
   return existsSync(p) ? p : undefined;
 }
-

@@ -9,14 +9,22 @@ export type ParamDesc =
   | { kind: 'single'; keys: Record<string, ParamDesc>; required?: boolean; default?: unknown }
   | { kind: 'multiple'; item: ParamDesc; required?: boolean; default?: unknown };
 
-export const value = (type: ParamType, opts: { required?: boolean; default?: unknown } = { required: true }): ParamDesc =>
-  ({ kind: 'value', type, ...opts });
+export const value = (type: ParamType, opts: { required?: boolean; default?: unknown } = { required: true }): ParamDesc => ({
+  kind: 'value',
+  type,
+  ...opts,
+});
 export const optional = (type: ParamType): ParamDesc => ({ kind: 'value', type, required: false });
 export const withDefault = (type: ParamType, d: unknown): ParamDesc => ({ kind: 'value', type, required: false, default: d });
-export const single = (keys: Record<string, ParamDesc>, opts: { required?: boolean; default?: unknown } = { required: true }): ParamDesc =>
-  ({ kind: 'single', keys, ...opts });
-export const multiple = (item: ParamDesc, opts: { required?: boolean; default?: unknown } = { required: true }): ParamDesc =>
-  ({ kind: 'multiple', item, ...opts });
+export const single = (
+  keys: Record<string, ParamDesc>,
+  opts: { required?: boolean; default?: unknown } = { required: true },
+): ParamDesc => ({ kind: 'single', keys, ...opts });
+export const multiple = (item: ParamDesc, opts: { required?: boolean; default?: unknown } = { required: true }): ParamDesc => ({
+  kind: 'multiple',
+  item,
+  ...opts,
+});
 
 type Nested = string | { [k: string]: Nested };
 
@@ -66,11 +74,15 @@ function cleanScalar(type: ParamType, raw: string): unknown {
 function validate(desc: ParamDesc, input: Nested | undefined, path: string): unknown {
   if (desc.kind === 'value') {
     if (typeof input !== 'string') {
-      throw new InvalidParameter(`${path} => Invalid parameter value detected: Invalid external api parameter: the value is "${JSON.stringify(input)}", the server was expecting "${desc.type}" type`);
+      throw new InvalidParameter(
+        `${path} => Invalid parameter value detected: Invalid external api parameter: the value is "${JSON.stringify(input)}", the server was expecting "${desc.type}" type`,
+      );
     }
     const cleaned = cleanScalar(desc.type, input);
     if (cleaned === undefined) {
-      throw new InvalidParameter(`${path} => Invalid parameter value detected: Invalid external api parameter: the value is "${input}", the server was expecting "${desc.type === 'int' ? 'int' : desc.type === 'bool' ? 'bool' : 'raw'}" type`);
+      throw new InvalidParameter(
+        `${path} => Invalid parameter value detected: Invalid external api parameter: the value is "${input}", the server was expecting "${desc.type === 'int' ? 'int' : desc.type === 'bool' ? 'bool' : 'raw'}" type`,
+      );
     }
     return cleaned;
   }

@@ -38,7 +38,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
     // Moodle's default exception handler: the message between !!! on STDOUT, exit 1.
     process.stdout.write(`!!! ${(e as Error).message} !!!\n`);

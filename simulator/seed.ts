@@ -10,9 +10,11 @@ import { emptySite, NOW, SiteStore, type SimModule, type SiteSettings } from './
 function prng(seed: number) {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 0x100000000;
   };
 }
@@ -35,8 +37,24 @@ export const newToken = () => randomBytes(16).toString('hex');
 const MODTYPES = ['forum', 'page', 'resource', 'assign', 'label', 'url', 'quiz', 'folder'];
 // Only these show their files in core_course_get_contents (an assignment's are not listed), so sizes agree everywhere.
 const WITH_FILES = new Set(['resource', 'folder']);
-const SUBJECTS = ['Mathematics', 'Physics', 'Chemistry', 'Biology', 'History', 'Law', 'Economics', 'Computer Science',
-  'Philosophy', 'Linguistics', 'Geography', 'Sociology', 'Statistics', 'Medicine', 'Architecture', 'Music'];
+const SUBJECTS = [
+  'Mathematics',
+  'Physics',
+  'Chemistry',
+  'Biology',
+  'History',
+  'Law',
+  'Economics',
+  'Computer Science',
+  'Philosophy',
+  'Linguistics',
+  'Geography',
+  'Sociology',
+  'Statistics',
+  'Medicine',
+  'Architecture',
+  'Music',
+];
 
 export interface VintageSeed {
   vintage: string; // e.g. 2024-2025
@@ -65,7 +83,11 @@ export function seedProduction(store: SiteStore, seeds: VintageSeed[], randomSee
       const sectionCount = 3 + Math.floor(rnd() * 8);
       const courseId = store.newId('course');
       const sections = Array.from({ length: sectionCount }, (_, s) => ({
-        id: store.newId('section'), section: s, name: s === 0 ? 'General' : `Week ${s}`, summary: '', visible: 1,
+        id: store.newId('section'),
+        section: s,
+        name: s === 0 ? 'General' : `Week ${s}`,
+        summary: '',
+        visible: 1,
         modules: [] as SimModule[],
       }));
       const modules: SimModule[] = [];
@@ -73,15 +95,23 @@ export function seedProduction(store: SiteStore, seeds: VintageSeed[], randomSee
       for (let m = 0; m < modCount; m++) {
         const modname = m === 0 ? 'forum' : pick(MODTYPES);
         const mod: SimModule = {
-          id: store.newId('module'), modname, name: m === 0 ? 'Announcements' : `${modname} ${m}`, instance: m + 1,
-          contextid: store.newId('context'), visible: 1, files: [],
+          id: store.newId('module'),
+          modname,
+          name: m === 0 ? 'Announcements' : `${modname} ${m}`,
+          instance: m + 1,
+          contextid: store.newId('context'),
+          visible: 1,
+          files: [],
         };
         modules.push(mod);
         sections[m === 0 ? 0 : 1 + Math.floor(rnd() * (sectionCount - 1))].modules.push(mod);
       }
       // Spread the declared bytes over the modules that carry files.
       const fileMods = modules.filter((m) => WITH_FILES.has(m.modname));
-      if (fileMods.length === 0) { modules[0].modname = 'resource'; fileMods.push(modules[0]); }
+      if (fileMods.length === 0) {
+        modules[0].modname = 'resource';
+        fileMods.push(modules[0]);
+      }
       const weights = fileMods.map(() => 0.2 + rnd());
       const total = weights.reduce((a, b) => a + b, 0);
       fileMods.forEach((mod, k) => {
@@ -89,16 +119,33 @@ export function seedProduction(store: SiteStore, seeds: VintageSeed[], randomSee
         const bytes = Math.max(1, Math.round(filesize * v.contentScale));
         const seed = `${store.data.settings.siteId}:${courseId}:${mod.id}`;
         mod.files.push({
-          id: store.newId('file'), filename: `${mod.modname}-${mod.id}.pdf`, filepath: '/', filesize, bytes,
-          mimetype: 'application/pdf', contenthash: sha1(generateContent(seed, bytes)), seed,
-          timecreated: NOW(), timemodified: NOW(),
+          id: store.newId('file'),
+          filename: `${mod.modname}-${mod.id}.pdf`,
+          filepath: '/',
+          filesize,
+          bytes,
+          mimetype: 'application/pdf',
+          contenthash: sha1(generateContent(seed, bytes)),
+          seed,
+          timecreated: NOW(),
+          timemodified: NOW(),
         });
       });
       store.data.courses.push({
-        id: courseId, category: cats[i % cats.length].id, fullname: `${subject} ${i + 1} (${v.vintage})`,
-        shortname: `${code}-${v.vintage}`, idnumber: `${code}-${y1}${y2}`, summary: `<p>${subject}, ${v.vintage}.</p>`,
-        format: 'topics', startdate: Date.UTC(y1, 8, 1) / 1000, enddate: Date.UTC(y2, 5, 30) / 1000, visible: 1,
-        contextid: store.newId('context'), timecreated: NOW(), timemodified: NOW(), sections,
+        id: courseId,
+        category: cats[i % cats.length].id,
+        fullname: `${subject} ${i + 1} (${v.vintage})`,
+        shortname: `${code}-${v.vintage}`,
+        idnumber: `${code}-${y1}${y2}`,
+        summary: `<p>${subject}, ${v.vintage}.</p>`,
+        format: 'topics',
+        startdate: Date.UTC(y1, 8, 1) / 1000,
+        enddate: Date.UTC(y2, 5, 30) / 1000,
+        visible: 1,
+        contextid: store.newId('context'),
+        timecreated: NOW(),
+        timemodified: NOW(),
+        sections,
       });
     }
   }
@@ -137,23 +184,50 @@ export function seedDemoSites(opts: DemoSeedOptions): { tokens: Record<string, s
  * a resource holding that many incompressible bytes, in a category of its own.
  * Transfer tests and benchmarks need a real large .mbz.
  */
-export function seedLargeCourse(store: SiteStore, opts: { bytes: number; shortname: string; categoryName: string; categoryIdnumber: string; parentCategoryId?: number }) {
+export function seedLargeCourse(
+  store: SiteStore,
+  opts: { bytes: number; shortname: string; categoryName: string; categoryIdnumber: string; parentCategoryId?: number },
+) {
   const category = store.addCategory(opts.categoryName, opts.parentCategoryId ?? 0, opts.categoryIdnumber);
   const id = store.newId('course');
   const seed = `${store.data.settings.siteId}:${id}:large`;
   const module: SimModule = {
-    id: store.newId('module'), modname: 'resource', name: 'Lecture recordings', instance: 1, contextid: store.newId('context'), visible: 1,
-    files: [{
-      id: store.newId('file'), filename: 'lectures.mp4', filepath: '/', filesize: opts.bytes, bytes: opts.bytes, mimetype: 'video/mp4',
-      contenthash: contentSha1(seed, opts.bytes), seed, timecreated: NOW(), timemodified: NOW(),
-    }],
+    id: store.newId('module'),
+    modname: 'resource',
+    name: 'Lecture recordings',
+    instance: 1,
+    contextid: store.newId('context'),
+    visible: 1,
+    files: [
+      {
+        id: store.newId('file'),
+        filename: 'lectures.mp4',
+        filepath: '/',
+        filesize: opts.bytes,
+        bytes: opts.bytes,
+        mimetype: 'video/mp4',
+        contenthash: contentSha1(seed, opts.bytes),
+        seed,
+        timecreated: NOW(),
+        timemodified: NOW(),
+      },
+    ],
   };
   store.data.courses.push({
-    id, category: category.id, fullname: `Recorded lectures (${opts.shortname})`, shortname: opts.shortname, idnumber: opts.shortname,
-    summary: '', format: 'topics', startdate: 0, enddate: 0, visible: 1, contextid: store.newId('context'), timecreated: NOW(), timemodified: NOW(),
-    sections: [
-      { id: store.newId('section'), section: 0, name: 'General', summary: '', visible: 1, modules: [module] },
-    ],
+    id,
+    category: category.id,
+    fullname: `Recorded lectures (${opts.shortname})`,
+    shortname: opts.shortname,
+    idnumber: opts.shortname,
+    summary: '',
+    format: 'topics',
+    startdate: 0,
+    enddate: 0,
+    visible: 1,
+    contextid: store.newId('context'),
+    timecreated: NOW(),
+    timemodified: NOW(),
+    sections: [{ id: store.newId('section'), section: 0, name: 'General', summary: '', visible: 1, modules: [module] }],
   });
   store.save();
   return { courseId: id, categoryId: category.id };

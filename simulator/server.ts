@@ -8,7 +8,15 @@ import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
-  accessDenied, databaseReadError, errorBody, invalidParameter, invalidToken, missingCapability, MoodleException, missingRecord, siteMaintenance,
+  accessDenied,
+  databaseReadError,
+  errorBody,
+  invalidParameter,
+  invalidToken,
+  missingCapability,
+  MoodleException,
+  missingRecord,
+  siteMaintenance,
 } from './errors';
 import { FUNCTIONS } from './functions';
 import { handlePluginfile, handleSessionPluginfile, handleUpload, type DownloadStats } from './files';
@@ -27,7 +35,12 @@ async function buildPhpStandIn(dataDir: string): Promise<string[]> {
   const outfile = join(dataDir, 'bin', 'php.cjs');
   await build({
     entryPoints: [fileURLToPath(new URL('./php.ts', import.meta.url))],
-    bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
   });
   return [process.execPath, outfile];
 }
@@ -82,8 +95,14 @@ const CLI_SCRIPTS = ['backup.php', 'restore_backup.php', 'delete_course.php'];
 
 /** Functions a real Moodle has that the simulator does not serve: a token without them is refused as on a real site. */
 const OTHER_CORE_FUNCTIONS = new Set([
-  'core_user_get_users', 'core_user_get_users_by_field', 'core_files_upload', 'core_enrol_get_enrolled_users',
-  'core_course_duplicate_course', 'core_course_import_course', 'core_course_get_course_module', 'core_backup_get_async_backup_progress',
+  'core_user_get_users',
+  'core_user_get_users_by_field',
+  'core_files_upload',
+  'core_enrol_get_enrolled_users',
+  'core_course_duplicate_course',
+  'core_course_import_course',
+  'core_course_get_course_module',
+  'core_backup_get_async_backup_progress',
 ]);
 
 async function readRaw(req: IncomingMessage): Promise<Buffer> {
@@ -108,8 +127,12 @@ function xmlValue(v: unknown, indent = ''): string {
   if (v === null || v === undefined) return `${indent}<VALUE null="null"/>\n`;
   if (Array.isArray(v)) return `${indent}<MULTIPLE>\n${v.map((x) => xmlValue(x, indent)).join('')}${indent}</MULTIPLE>\n`;
   if (typeof v === 'object') {
-    return `${indent}<SINGLE>\n${Object.entries(v as Record<string, unknown>).map(([k, x]) =>
-      `${indent}<KEY name="${k}">${typeof x === 'object' && x !== null ? `\n${xmlValue(x, indent)}${indent}` : xmlValue(x).trim()}</KEY>\n`).join('')}${indent}</SINGLE>\n`;
+    return `${indent}<SINGLE>\n${Object.entries(v as Record<string, unknown>)
+      .map(
+        ([k, x]) =>
+          `${indent}<KEY name="${k}">${typeof x === 'object' && x !== null ? `\n${xmlValue(x, indent)}${indent}` : xmlValue(x).trim()}</KEY>\n`,
+      )
+      .join('')}${indent}</SINGLE>\n`;
   }
   const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   return `<VALUE>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</VALUE>`;
@@ -124,13 +147,23 @@ async function applyRestFault(site: RunningSite, params: URLSearchParams, res: S
     return true;
   };
   switch (fault?.kind) {
-    case undefined: return false;
-    case 'webservices-disabled': res.writeHead(403).end(); return true;
-    case 'http-503': res.writeHead(503, { 'Content-Type': 'text/html' }).end('<h1>503 Service Unavailable</h1>'); return true;
-    case 'drop-connection': res.socket?.destroy(); return true;
-    case 'dml-read': return moodleError(databaseReadError());
-    case 'maintenance': return moodleError(siteMaintenance());
-    case 'nopermissions': return moodleError(missingCapability('Delete courses'));
+    case undefined:
+      return false;
+    case 'webservices-disabled':
+      res.writeHead(403).end();
+      return true;
+    case 'http-503':
+      res.writeHead(503, { 'Content-Type': 'text/html' }).end('<h1>503 Service Unavailable</h1>');
+      return true;
+    case 'drop-connection':
+      res.socket?.destroy();
+      return true;
+    case 'dml-read':
+      return moodleError(databaseReadError());
+    case 'maintenance':
+      return moodleError(siteMaintenance());
+    case 'nopermissions':
+      return moodleError(missingCapability('Delete courses'));
     case 'slow':
       await new Promise((r) => setTimeout(r, (fault.seconds ?? 5) * 1000));
       return false;
@@ -142,12 +175,24 @@ function handleRest(site: RunningSite, params: URLSearchParams, res: ServerRespo
   const format = params.get('moodlewsrestformat') === 'json' ? 'json' : 'xml';
   const reply = (body: unknown) => {
     if (format === 'json') send(res, 200, JSON.stringify(body), 'application/json');
-    else send(res, 200, `<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n${xmlValue(body)}</RESPONSE>\n`, 'application/xml; charset=utf-8');
+    else
+      send(
+        res,
+        200,
+        `<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n${xmlValue(body)}</RESPONSE>\n`,
+        'application/xml; charset=utf-8',
+      );
   };
   const fail = (err: MoodleException) => {
     const body = errorBody(err, settings);
     if (format === 'json') send(res, 200, JSON.stringify(body), 'application/json');
-    else send(res, 200, `<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="${body.exception}">\n<ERRORCODE>${body.errorcode}</ERRORCODE>\n<MESSAGE>${body.message}</MESSAGE>\n${body.debuginfo ? `<DEBUGINFO>${body.debuginfo}</DEBUGINFO>\n` : ''}</EXCEPTION>\n`, 'application/xml; charset=utf-8');
+    else
+      send(
+        res,
+        200,
+        `<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="${body.exception}">\n<ERRORCODE>${body.errorcode}</ERRORCODE>\n<MESSAGE>${body.message}</MESSAGE>\n${body.debuginfo ? `<DEBUGINFO>${body.debuginfo}</DEBUGINFO>\n` : ''}</EXCEPTION>\n`,
+        'application/xml; charset=utf-8',
+      );
   };
   try {
     // Moodle's order: authenticate, then find the function, then check the service, then validate.
@@ -157,10 +202,13 @@ function handleRest(site: RunningSite, params: URLSearchParams, res: ServerRespo
     const fnName = params.get('wsfunction');
     if (!fnName) throw invalidParameter('Missing function name');
     const fn = FUNCTIONS[fnName];
-    if (!fn && !OTHER_CORE_FUNCTIONS.has(fnName)) throw missingRecord('external_functions', 'SELECT * FROM {external_functions} WHERE name = ?', fnName);
+    if (!fn && !OTHER_CORE_FUNCTIONS.has(fnName))
+      throw missingRecord('external_functions', 'SELECT * FROM {external_functions} WHERE name = ?', fnName);
     if (grant.functions && !grant.functions.includes(fnName)) throw accessDenied(fnName);
     if (!fn) throw new MoodleException('moodle_exception', 'generalexceptionmessage', `Exception - ${fnName} is not simulated`);
-    const rest = [...params.entries()].filter(([k]) => !['wstoken', 'wsfunction', 'moodlewsrestformat'].includes(k) && !k.startsWith('moodlewssetting'));
+    const rest = [...params.entries()].filter(
+      ([k]) => !['wstoken', 'wsfunction', 'moodlewsrestformat'].includes(k) && !k.startsWith('moodlewssetting'),
+    );
     let validated: Record<string, unknown>;
     try {
       validated = validateParameters(fn.params, decodePhpForm(rest));
@@ -207,9 +255,20 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       // restore_dbops::create_new_course: an empty course first, filled later.
       const names = store.uniqueCourseNames('Course restoration in progress', 'restoring');
       const course: SimCourse = {
-        id: store.newId('course'), category: Number(args.categoryId), fullname: names.fullname, shortname: names.shortname,
-        idnumber: '', summary: '', format: 'topics', startdate: 0, enddate: 0, visible: 1, contextid: store.newId('context'),
-        timecreated: NOW(), timemodified: NOW(), sections: [],
+        id: store.newId('course'),
+        category: Number(args.categoryId),
+        fullname: names.fullname,
+        shortname: names.shortname,
+        idnumber: '',
+        summary: '',
+        format: 'topics',
+        startdate: 0,
+        enddate: 0,
+        visible: 1,
+        contextid: store.newId('context'),
+        timecreated: NOW(),
+        timemodified: NOW(),
+        sections: [],
       };
       store.data.courses.push(course);
       store.saveSoon();
@@ -222,25 +281,48 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       const stored = args.storedFiles as Record<string, number>; // contenthash -> bytes on disk
       const names = store.uniqueCourseNames(backup.course.fullname, backup.course.shortname);
       Object.assign(course, {
-        fullname: names.fullname, shortname: names.shortname,
+        fullname: names.fullname,
+        shortname: names.shortname,
         idnumber: '', // a restore to another site always clears idnumber
-        summary: backup.course.summary, format: backup.course.format, startdate: backup.course.startdate,
-        enddate: backup.course.enddate, visible: backup.course.visible, timemodified: NOW(),
+        summary: backup.course.summary,
+        format: backup.course.format,
+        startdate: backup.course.startdate,
+        enddate: backup.course.enddate,
+        visible: backup.course.visible,
+        timemodified: NOW(),
       });
-      course.sections = [...backup.sections].sort((a, b) => a.number - b.number).map((s) => ({
-        id: store.newId('section'), section: s.number, name: s.name, summary: s.summary, visible: s.visible,
-        modules: backup.activities.filter((a) => a.sectionid === s.id).map((a) => ({
-          id: store.newId('module'), modname: a.modulename, name: a.title, instance: a.moduleid,
-          contextid: store.newId('context'), visible: a.visible,
-          files: backup.files
-            .filter((f) => f.contextid === a.contextid && f.filename !== '.')
-            .map((f) => ({
-              id: store.newId('file'), filename: f.filename, filepath: f.filepath, filesize: f.filesize,
-              bytes: stored[f.contenthash] ?? 0, mimetype: f.mimetype, contenthash: f.contenthash,
-              timecreated: f.timecreated, timemodified: f.timemodified,
+      course.sections = [...backup.sections]
+        .sort((a, b) => a.number - b.number)
+        .map((s) => ({
+          id: store.newId('section'),
+          section: s.number,
+          name: s.name,
+          summary: s.summary,
+          visible: s.visible,
+          modules: backup.activities
+            .filter((a) => a.sectionid === s.id)
+            .map((a) => ({
+              id: store.newId('module'),
+              modname: a.modulename,
+              name: a.title,
+              instance: a.moduleid,
+              contextid: store.newId('context'),
+              visible: a.visible,
+              files: backup.files
+                .filter((f) => f.contextid === a.contextid && f.filename !== '.')
+                .map((f) => ({
+                  id: store.newId('file'),
+                  filename: f.filename,
+                  filepath: f.filepath,
+                  filesize: f.filesize,
+                  bytes: stored[f.contenthash] ?? 0,
+                  mimetype: f.mimetype,
+                  contenthash: f.contenthash,
+                  timecreated: f.timecreated,
+                  timemodified: f.timemodified,
+                })),
             })),
-        })),
-      }));
+        }));
       store.saveSoon();
       return { id: course.id };
     }
@@ -281,13 +363,22 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     const siteDir = join(opts.dataDir, siteId);
     const store = new SiteStore(siteDir);
     const secret = randomBytes(16).toString('hex');
-    const site: RunningSite = { siteId, url: '', store, moodleDir: siteDir, scripts: { running: {}, peak: {} }, gates: new ScriptGates(), downloads: { bytesSent: 0, backups: [] } };
+    const site: RunningSite = {
+      siteId,
+      url: '',
+      store,
+      moodleDir: siteDir,
+      scripts: { running: {}, peak: {} },
+      gates: new ScriptGates(),
+      downloads: { bytesSent: 0, backups: [] },
+    };
     const server = createServer((req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const wait = store.data.settings.latency.requestSeconds;
         if (wait && !url.pathname.startsWith('/__sim/')) await new Promise((r) => setTimeout(r, wait * 1000));
-        if (url.pathname === '/webservice/upload.php' && req.method === 'POST') return await handleUpload(store, req, await readRaw(req), res);
+        if (url.pathname === '/webservice/upload.php' && req.method === 'POST')
+          return await handleUpload(store, req, await readRaw(req), res);
         if (url.pathname.startsWith('/webservice/pluginfile.php/')) {
           // A site that is down (a 503 on every web-service call) serves no file either.
           if (store.data.restFaults?.some((f) => f.kind === 'http-503' && f.function === undefined)) return void res.writeHead(503).end();
@@ -326,9 +417,16 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
     sites: running,
     phpCommand: await buildPhpStandIn(opts.dataDir),
     async stop() {
-      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      );
       for (const site of Object.values(running)) site.store.flush();
     },
   };
 }
-

@@ -141,8 +141,17 @@ export function emptySite(settings: SiteSettings): SiteData {
     nextId: { category: 2, course: 2, section: 1, module: 1, file: 1, context: 10 },
     categories: [
       {
-        id: 1, name: 'Category 1', idnumber: null, description: '', descriptionformat: 1, parent: 0,
-        sortorder: 10000, visible: 1, timemodified: NOW(), depth: 1, path: '/1',
+        id: 1,
+        name: 'Category 1',
+        idnumber: null,
+        description: '',
+        descriptionformat: 1,
+        parent: 0,
+        sortorder: 10000,
+        visible: 1,
+        timemodified: NOW(),
+        depth: 1,
+        path: '/1',
       },
     ],
     courses: [],
@@ -220,8 +229,15 @@ export class SiteStore {
     const parentCat = parent ? this.category(parent) : undefined;
     const id = this.newId('category');
     const cat: SimCategory = {
-      id, name, idnumber, description, descriptionformat: 1, parent,
-      sortorder: id * 10000, visible: 1, timemodified: NOW(),
+      id,
+      name,
+      idnumber,
+      description,
+      descriptionformat: 1,
+      parent,
+      sortorder: id * 10000,
+      visible: 1,
+      timemodified: NOW(),
       depth: parentCat ? parentCat.depth + 1 : 1,
       path: `${parentCat ? parentCat.path : ''}/${id}`,
     };
@@ -266,7 +282,8 @@ export class SiteStore {
   /** Takes one matching fault, if any: returns true when this run must fail. */
   takeFault(script: SimFault['script'], course: { id?: number; shortname?: string }): SimFault['effect'] | false {
     const fault = this.data.faults.find(
-      (f) => f.script === script &&
+      (f) =>
+        f.script === script &&
         (f.courseId === undefined || f.courseId === course.id) &&
         (f.shortname === undefined || f.shortname === course.shortname),
     );
@@ -290,7 +307,8 @@ export function fileContent(filedir: string, f: SimFile): Buffer {
 /** For a backup: large generated files as a stream of known size and hash (their contenthash is their sha1). */
 export function fileBytes(filedir: string, f: SimFile): FileBytes {
   const stored = join(filedir, f.contenthash.slice(0, 2), f.contenthash);
-  if (f.seed && f.bytes > 16 << 20 && !existsSync(stored)) return { size: f.bytes, sha1: f.contenthash, stream: () => contentStream(f.seed!, f.bytes) };
+  if (f.seed && f.bytes > 16 << 20 && !existsSync(stored))
+    return { size: f.bytes, sha1: f.contenthash, stream: () => contentStream(f.seed!, f.bytes) };
   return fileContent(filedir, f);
 }
 

@@ -7,12 +7,15 @@ import { startWorkers } from '../workers/run';
 import { runCli, startStack, writeConfigFile, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
 
-
 describe('bad configuration', () => {
   let stack: Stack;
   // No workers: every case is refused before anything would reach one.
-  beforeAll(async () => { stack = await startStack({ courses: 2, workers: false }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 2, workers: false });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   const sites = () => structuredClone(stack.rawConfig.sites) as Record<string, Record<string, unknown>>;
 
@@ -32,32 +35,59 @@ describe('bad configuration', () => {
   it('a missing admin-CLI setting names the field and gives an example', () => {
     const s = sites();
     delete s.archive.cli;
-    expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(/sites\.archive\.cli: must describe how to run Moodle's admin CLI/);
+    expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(
+      /sites\.archive\.cli: must describe how to run Moodle's admin CLI/,
+    );
   });
 
   it('transports, storages and retention rules name the field and the fix', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
-      [{ transports: [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }] }, /transports\.0\.to: unknown target "nowhere"; name a site of "sites" or a storage of "storages"/],
-      [{ transports: [{ from: 'prod', to: 'archive', driver: 'ftp' }] }, /transports\.0\.driver: "shared-path" \(both hosts mount the staging folders\) or "moodle-ws"/],
-      [{ transports: [{ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'move' }] }, /transports\.0: "sourceMount" and "mode" are for the shared-path driver/],
-      [{ transports: [{ from: 'prod', to: 'archive', driver: 'shared-path', maxMBps: 0 }] }, /transports\.0\.maxMBps: must be a positive number of MB per second/],
-      [{ storages: { archive: { path: '/srv/a', staging: '/srv/a/in' } } }, /storages\.archive: a site has the same id; give the storage another name/],
+      [
+        { transports: [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }] },
+        /transports\.0\.to: unknown target "nowhere"; name a site of "sites" or a storage of "storages"/,
+      ],
+      [
+        { transports: [{ from: 'prod', to: 'archive', driver: 'ftp' }] },
+        /transports\.0\.driver: "shared-path" \(both hosts mount the staging folders\) or "moodle-ws"/,
+      ],
+      [
+        { transports: [{ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'move' }] },
+        /transports\.0: "sourceMount" and "mode" are for the shared-path driver/,
+      ],
+      [
+        { transports: [{ from: 'prod', to: 'archive', driver: 'shared-path', maxMBps: 0 }] },
+        /transports\.0\.maxMBps: must be a positive number of MB per second/,
+      ],
+      [
+        { storages: { archive: { path: '/srv/a', staging: '/srv/a/in' } } },
+        /storages\.archive: a site has the same id; give the storage another name/,
+      ],
       [{ storages: { cold: { staging: '/srv/a/in' } } }, /storages\.cold\.path: must be the folder that holds the sealed packages/],
       [{ retention: [{ categoryIdnumber: '2024-2025' }] }, /retention\.0\.keepYears: say how many years archives are kept/],
-      [{ retention: [{ categoryId: 3, categoryIdnumber: '20??', keepYears: 5 }] }, /retention\.0: give categoryId or categoryIdnumber, not both/],
+      [
+        { retention: [{ categoryId: 3, categoryIdnumber: '20??', keepYears: 5 }] },
+        /retention\.0: give categoryId or categoryIdnumber, not both/,
+      ],
     ];
-    for (const [patch, message] of bad) expect(() => parseConfig({ ...stack.rawConfig, ...patch }, { env: stack.env }), JSON.stringify(patch)).toThrow(message);
+    for (const [patch, message] of bad)
+      expect(() => parseConfig({ ...stack.rawConfig, ...patch }, { env: stack.env }), JSON.stringify(patch)).toThrow(message);
     // A cold storage takes no target category; a Moodle target needs one.
     const config = parseConfig({ ...stack.rawConfig, storages: { cold: { path: '/srv/a', staging: '/srv/a/in' } } }, { env: stack.env });
-    expect(() => validateSessionInput({ ...stack.sessionInput(), targetSiteId: 'cold' }, config)).toThrow(/targetCategoryId: cold is a cold storage, which has no categories; leave it out/);
-    expect(() => validateSessionInput({ ...stack.sessionInput(), targetCategoryId: undefined }, config)).toThrow(/targetCategoryId: missing; name the category of archive/);
+    expect(() => validateSessionInput({ ...stack.sessionInput(), targetSiteId: 'cold' }, config)).toThrow(
+      /targetCategoryId: cold is a cold storage, which has no categories; leave it out/,
+    );
+    expect(() => validateSessionInput({ ...stack.sessionInput(), targetCategoryId: undefined }, config)).toThrow(
+      /targetCategoryId: missing; name the category of archive/,
+    );
   });
 
   it('an unknown site id in a session names the field and the known sites', () => {
     const config = parseConfig(stack.rawConfig, { env: stack.env });
     const bad = { ...stack.sessionInput(), targetSiteId: 'archvie' };
     expect(() => validateSessionInput(bad, config)).toThrow(SessionInputError);
-    expect(() => validateSessionInput(bad, config)).toThrow(/targetSiteId: unknown site or storage "archvie"; the config has: prod, archive/);
+    expect(() => validateSessionInput(bad, config)).toThrow(
+      /targetSiteId: unknown site or storage "archvie"; the config has: prod, archive/,
+    );
     expect(() => validateSessionInput({ ...stack.sessionInput(), concurrency: 0 }, config)).toThrow(/concurrency: must be at least 1/);
   });
 
@@ -67,14 +97,29 @@ describe('bad configuration', () => {
       expect(() => validateSessionInput({ ...stack.sessionInput(), ...extra }, config)).toThrow(expected);
     const paris = (windows: unknown[]) => ({ windows: { timezone: 'Europe/Paris', windows } });
     refuse(paris([{ days: 'mon-fri', from: '7pm', to: '07:00' }]), /windows\.windows\[0\]\.from: "7pm" is not a time; use 24-hour "HH:MM"/);
-    refuse(paris([{ days: 'mon', from: '19:00', to: '23:00' }, { days: 'mon-tue', from: '22:00', to: '06:00' }]), /windows\.windows\[1\]: overlaps windows\[0\] on mon/);
+    refuse(
+      paris([
+        { days: 'mon', from: '19:00', to: '23:00' },
+        { days: 'mon-tue', from: '22:00', to: '06:00' },
+      ]),
+      /windows\.windows\[1\]: overlaps windows\[0\] on mon/,
+    );
     refuse(paris([]), /windows\.windows: list at least one window/);
     refuse(paris([{ days: 'mon', from: '19:00' }]), /windows\.windows\.0\.to: give the closing time/);
     refuse({ clock: { speed: 60 } }, /clock: a rehearsal clock only makes sense with windows/);
-    refuse({ ...paris([{ days: 'daily', from: '19:00', to: '07:00' }]), clock: { speed: 0.5 } }, /clock\.speed: must be 1 \(real time\) or more/);
+    refuse(
+      { ...paris([{ days: 'daily', from: '19:00', to: '07:00' }]), clock: { speed: 0.5 } },
+      /clock\.speed: must be 1 \(real time\) or more/,
+    );
     refuse({ prediction: { safetyMargin: -1 } }, /prediction\.safetyMargin: must be 0 or more/);
-    refuse({ prediction: { phaseCosts: { backup: { secondsPerMB: -2 } } } }, /prediction\.phaseCosts\.backup\.secondsPerMB: must be 0 or more seconds per MB/);
-    refuse({ prediction: { phaseCosts: { backpu: { secondsPerMB: 1 } } } }, /prediction\.phaseCosts: "backpu" is not a phase; the phases are prepare, backup/);
+    refuse(
+      { prediction: { phaseCosts: { backup: { secondsPerMB: -2 } } } },
+      /prediction\.phaseCosts\.backup\.secondsPerMB: must be 0 or more seconds per MB/,
+    );
+    refuse(
+      { prediction: { phaseCosts: { backpu: { secondsPerMB: 1 } } } },
+      /prediction\.phaseCosts: "backpu" is not a phase; the phases are prepare, backup/,
+    );
   });
 
   it('the CLI refuses each before starting anything: exit 2, the field named, no workflow', async () => {
@@ -84,16 +129,44 @@ describe('bad configuration', () => {
       ['bad-category', stack.rawConfig, ['--category', '-4'], /sourceCategoryId: must be the id of the source category/],
       ['bad-window-day', stack.rawConfig, ['--window', 'mon-fry 19:00-07:00'], /windows\.windows\[0\]\.days: "fry" is not a day/],
       ['bad-window-form', stack.rawConfig, ['--window', 'weeknights'], /--window: "weeknights" is not a window; write days then hours/],
-      ['bad-timezone', stack.rawConfig, ['--window', 'sat-sun 00:00-24:00', '--timezone', 'Paris'], /windows\.timezone: "Paris" is not a known time zone/],
-      ['above-max-concurrency', stack.rawConfig, ['--concurrency', '8', '--max-concurrency', '4'], /concurrency: 8 is above maxConcurrency \(4\)/],
+      [
+        'bad-timezone',
+        stack.rawConfig,
+        ['--window', 'sat-sun 00:00-24:00', '--timezone', 'Paris'],
+        /windows\.timezone: "Paris" is not a known time zone/,
+      ],
+      [
+        'above-max-concurrency',
+        stack.rawConfig,
+        ['--concurrency', '8', '--max-concurrency', '4'],
+        /concurrency: 8 is above maxConcurrency \(4\)/,
+      ],
     ];
     for (const [name, raw, extra, expected] of cases) {
       const file = writeConfigFile(stack, raw, `${name}.json`);
       const session = `bad-${name}-${Date.now()}`;
-      const args = ['--config', file, 'start', '--session', session, '--vintage', '2024-2025',
-        '--source-site', 'prod', '--category', String(stack.vintageCategoryId), '--target-site', 'archive',
-        '--target-category', String(stack.archivesCategoryId), ...extra];
-      const err = await runCli(args, stack.env).then(() => null, (e: { code: number; stderr: string }) => e);
+      const args = [
+        '--config',
+        file,
+        'start',
+        '--session',
+        session,
+        '--vintage',
+        '2024-2025',
+        '--source-site',
+        'prod',
+        '--category',
+        String(stack.vintageCategoryId),
+        '--target-site',
+        'archive',
+        '--target-category',
+        String(stack.archivesCategoryId),
+        ...extra,
+      ];
+      const err = await runCli(args, stack.env).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(err, name).not.toBeNull();
       expect(err!.code).toBe(2);
       expect(err!.stderr).toMatch(expected);
@@ -109,8 +182,12 @@ describe('bad configuration', () => {
 // (config load, worker start, session or schedule validation), with the field named.
 describe('malformed inputs, one table', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 2, workers: false }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 2, workers: false });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   type Case =
     | { kind: 'config'; name: string; patch: (raw: Record<string, unknown>, env: Record<string, string>) => void; expected: RegExp }
@@ -120,48 +197,262 @@ describe('malformed inputs, one table', () => {
   const window = (windows: unknown[], timezone = 'Europe/Paris') => ({ windows: { timezone, windows } });
   const rule = { pattern: '{yearStart}-{yearEnd}', yearsBack: 1, startMonth: 9, match: 'idnumber', timezone: 'Europe/Paris' };
   const cases: Case[] = [
-    { kind: 'config', name: 'missing token', patch: (_r, env) => { delete env.MOODLE_TOKEN_PROD; }, expected: /sites\.prod\.token: missing; set MOODLE_TOKEN_PROD/ },
-    { kind: 'config', name: 'token with a space', patch: (_r, env) => { env.MOODLE_TOKEN_PROD = 'abc def'; }, expected: /sites\.prod\.token: a Moodle token is letters and digits only/ },
-    { kind: 'config', name: 'token file missing', patch: (r, env) => { delete env.MOODLE_TOKEN_PROD; site(r, 'prod').tokenFile = '/nonexistent/prod.token'; }, expected: /sites\.prod\.tokenFile: \/nonexistent\/prod\.token does not exist/ },
-    { kind: 'config', name: 'URL not http', patch: (r) => { site(r, 'prod').url = 'ftp://moodle'; }, expected: /sites\.prod\.url: must be the site's wwwroot/ },
-    { kind: 'config', name: 'no admin CLI', patch: (r) => { delete site(r, 'archive').cli; }, expected: /sites\.archive\.cli: must describe how to run Moodle's admin CLI/ },
-    { kind: 'config', name: 'no staging folder', patch: (r) => { delete site(r, 'prod').staging; }, expected: /sites\.prod\.staging: must be the folder where this site's \.mbz files are staged/ },
-    { kind: 'config', name: 'site id with capitals', patch: (r) => { r.sites = { Prod: site(r, 'prod') }; }, expected: /sites\.Prod: "Prod" is not a site id: use lowercase letters/ },
-    { kind: 'config', name: 'no site at all', patch: (r) => { r.sites = {}; }, expected: /sites: list at least one Moodle site/ },
-    { kind: 'config', name: 'zero jobs per host', patch: (r) => { site(r, 'prod').maxConcurrentJobs = 0; }, expected: /sites\.prod\.maxConcurrentJobs/ },
-    { kind: 'config', name: 'a catalog that is neither SQLite nor PostgreSQL', patch: (r) => { r.catalog = { url: 'mysql://db/catalog' }; }, expected: /catalog\.url: "mysql:" is not a catalog; use "file:<path>" \(SQLite\) or "postgresql:/ },
-    { kind: 'config', name: 'unknown log level', patch: (r) => { r.logLevel = 'loud'; }, expected: /logLevel: / },
-    { kind: 'config', name: 'webhook URL not a URL', patch: (r) => { r.notifications = { webhook: { url: 'chat' } }; }, expected: /notifications\.webhook\.url: must be the http\(s\) URL/ },
-    { kind: 'config', name: 'email with no recipient', patch: (r) => { r.notifications = { email: { host: 'smtp', from: 'a@b.c', to: [] } }; }, expected: /notifications\.email\.to: list at least one recipient/ },
-    { kind: 'config', name: 'route to an unknown target', patch: (r) => { r.transports = [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }]; }, expected: /transports\.0\.to: unknown target "nowhere"/ },
-    { kind: 'config', name: 'route with an unknown driver', patch: (r) => { r.transports = [{ from: 'prod', to: 'archive', driver: 'rsync' }]; }, expected: /transports\.0\.driver: "shared-path" .* or "moodle-ws"/ },
-    { kind: 'config', name: 'storage named like a site', patch: (r) => { r.storages = { archive: { path: '/srv/a', staging: '/srv/b' } }; }, expected: /storages\.archive: a site has the same id/ },
-    { kind: 'config', name: 'retention with no duration', patch: (r) => { r.retention = [{ categoryId: 3 }]; }, expected: /retention\.0\.keepYears: say how many years/ },
-    { kind: 'worker', name: 'unusable staging folder', patch: (r) => { site(r, 'prod').staging = '/dev/null/staging'; }, queues: ['site/prod'], expected: /sites\.prod\.staging: \/dev\/null\/staging cannot be used by this worker \(ENOTDIR\)/ },
-    { kind: 'worker', name: 'unusable storage folder', patch: (r) => { r.storages = { cold: { path: '/dev/null/cold', staging: '/tmp' } }; }, queues: ['site/cold'], expected: /storages\.cold\.path: \/dev\/null\/cold cannot be used by this worker/ },
-    { kind: 'session', name: 'unknown source site', input: { sourceSiteId: 'nowhere' }, expected: /sourceSiteId: unknown site "nowhere"; the config has: prod, archive/ },
-    { kind: 'session', name: 'unknown target', input: { targetSiteId: 'archvie' }, expected: /targetSiteId: unknown site or storage "archvie"/ },
-    { kind: 'session', name: 'source is the target', input: { targetSiteId: 'prod' }, expected: /targetSiteId: must differ from sourceSiteId/ },
-    { kind: 'session', name: 'negative category id', input: { sourceCategoryId: -4 }, expected: /sourceCategoryId: must be the id of the source category/ },
+    {
+      kind: 'config',
+      name: 'missing token',
+      patch: (_r, env) => {
+        delete env.MOODLE_TOKEN_PROD;
+      },
+      expected: /sites\.prod\.token: missing; set MOODLE_TOKEN_PROD/,
+    },
+    {
+      kind: 'config',
+      name: 'token with a space',
+      patch: (_r, env) => {
+        env.MOODLE_TOKEN_PROD = 'abc def';
+      },
+      expected: /sites\.prod\.token: a Moodle token is letters and digits only/,
+    },
+    {
+      kind: 'config',
+      name: 'token file missing',
+      patch: (r, env) => {
+        delete env.MOODLE_TOKEN_PROD;
+        site(r, 'prod').tokenFile = '/nonexistent/prod.token';
+      },
+      expected: /sites\.prod\.tokenFile: \/nonexistent\/prod\.token does not exist/,
+    },
+    {
+      kind: 'config',
+      name: 'URL not http',
+      patch: (r) => {
+        site(r, 'prod').url = 'ftp://moodle';
+      },
+      expected: /sites\.prod\.url: must be the site's wwwroot/,
+    },
+    {
+      kind: 'config',
+      name: 'no admin CLI',
+      patch: (r) => {
+        delete site(r, 'archive').cli;
+      },
+      expected: /sites\.archive\.cli: must describe how to run Moodle's admin CLI/,
+    },
+    {
+      kind: 'config',
+      name: 'no staging folder',
+      patch: (r) => {
+        delete site(r, 'prod').staging;
+      },
+      expected: /sites\.prod\.staging: must be the folder where this site's \.mbz files are staged/,
+    },
+    {
+      kind: 'config',
+      name: 'site id with capitals',
+      patch: (r) => {
+        r.sites = { Prod: site(r, 'prod') };
+      },
+      expected: /sites\.Prod: "Prod" is not a site id: use lowercase letters/,
+    },
+    {
+      kind: 'config',
+      name: 'no site at all',
+      patch: (r) => {
+        r.sites = {};
+      },
+      expected: /sites: list at least one Moodle site/,
+    },
+    {
+      kind: 'config',
+      name: 'zero jobs per host',
+      patch: (r) => {
+        site(r, 'prod').maxConcurrentJobs = 0;
+      },
+      expected: /sites\.prod\.maxConcurrentJobs/,
+    },
+    {
+      kind: 'config',
+      name: 'a catalog that is neither SQLite nor PostgreSQL',
+      patch: (r) => {
+        r.catalog = { url: 'mysql://db/catalog' };
+      },
+      expected: /catalog\.url: "mysql:" is not a catalog; use "file:<path>" \(SQLite\) or "postgresql:/,
+    },
+    {
+      kind: 'config',
+      name: 'unknown log level',
+      patch: (r) => {
+        r.logLevel = 'loud';
+      },
+      expected: /logLevel: /,
+    },
+    {
+      kind: 'config',
+      name: 'webhook URL not a URL',
+      patch: (r) => {
+        r.notifications = { webhook: { url: 'chat' } };
+      },
+      expected: /notifications\.webhook\.url: must be the http\(s\) URL/,
+    },
+    {
+      kind: 'config',
+      name: 'email with no recipient',
+      patch: (r) => {
+        r.notifications = { email: { host: 'smtp', from: 'a@b.c', to: [] } };
+      },
+      expected: /notifications\.email\.to: list at least one recipient/,
+    },
+    {
+      kind: 'config',
+      name: 'route to an unknown target',
+      patch: (r) => {
+        r.transports = [{ from: 'prod', to: 'nowhere', driver: 'moodle-ws' }];
+      },
+      expected: /transports\.0\.to: unknown target "nowhere"/,
+    },
+    {
+      kind: 'config',
+      name: 'route with an unknown driver',
+      patch: (r) => {
+        r.transports = [{ from: 'prod', to: 'archive', driver: 'rsync' }];
+      },
+      expected: /transports\.0\.driver: "shared-path" .* or "moodle-ws"/,
+    },
+    {
+      kind: 'config',
+      name: 'storage named like a site',
+      patch: (r) => {
+        r.storages = { archive: { path: '/srv/a', staging: '/srv/b' } };
+      },
+      expected: /storages\.archive: a site has the same id/,
+    },
+    {
+      kind: 'config',
+      name: 'retention with no duration',
+      patch: (r) => {
+        r.retention = [{ categoryId: 3 }];
+      },
+      expected: /retention\.0\.keepYears: say how many years/,
+    },
+    {
+      kind: 'worker',
+      name: 'unusable staging folder',
+      patch: (r) => {
+        site(r, 'prod').staging = '/dev/null/staging';
+      },
+      queues: ['site/prod'],
+      expected: /sites\.prod\.staging: \/dev\/null\/staging cannot be used by this worker \(ENOTDIR\)/,
+    },
+    {
+      kind: 'worker',
+      name: 'unusable storage folder',
+      patch: (r) => {
+        r.storages = { cold: { path: '/dev/null/cold', staging: '/tmp' } };
+      },
+      queues: ['site/cold'],
+      expected: /storages\.cold\.path: \/dev\/null\/cold cannot be used by this worker/,
+    },
+    {
+      kind: 'session',
+      name: 'unknown source site',
+      input: { sourceSiteId: 'nowhere' },
+      expected: /sourceSiteId: unknown site "nowhere"; the config has: prod, archive/,
+    },
+    {
+      kind: 'session',
+      name: 'unknown target',
+      input: { targetSiteId: 'archvie' },
+      expected: /targetSiteId: unknown site or storage "archvie"/,
+    },
+    {
+      kind: 'session',
+      name: 'source is the target',
+      input: { targetSiteId: 'prod' },
+      expected: /targetSiteId: must differ from sourceSiteId/,
+    },
+    {
+      kind: 'session',
+      name: 'negative category id',
+      input: { sourceCategoryId: -4 },
+      expected: /sourceCategoryId: must be the id of the source category/,
+    },
     { kind: 'session', name: 'fractional category id', input: { sourceCategoryId: 2.5 }, expected: /sourceCategoryId: / },
-    { kind: 'session', name: 'Moodle target without category', input: { targetCategoryId: undefined }, expected: /targetCategoryId: missing; name the category of archive/ },
+    {
+      kind: 'session',
+      name: 'Moodle target without category',
+      input: { targetCategoryId: undefined },
+      expected: /targetCategoryId: missing; name the category of archive/,
+    },
     { kind: 'session', name: 'negative concurrency', input: { concurrency: -3 }, expected: /concurrency: must be at least 1/ },
-    { kind: 'session', name: 'concurrency above its maximum', input: { concurrency: 9, maxConcurrency: 4 }, expected: /concurrency: 9 is above maxConcurrency \(4\)/ },
+    {
+      kind: 'session',
+      name: 'concurrency above its maximum',
+      input: { concurrency: 9, maxConcurrency: 4 },
+      expected: /concurrency: 9 is above maxConcurrency \(4\)/,
+    },
     { kind: 'session', name: 'concurrency above the ceiling', input: { concurrency: 500 }, expected: /concurrency: must be at most 200/ },
     { kind: 'session', name: 'session name with a space', input: { session: 'my session' }, expected: /session: use letters, digits/ },
     { kind: 'session', name: 'no vintage', input: { vintage: '' }, expected: /vintage: give the academic vintage/ },
-    { kind: 'session', name: 'deleteSource unsaid', input: { deleteSource: undefined }, expected: /deleteSource: say whether sources are deleted/ },
+    {
+      kind: 'session',
+      name: 'deleteSource unsaid',
+      input: { deleteSource: undefined },
+      expected: /deleteSource: say whether sources are deleted/,
+    },
     { kind: 'session', name: 'a misspelt setting', input: { concurency: 4 }, expected: /concurency/ },
-    { kind: 'session', name: 'overlapping windows', input: window([{ days: 'mon', from: '19:00', to: '23:00' }, { days: 'mon-tue', from: '22:00', to: '06:00' }]), expected: /windows\.windows\[1\]: overlaps windows\[0\] on mon/ },
-    { kind: 'session', name: 'unknown time zone', input: window([{ days: 'sat-sun', from: '00:00', to: '24:00' }], 'Paris'), expected: /windows\.timezone: "Paris" is not a known time zone/ },
-    { kind: 'session', name: 'a time in 12-hour form', input: window([{ days: 'mon-fri', from: '7pm', to: '07:00' }]), expected: /windows\.windows\[0\]\.from: "7pm" is not a time/ },
+    {
+      kind: 'session',
+      name: 'overlapping windows',
+      input: window([
+        { days: 'mon', from: '19:00', to: '23:00' },
+        { days: 'mon-tue', from: '22:00', to: '06:00' },
+      ]),
+      expected: /windows\.windows\[1\]: overlaps windows\[0\] on mon/,
+    },
+    {
+      kind: 'session',
+      name: 'unknown time zone',
+      input: window([{ days: 'sat-sun', from: '00:00', to: '24:00' }], 'Paris'),
+      expected: /windows\.timezone: "Paris" is not a known time zone/,
+    },
+    {
+      kind: 'session',
+      name: 'a time in 12-hour form',
+      input: window([{ days: 'mon-fri', from: '7pm', to: '07:00' }]),
+      expected: /windows\.windows\[0\]\.from: "7pm" is not a time/,
+    },
     { kind: 'session', name: 'no window in the list', input: window([]), expected: /windows\.windows: list at least one window/ },
-    { kind: 'session', name: 'a rehearsal clock without windows', input: { clock: { speed: 60 } }, expected: /clock: a rehearsal clock only makes sense with windows/ },
+    {
+      kind: 'session',
+      name: 'a rehearsal clock without windows',
+      input: { clock: { speed: 60 } },
+      expected: /clock: a rehearsal clock only makes sense with windows/,
+    },
     { kind: 'session', name: 'a negative failure hold', input: { failureHoldHours: -1 }, expected: /failureHoldHours: must be 0 or more/ },
-    { kind: 'session', name: 'roll-over too late for history', input: { continueAsNewAfter: 5000 }, expected: /continueAsNewAfter: must be at most 1000/ },
-    { kind: 'session', name: 'a prediction for a phase that does not exist', input: { prediction: { phaseCosts: { upload: { fixedSeconds: 1 } } } }, expected: /"upload" is not a phase/ },
-    { kind: 'schedule', name: 'a vintage rule with no time zone', input: { vintageRule: { ...rule, timezone: undefined } }, expected: /vintageRule\.timezone: name the time zone/ },
-    { kind: 'schedule', name: 'a vintage rule matching on an unknown field', input: { vintageRule: { ...rule, match: 'shortname' } }, expected: /vintageRule\.match: say which category field holds the vintage/ },
+    {
+      kind: 'session',
+      name: 'roll-over too late for history',
+      input: { continueAsNewAfter: 5000 },
+      expected: /continueAsNewAfter: must be at most 1000/,
+    },
+    {
+      kind: 'session',
+      name: 'a prediction for a phase that does not exist',
+      input: { prediction: { phaseCosts: { upload: { fixedSeconds: 1 } } } },
+      expected: /"upload" is not a phase/,
+    },
+    {
+      kind: 'schedule',
+      name: 'a vintage rule with no time zone',
+      input: { vintageRule: { ...rule, timezone: undefined } },
+      expected: /vintageRule\.timezone: name the time zone/,
+    },
+    {
+      kind: 'schedule',
+      name: 'a vintage rule matching on an unknown field',
+      input: { vintageRule: { ...rule, match: 'shortname' } },
+      expected: /vintageRule\.match: say which category field holds the vintage/,
+    },
   ];
 
   it(`refuses each of ${cases.length} malformed inputs before anything starts, naming the field`, async () => {
@@ -182,7 +473,9 @@ describe('malformed inputs, one table', () => {
         attempt = () => validateSessionInput({ ...stack.sessionInput(), ...c.input }, stack.config);
       } else {
         // A schedule resolves these when it fires: its input has none of them.
-        const rest = Object.fromEntries(Object.entries(stack.sessionInput()).filter(([k]) => !['session', 'vintage', 'sourceCategoryId'].includes(k)));
+        const rest = Object.fromEntries(
+          Object.entries(stack.sessionInput()).filter(([k]) => !['session', 'vintage', 'sourceCategoryId'].includes(k)),
+        );
         attempt = () => validateScheduledSessionInput({ ...rest, scheduleId: 'vintage-prod', vintageRule: rule, ...c.input }, stack.config);
       }
       let message = '(accepted)';

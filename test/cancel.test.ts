@@ -15,23 +15,36 @@ import { startStack, temporalCli, until, type Stack } from './harness';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 const filesUnder = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 describe('cancelling a running session', () => {
   let stack: Stack;
   // Backups and restores take seconds here, so the cancel finds courses mid-phase.
-  beforeAll(async () => { stack = await startStack({ courses: 16, latency: { fixedSeconds: 1.5, secondsPerMB: 0.01, secondsPerActivity: 0 } }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 16, latency: { fixedSeconds: 1.5, secondsPerMB: 0.01, secondsPerActivity: 0 } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('stops every course cleanly: nothing half-deleted, no staging file left', async () => {
     const sources = stack.vintageCourseIds();
     const input = stack.sessionInput({ deleteSource: true, concurrency: 4 });
     const handle = await startSession(stack.client, stack.config, input);
-    await until(() => sessionStatus(stack.client, input.session), (s) => s.counts.succeeded >= 1 && s.phases.backup >= 1, 120_000);
+    await until(
+      () => sessionStatus(stack.client, input.session),
+      (s) => s.counts.succeeded >= 1 && s.phases.backup >= 1,
+      120_000,
+    );
 
     await temporalCli(['workflow', 'cancel', '--workflow-id', sessionWorkflowId(input.session)]);
 
-    const err = await handle.result().then(() => null, (e: unknown) => e);
+    const err = await handle.result().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     const final = await sessionStatus(stack.client, input.session);
@@ -74,15 +87,27 @@ describe('cancelling a running session', () => {
 describe('cancelling a session whose backups run long', () => {
   let stack: Stack;
   // Every admin script takes a minute: only a heartbeat's reply can stop them sooner.
-  beforeAll(async () => { stack = await startStack({ courses: 4, latency: { fixedSeconds: 60, secondsPerMB: 0, secondsPerActivity: 0 } }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 4, latency: { fixedSeconds: 60, secondsPerMB: 0, secondsPerActivity: 0 } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('interrupts the running backups through their heartbeats', async () => {
     const sources = stack.vintageCourseIds();
     const input = stack.sessionInput({ deleteSource: true, concurrency: 4 });
     const handle = await startSession(stack.client, stack.config, input);
-    const backingUp = await until(() => sessionStatus(stack.client, input.session, { courses: 4 }),
-      (s) => s.courses.length === 4 && s.courses.every((c) => c.activity?.name === 'backupCourse' && c.activity.started), 60_000);
+    const backingUp = await until(
+      () => sessionStatus(stack.client, input.session, { courses: 4 }),
+      // Both views: the servers' (each backup activity started) and the session's (its query answers from the
+      // signals it has processed, which may trail the courses by a task on a loaded machine).
+      (s) =>
+        s.courses.length === 4 &&
+        s.courses.every((c) => c.activity?.name === 'backupCourse' && c.activity.started) &&
+        s.phases.backup === 4,
+      60_000,
+    );
     expect(backingUp.phases.backup).toBe(4);
 
     await cancelSession(stack.client, input.session);
@@ -91,7 +116,11 @@ describe('cancelling a session whose backups run long', () => {
     for (const id of sources) {
       // A course reports from its `finally`, then closes: it may close just after the session.
       const course = stack.client.workflow.getHandle(courseWorkflowId(input.session, id));
-      await until(() => course.describe(), (d) => d.status.name !== 'RUNNING', 30_000);
+      await until(
+        () => course.describe(),
+        (d) => d.status.name !== 'RUNNING',
+        30_000,
+      );
       const events = (await course.fetchHistory()).events!;
       const types = events.map((e) => e.eventType);
       // The backup reported itself cancelled (it did not run to its end), then the course closed as cancelled.

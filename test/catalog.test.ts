@@ -9,19 +9,45 @@ import { Catalog, GENESIS, type NewCatalogRow } from '../activities/catalog';
 import { startPostgres, type RunningPostgres } from './postgres';
 
 const row = (id: number, over: Partial<NewCatalogRow> = {}): NewCatalogRow => ({
-  sessionId: 's1', vintage: '2024-2025', sourceSiteId: 'prod', sourceCourseId: id, shortname: `HIST${id}-2024-2025`,
-  fullname: `History of Europe ${id} (2024-2025)`, idnumber: `HIST${id}-20242025`, sourceCategoryId: 3, categoryPath: 'Year 2024-2025 / Semester 1',
-  targetSiteId: 'cold', targetCourseId: null, targetCategoryId: null, storageLocation: `prod/2024-2025/${id}-HIST${id}.tar`,
-  packageSha256: 'b'.repeat(64), mbzBytes: 5_000_000_000n, mbzSha256: 'a'.repeat(64), verified: true, sourceDeleted: true,
-  preparedAt: null, backedUpAt: null, transportedAt: null, restoredAt: null, verifiedAt: new Date(), cleanedAt: new Date(),
-  retentionUntil: new Date('2031-09-01T00:00:00Z'), expiredAt: null, ...over,
+  sessionId: 's1',
+  vintage: '2024-2025',
+  sourceSiteId: 'prod',
+  sourceCourseId: id,
+  shortname: `HIST${id}-2024-2025`,
+  fullname: `History of Europe ${id} (2024-2025)`,
+  idnumber: `HIST${id}-20242025`,
+  sourceCategoryId: 3,
+  categoryPath: 'Year 2024-2025 / Semester 1',
+  targetSiteId: 'cold',
+  targetCourseId: null,
+  targetCategoryId: null,
+  storageLocation: `prod/2024-2025/${id}-HIST${id}.tar`,
+  packageSha256: 'b'.repeat(64),
+  mbzBytes: 5_000_000_000n,
+  mbzSha256: 'a'.repeat(64),
+  verified: true,
+  sourceDeleted: true,
+  preparedAt: null,
+  backedUpAt: null,
+  transportedAt: null,
+  restoredAt: null,
+  verifiedAt: new Date(),
+  cleanedAt: new Date(),
+  retentionUntil: new Date('2031-09-01T00:00:00Z'),
+  expiredAt: null,
+  ...over,
 });
 
 /** Appends the verification entry a postprocess step writes, as the catalog rows' witness. */
-const verification = (catalog: Catalog, id: number, key = `run/${id}`) => catalog.appendLedger({
-  entryKey: key, event: 'verifyArchive', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: id,
-  detail: { verified: true, mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) },
-});
+const verification = (catalog: Catalog, id: number, key = `run/${id}`) =>
+  catalog.appendLedger({
+    entryKey: key,
+    event: 'verifyArchive',
+    sessionId: 's1',
+    sourceSiteId: 'prod',
+    sourceCourseId: id,
+    detail: { verified: true, mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) },
+  });
 
 describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider) => {
   let catalog: Catalog;
@@ -61,9 +87,11 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     await catalog.record(row(15, { retentionUntil: new Date('2027-01-01T00:00:00Z') }));
     expect((await catalog.dueForExpiry(new Date('2026-12-31T00:00:00Z'))).map((r) => r.sourceCourseId)).toEqual([]);
     expect((await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z'))).map((r) => r.sourceCourseId)).toEqual([15]);
-    expect((await catalog.dueForExpiry(new Date('2032-01-01T00:00:00Z'))).map((r) => r.sourceCourseId).sort()).toEqual([11, 12, 13, 14, 15]);
+    expect((await catalog.dueForExpiry(new Date('2032-01-01T00:00:00Z'))).map((r) => r.sourceCourseId).sort()).toEqual([
+      11, 12, 13, 14, 15,
+    ]);
     await catalog.markExpired((await catalog.find('prod', 15))!.id, new Date());
-    expect((await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z')))).toEqual([]);
+    expect(await catalog.dueForExpiry(new Date('2027-06-01T00:00:00Z'))).toEqual([]);
     // Gone: a session archives the course again (if its source is still there), and the new archive is not expired.
     expect(await catalog.findVerified('prod', 15)).toBeNull();
     await catalog.record(row(15, { retentionUntil: new Date('2032-01-01T00:00:00Z') }));
@@ -72,12 +100,28 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
 
   it('keeps the ledger one chain under 40 writers at once on four connections, and writes a retried entry once', async () => {
     for (const id of [11, 12, 13, 15]) await verification(catalog, id);
-    await catalog.appendLedger({ entryKey: 'run/14', event: 'verifyArchive', sessionId: 's1', sourceSiteId: 'other', sourceCourseId: 14, detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) } });
+    await catalog.appendLedger({
+      entryKey: 'run/14',
+      event: 'verifyArchive',
+      sessionId: 's1',
+      sourceSiteId: 'other',
+      sourceCourseId: 14,
+      detail: { mbzSha256: 'a'.repeat(64), packageSha256: 'b'.repeat(64) },
+    });
     // One connection appends one entry at a time; four race for the tail, as four processes would.
     const writers = [catalog, ...(await Promise.all([1, 2, 3].map(() => Catalog.open(url))))];
-    await Promise.all(Array.from({ length: 40 }, (_, i) => writers[i % 4].appendLedger({
-      entryKey: `burst/${i}`, event: 'transportBackup', sessionId: 's1', sourceSiteId: 'prod', sourceCourseId: 100 + i, detail: { mbzSha256: `${i}` },
-    })));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        writers[i % 4].appendLedger({
+          entryKey: `burst/${i}`,
+          event: 'transportBackup',
+          sessionId: 's1',
+          sourceSiteId: 'prod',
+          sourceCourseId: 100 + i,
+          detail: { mbzSha256: `${i}` },
+        }),
+      ),
+    );
     for (const other of writers.slice(1)) await other.close();
     const again = await verification(catalog, 11); // same key: the entry already there
     expect(again.seq).toBe(1);
@@ -92,7 +136,10 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
   it('finds an edited entry, a removed one, a replaced one, and a catalog row that disagrees with the ledger', async () => {
     await catalog.db.ledgerEntry.update({ where: { seq: 20 }, data: { detail: JSON.stringify({ mbzSha256: 'forged' }) } });
     await catalog.db.ledgerEntry.delete({ where: { seq: 30 } });
-    await catalog.db.archivedCourse.update({ where: { sourceSiteId_sourceCourseId: { sourceSiteId: 'prod', sourceCourseId: 12 } }, data: { mbzSha256: 'c'.repeat(64) } });
+    await catalog.db.archivedCourse.update({
+      where: { sourceSiteId_sourceCourseId: { sourceSiteId: 'prod', sourceCourseId: 12 } },
+      data: { mbzSha256: 'c'.repeat(64) },
+    });
     const { problems } = await catalog.verifyLedger();
     expect(problems).toEqual([
       expect.stringMatching(/^entry 20 \(transportBackup, prod course \d+\) was edited/),

@@ -25,7 +25,10 @@ async function members(file: string): Promise<{ name: string; data: Buffer }[]> 
   extract.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
     stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-    stream.on('end', () => { out.push({ name: h.name, data: Buffer.concat(chunks) }); next(); });
+    stream.on('end', () => {
+      out.push({ name: h.name, data: Buffer.concat(chunks) });
+      next();
+    });
   });
   await pipeline(createReadStream(file), extract);
   return out;
@@ -44,7 +47,10 @@ describe('a cold-storage target', () => {
         cold = join(dir, 'cold');
         raw.storages = { cold: { path: cold, staging: join(dir, 'staging', 'cold') } };
         raw.transports = [{ from: 'prod', to: 'cold', driver: 'shared-path', mode: 'move' }];
-        raw.retention = [{ categoryIdnumber: '2025-2026', keepYears: 10 }, { categoryIdnumber: '2024-2025', keepYears: 5 }];
+        raw.retention = [
+          { categoryIdnumber: '2025-2026', keepYears: 10 },
+          { categoryIdnumber: '2024-2025', keepYears: 5 },
+        ];
       },
     });
     courseIds = stack.vintageCourseIds();
@@ -54,7 +60,9 @@ describe('a cold-storage target', () => {
     expect(result.failed).toEqual([]);
     expect(result.counts).toEqual({ succeeded: 6, failed: 0, skipped: 0, cancelled: 0 });
   });
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('seals each course as manifest.json + course.mbz, with every checksum, the category path and the retention date', async () => {
     const release = stack.sim.sites.prod.store.data.settings.release;
@@ -71,7 +79,9 @@ describe('a cold-storage target', () => {
       expect(mbz.name).toBe('course.mbz');
       const m = JSON.parse(manifestMember.data.toString()) as Manifest;
       expect(m).toMatchObject({
-        format: 'moodle-session-archiver/package@1', session, vintage: '2024-2025',
+        format: 'moodle-session-archiver/package@1',
+        session,
+        vintage: '2024-2025',
         source: { siteId: 'prod', url: stack.config.sites.prod.url, moodleRelease: release },
         course: { id, shortname: row.shortname, fullname: row.fullname, idnumber: row.idnumber, categoryId: row.sourceCategoryId },
         members: [{ name: 'course.mbz', bytes: mbz.data.length, sha256: sha256(mbz.data) }],
@@ -84,8 +94,16 @@ describe('a cold-storage target', () => {
       expect(row.retentionUntil?.toISOString()).toBe(m.retentionUntil);
       // The ledger: each step of each phase, in order, once.
       expect((await stack.catalog.ledgerOf('prod', id)).map((e) => e.event)).toEqual([
-        'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse', 'verifyArchive', 'recordArchive',
-        'deleteSourceCourse', 'removeSourceStaging', 'removeTargetStaging', 'closeCatalogEntry',
+        'prepareCourse',
+        'backupCourse',
+        'transportBackup',
+        'restoreCourse',
+        'verifyArchive',
+        'recordArchive',
+        'deleteSourceCourse',
+        'removeSourceStaging',
+        'removeTargetStaging',
+        'closeCatalogEntry',
       ]);
     }
   });
@@ -113,8 +131,13 @@ describe('a cold-storage target', () => {
     const original = (await stack.catalog.find('prod', courseIds[1]))!;
     expect(rebuilt).toHaveLength(1);
     expect(rebuilt[0]).toMatchObject({
-      storageLocation: original.storageLocation, packageSha256: original.packageSha256, mbzSha256: original.mbzSha256,
-      shortname: original.shortname, categoryPath: original.categoryPath, sessionId: session, verified: true,
+      storageLocation: original.storageLocation,
+      packageSha256: original.packageSha256,
+      mbzSha256: original.mbzSha256,
+      shortname: original.shortname,
+      categoryPath: original.categoryPath,
+      sessionId: session,
+      verified: true,
       retentionUntil: original.retentionUntil!.toISOString(),
     });
     expect(await cli(['catalog', 'verify'])).toMatch(/^Ledger intact: 6 entries/);
@@ -134,16 +157,39 @@ describe('a cold-storage target', () => {
     writeSync(fd, Buffer.from([b[0] ^ 0xff]), 0, 1, at);
     closeSync(fd);
     const req: PhaseRequest = {
-      course: { session: 'check', vintage: '2024-2025', courseId: row.sourceCourseId, sourceSiteId: 'prod', targetSiteId: 'cold', targetCategoryId: 0, sourceRootCategoryId: 1, mirrorSubcategories: false, deleteSource: true, failureHoldHours: 0 },
-      facts: { storageLocation: 'tampered/copy.tar', packageSha256: row.packageSha256!, mbzSha256: row.mbzSha256, shortname: row.shortname, fullname: row.fullname, mbzBytes: Number(row.mbzBytes) },
+      course: {
+        session: 'check',
+        vintage: '2024-2025',
+        courseId: row.sourceCourseId,
+        sourceSiteId: 'prod',
+        targetSiteId: 'cold',
+        targetCategoryId: 0,
+        sourceRootCategoryId: 1,
+        mirrorSubcategories: false,
+        deleteSource: true,
+        failureHoldHours: 0,
+      },
+      facts: {
+        storageLocation: 'tampered/copy.tar',
+        packageSha256: row.packageSha256!,
+        mbzSha256: row.mbzSha256,
+        shortname: row.shortname,
+        fullname: row.fullname,
+        mbzBytes: Number(row.mbzBytes),
+      },
     };
-    await expect(new MockActivityEnvironment().run(activities.verifyArchive, req))
-      .rejects.toMatchObject({ type: 'VerificationFailed', message: expect.stringMatching(/does not re-read clean: member course\.mbz: .* the manifest says/) });
+    await expect(new MockActivityEnvironment().run(activities.verifyArchive, req)).rejects.toMatchObject({
+      type: 'VerificationFailed',
+      message: expect.stringMatching(/does not re-read clean: member course\.mbz: .* the manifest says/),
+    });
     // Verified, but by another run (a stale fact carried over): the source must stay.
     const kept = stack.sim.sites.prod.store.data.courses.find((c) => c.format !== 'site')!;
-    await expect(new MockActivityEnvironment().run(activities.deleteSourceCourse, {
-      course: { ...req.course, courseId: kept.id }, facts: { verified: true, verifiedInRun: 'another-run' },
-    })).rejects.toMatchObject({ type: 'UnverifiedDeletion' });
+    await expect(
+      new MockActivityEnvironment().run(activities.deleteSourceCourse, {
+        course: { ...req.course, courseId: kept.id },
+        facts: { verified: true, verifiedInRun: 'another-run' },
+      }),
+    ).rejects.toMatchObject({ type: 'UnverifiedDeletion' });
     expect(stack.sim.sites.prod.store.course(kept.id)).toBeDefined();
   });
 
@@ -153,7 +199,9 @@ describe('a cold-storage target', () => {
     expect(dry).toContain('Dry run: 6 archive(s) would be deleted.');
     const rows = await Promise.all(courseIds.map((id) => stack.catalog.find('prod', id)));
     for (const r of rows) expect(existsSync(join(cold, r!.storageLocation!))).toBe(true);
-    expect(await archiverCli(stack, ['catalog', 'expire', '--as-of', new Date(Date.now() + 4 * 365.25 * 86400_000).toISOString()])).toContain('Nothing to expire');
+    expect(
+      await archiverCli(stack, ['catalog', 'expire', '--as-of', new Date(Date.now() + 4 * 365.25 * 86400_000).toISOString()]),
+    ).toContain('Nothing to expire');
     expect(await archiverCli(stack, ['catalog', 'expire', '--as-of', asOf])).toContain('Expired 6 of 6.');
     for (const r of rows) {
       expect(existsSync(join(cold, r!.storageLocation!))).toBe(false);
@@ -169,18 +217,31 @@ describe('a cold-storage target', () => {
 
 describe('verification before deletion on a Moodle target', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 5 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 5 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('a restore that quietly loses an activity fails verification: the source stays, nothing is recorded as archived', async () => {
     const [lossy, ...others] = stack.vintageCourseIds();
     const prod = stack.sim.sites.prod.store;
-    stack.sim.sites.archive.store.data.faults.push({ script: 'restore', shortname: prod.course(lossy)!.shortname, times: -1, effect: 'lose-activity' });
+    stack.sim.sites.archive.store.data.faults.push({
+      script: 'restore',
+      shortname: prod.course(lossy)!.shortname,
+      times: -1,
+      effect: 'lose-activity',
+    });
     const result = await stack.runSession(stack.sessionInput({ deleteSource: true, failureHoldHours: 0 }));
     expect(result.counts).toMatchObject({ succeeded: 4, failed: 1 });
-    expect(result.failed).toEqual([expect.objectContaining({
-      courseId: lossy, phase: 'postprocess', message: expect.stringMatching(/differs from the source: activities: source \d+, archive \d+/),
-    })]);
+    expect(result.failed).toEqual([
+      expect.objectContaining({
+        courseId: lossy,
+        phase: 'postprocess',
+        message: expect.stringMatching(/differs from the source: activities: source \d+, archive \d+/),
+      }),
+    ]);
     expect(prod.course(lossy)).toBeDefined();
     expect(await stack.catalog.find('prod', lossy)).toBeNull();
     const events = (await stack.catalog.ledgerOf('prod', lossy)).map((e) => e.event);

@@ -15,7 +15,13 @@ import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { SiteStore } from '../simulator/state';
 import { FIXTURES, fixture, fixtureSiteData } from './fixture-site';
 
-interface Recorded { request: { body: string }; http_status: number; content_type: string; valid_json: boolean; bytes: number }
+interface Recorded {
+  request: { body: string };
+  http_status: number;
+  content_type: string;
+  valid_json: boolean;
+  bytes: number;
+}
 
 /** Where two JSON values differ in shape; objects in arrays are paired by id when they have one. */
 function jsonShapeDifferences(expected: unknown, actual: unknown, path = '$'): string[] {
@@ -33,7 +39,8 @@ function jsonShapeDifferences(expected: unknown, actual: unknown, path = '$'): s
     });
   } else if (expected && typeof expected === 'object') {
     const got = actual as Record<string, unknown>;
-    for (const [k, v] of Object.entries(expected)) out.push(...(k in got ? jsonShapeDifferences(v, got[k], `${path}.${k}`) : [`${path}.${k}: not simulated`]));
+    for (const [k, v] of Object.entries(expected))
+      out.push(...(k in got ? jsonShapeDifferences(v, got[k], `${path}.${k}`) : [`${path}.${k}: not simulated`]));
     for (const k of Object.keys(got)) if (!(k in expected)) out.push(`${path}.${k}: simulated, not recorded`);
   }
   return out;
@@ -45,7 +52,10 @@ function xmlSkeleton(xml: string): string[] {
   const stack: string[] = [];
   for (const m of xml.matchAll(/<(\/?)(RESPONSE|EXCEPTION|SINGLE|MULTIPLE|KEY|VALUE)((?: [a-z]+="[^"]*")*)\s*(\/?)>/g)) {
     const [, closing, tag, attrs, selfClosing] = m;
-    if (closing) { stack.pop(); continue; }
+    if (closing) {
+      stack.pop();
+      continue;
+    }
     const name = /name="([^"]*)"/.exec(attrs)?.[1];
     const label = tag === 'KEY' ? name! : tag === 'EXCEPTION' ? `EXCEPTION(${/class="([^"]*)"/.exec(attrs)?.[1]})` : tag;
     if (tag === 'VALUE') paths.add(`${stack.join('/')}:${attrs.includes('null="null"') ? 'null' : 'value'}`);
@@ -73,7 +83,8 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     const problems: string[] = [];
     for (const [name, recorded] of Object.entries(meta)) {
       const res = await fetch(`${sim.sites.fixture.url}/webservice/rest/server.php`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: recorded.request.body.replace('<TOKEN>', token),
       });
       const body = await res.text();
@@ -81,7 +92,10 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
       if (res.status !== recorded.http_status) say(`HTTP ${res.status}, recorded ${recorded.http_status}`);
       const type = res.headers.get('content-type') ?? '';
       if (type.toLowerCase() !== recorded.content_type.toLowerCase()) say(`content type ${type}, recorded ${recorded.content_type}`);
-      const file = join(FIXTURES, recorded.valid_json ? `${name}.json` : `${name.replace(/\.xml-default-format$/, '')}.xml-default-format.xml`);
+      const file = join(
+        FIXTURES,
+        recorded.valid_json ? `${name}.json` : `${name.replace(/\.xml-default-format$/, '')}.xml-default-format.xml`,
+      );
       const expected = readFileSync(file, 'utf8');
       if (!recorded.valid_json) {
         const [want, got] = [xmlSkeleton(expected), xmlSkeleton(body)];
@@ -119,9 +133,17 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     const base = sim.sites.fixture.url;
     const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers, redirect: 'manual' });
     const recordedBody = (name: string) => readFileSync(join(FIXTURES, `${name}.body`), 'utf8');
-    const path = (name: string) => new URL(meta[name].request.url!.replace('<TOKEN>', token)).pathname + new URL(meta[name].request.url!.replace('<TOKEN>', token)).search;
-    const headerLines = (name: string) => Object.fromEntries(readFileSync(join(FIXTURES, `${name}.headers.txt`), 'utf8').split('\n').slice(1)
-      .filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const path = (name: string) =>
+      new URL(meta[name].request.url!.replace('<TOKEN>', token)).pathname +
+      new URL(meta[name].request.url!.replace('<TOKEN>', token)).search;
+    const headerLines = (name: string) =>
+      Object.fromEntries(
+        readFileSync(join(FIXTURES, `${name}.headers.txt`), 'utf8')
+          .split('\n')
+          .slice(1)
+          .filter((l) => l.includes(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+      );
 
     const resource = await get(path('webservice_pluginfile.resource'));
     const content = Buffer.from(await resource.arrayBuffer());
@@ -131,14 +153,21 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     expect(resource.headers.get('etag')).toBe(`"${createHash('sha1').update(content).digest('hex')}"`);
     expect(resource.headers.get('accept-ranges')).toBe('none');
     const page = await get(path('webservice_pluginfile.page'));
-    expect([page.status, page.headers.get('content-type'), page.headers.get('content-disposition')])
-      .toEqual([200, meta['webservice_pluginfile.page'].content_type, 'attachment; filename="index.html"']);
+    expect([page.status, page.headers.get('content-type'), page.headers.get('content-disposition')]).toEqual([
+      200,
+      meta['webservice_pluginfile.page'].content_type,
+      'attachment; filename="index.html"',
+    ]);
 
     // Errors: the same status, type and body, to the byte.
     for (const name of ['webservice_pluginfile.invalidtoken', 'webservice_pluginfile.notoken', 'webservice_pluginfile.missingfile']) {
       const res = await get(path(name));
-      expect([name, res.status, res.headers.get('content-type'), await res.text()])
-        .toEqual([name, meta[name].http_status, meta[name].content_type, recordedBody(name)]);
+      expect([name, res.status, res.headers.get('content-type'), await res.text()]).toEqual([
+        name,
+        meta[name].http_status,
+        meta[name].content_type,
+        recordedBody(name),
+      ]);
     }
     // A draft file is not served, whatever the token: the upload area cannot carry a backup between sites.
     const draft = await get(`/webservice/pluginfile.php/5/user/draft/433426774/upload-test.txt?token=${token}`);
@@ -157,7 +186,8 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     const full = await get(backupPath);
     const want = headerLines('webservice_pluginfile.backup-area.full');
     expect(Buffer.from(await full.arrayBuffer()).equals(mbz)).toBe(true);
-    for (const h of ['etag', 'accept-ranges', 'content-type', 'content-length', 'content-disposition']) expect([h, full.headers.get(h)]).toEqual([h, want[h]]);
+    for (const h of ['etag', 'accept-ranges', 'content-type', 'content-length', 'content-disposition'])
+      expect([h, full.headers.get(h)]).toEqual([h, want[h]]);
     const part = await get(backupPath, { range: 'bytes=100-199' });
     const wantPart = headerLines('webservice_pluginfile.backup-area.range-100-199');
     expect(part.status).toBe(206);
@@ -175,16 +205,22 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
       expect([name, res.headers.get('content-type')]).toEqual([name, meta[name].content_type]);
       return { body: JSON.parse(await res.text()) as unknown, recorded: fixture(`${name}.json`) };
     };
-    const one = await upload('webservice_upload', { token, filearea: 'draft', itemid: '0' }, [['upload-test.txt', 'This is a test upload for WS.\n']]);
+    const one = await upload('webservice_upload', { token, filearea: 'draft', itemid: '0' }, [
+      ['upload-test.txt', 'This is a test upload for WS.\n'],
+    ]);
     expect(jsonShapeDifferences(one.recorded, one.body)).toEqual([]);
     expect(one.body).toMatchObject([{ filename: 'upload-test.txt', filesize: 30, userid: '2', filepath: '/' }]);
-    const two = await upload('webservice_upload.two-files', { token, filearea: 'draft', itemid: '0', filepath: '/sub/' },
-      [['upload-test.txt', 'This is a test upload for WS.\n'], ['upload-second.csv', 'a,b\n1,2\n']]);
+    const two = await upload('webservice_upload.two-files', { token, filearea: 'draft', itemid: '0', filepath: '/sub/' }, [
+      ['upload-test.txt', 'This is a test upload for WS.\n'],
+      ['upload-second.csv', 'a,b\n1,2\n'],
+    ]);
     expect(jsonShapeDifferences(two.recorded, two.body)).toEqual([]);
     const [a, b] = two.body as { itemid: number }[];
     expect(a.itemid).toBe(b.itemid);
     expect((await upload('webservice_upload.no-file', { token, filearea: 'draft' }, [])).body).toEqual([]);
-    const bad = await upload('webservice_upload.invalidtoken', { token: '0123456789abcdef0123456789abcdef', filearea: 'draft' }, [['x.txt', 'x']]);
+    const bad = await upload('webservice_upload.invalidtoken', { token: '0123456789abcdef0123456789abcdef', filearea: 'draft' }, [
+      ['x.txt', 'x'],
+    ]);
     expect(bad.body).toEqual(bad.recorded);
   });
 
@@ -194,17 +230,27 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     const script = async (name: string, args: string[]) => {
       const [php, ...phpArgs] = sim.phpCommand;
       const r = await run(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
-        (ok) => ({ ...ok, code: 0 }), (e: { stdout: string; stderr: string; code: number }) => e);
+        (ok) => ({ ...ok, code: 0 }),
+        (e: { stdout: string; stderr: string; code: number }) => e,
+      );
       return { output: r.stdout + r.stderr, code: r.code };
     };
     /** A recording without the lines the recording harness added (time, exit code), host paths and hashes made neutral. */
-    const recorded = (name: string) => readFileSync(join(FIXTURES, 'cli', name), 'utf8')
-      .split('\n').filter((l) => !/^(wall=|exit=|Command exited with)/.test(l)).join('\n').replace(/\n+$/, '\n');
-    const neutral = (text: string, paths: Record<string, string>) => Object.entries(paths)
-      .reduce((t, [from, to]) => t.split(from).join(to), text)
-      .replace(/temp\/backup\/[0-9a-f]{32}/g, 'temp/backup/<hash>').replace(/-\d{8}-\d{4}\.mbz/g, '-<date>.mbz');
+    const recorded = (name: string) =>
+      readFileSync(join(FIXTURES, 'cli', name), 'utf8')
+        .split('\n')
+        .filter((l) => !/^(wall=|exit=|Command exited with)/.test(l))
+        .join('\n')
+        .replace(/\n+$/, '\n');
+    const neutral = (text: string, paths: Record<string, string>) =>
+      Object.entries(paths)
+        .reduce((t, [from, to]) => t.split(from).join(to), text)
+        .replace(/temp\/backup\/[0-9a-f]{32}/g, 'temp/backup/<hash>')
+        .replace(/-\d{8}-\d{4}\.mbz/g, '-<date>.mbz');
     let dest: string;
-    beforeAll(() => { dest = mkdtempSync(join(tmpdir(), 'archiver-dest-')); });
+    beforeAll(() => {
+      dest = mkdtempSync(join(tmpdir(), 'archiver-dest-'));
+    });
     afterAll(() => rmSync(dest, { recursive: true, force: true }));
 
     it('backup.php prints what the real one printed, traps included', async () => {
@@ -228,47 +274,69 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
         const r = await script('restore_backup.php', [`--file=${join(FIXTURES, 'mbz', file)}`, '--categoryid=4']);
         const id = Number(/Restored course ID: (\d+)/.exec(r.output)?.[1]);
         expect([file, r.code]).toEqual([file, 0]);
-        expect(neutral(r.output, { [tempdir]: '/var/moodledata/temp/backup' }).replace(/ID: \d+/, 'ID: N'))
-          .toBe(neutral(recorded('restore_c2.stdout'), {}).replace(/ID: \d+/, 'ID: N'));
+        expect(neutral(r.output, { [tempdir]: '/var/moodledata/temp/backup' }).replace(/ID: \d+/, 'ID: N')).toBe(
+          neutral(recorded('restore_c2.stdout'), {}).replace(/ID: \d+/, 'ID: N'),
+        );
         // A new course in the category, with the activities the backup holds.
         expect(store.data.courses.length).toBe(before + 1);
         const course = store.course(id)!;
         expect(course.category).toBe(4);
-        const listed = (readFileSync(join(FIXTURES, 'backup_mbz_listing.txt'), 'utf8').match(/activities\/[a-z]+_\d+\/module\.xml/g) ?? []).length;
+        const listed = (readFileSync(join(FIXTURES, 'backup_mbz_listing.txt'), 'utf8').match(/activities\/[a-z]+_\d+\/module\.xml/g) ?? [])
+          .length;
         if (file.includes('course-2-')) expect(course.sections.flatMap((x) => x.modules)).toHaveLength(listed);
         expect(course.sections.flatMap((x) => x.modules).length).toBeGreaterThan(0);
       }
-      const badCategory = await script('restore_backup.php', [`--file=${join(FIXTURES, 'mbz', readdirSync(join(FIXTURES, 'mbz'))[0])}`, '--categoryid=9999']);
+      const badCategory = await script('restore_backup.php', [
+        `--file=${join(FIXTURES, 'mbz', readdirSync(join(FIXTURES, 'mbz'))[0])}`,
+        '--categoryid=9999',
+      ]);
       expect([badCategory.code, badCategory.output]).toEqual([1, recorded('restore_err.bad-category.out')]);
       const missingFile = await script('restore_backup.php', ['--file=/nonexistent.mbz', '--categoryid=4']);
       expect([missingFile.code, missingFile.output]).toEqual([1, recorded('restore_err.missing-file.out')]);
       const corrupt = join(dest, 'corrupt.mbz');
       writeFileSync(corrupt, 'not a backup');
       const broken = await script('restore_backup.php', [`--file=${corrupt}`, '--categoryid=4']);
-      expect([broken.code, neutral(broken.output, { [tempdir]: '/var/moodledata/temp/backup' })])
-        .toEqual([1, neutral(recorded('restore_err.corrupt-file.out'), {})]);
+      expect([broken.code, neutral(broken.output, { [tempdir]: '/var/moodledata/temp/backup' })]).toEqual([
+        1,
+        neutral(recorded('restore_err.corrupt-file.out'), {}),
+      ]);
     });
 
     it('delete_course.php prints what the real one printed', async () => {
       expect(await script('delete_course.php', ['--help'])).toEqual({ code: 0, output: recorded('delete_course.help.out') });
       // The recorded run deleted a restored copy of the generated XS course: restore the same file, then delete it.
-      const restored = await script('restore_backup.php', [`--file=${join(FIXTURES, 'mbz', 'backup-moodle2-course-7-genxs-20261124-1052.mbz')}`, '--categoryid=4']);
+      const restored = await script('restore_backup.php', [
+        `--file=${join(FIXTURES, 'mbz', 'backup-moodle2-course-7-genxs-20261124-1052.mbz')}`,
+        '--categoryid=4',
+      ]);
       const victim = sim.sites.fixture.store.course(Number(/Restored course ID: (\d+)/.exec(restored.output)![1]))!;
       const done = await script('delete_course.php', [`--courseid=${victim.id}`, '--disablerecyclebin', '--non-interactive']);
       const [head, rest] = [(t: string) => t.split('\n').slice(0, 3), (t: string) => t.split('\n').slice(3)];
       expect(done.code).toBe(0);
-      expect(head(done.output)).toEqual([`Deleting course id ${victim.id}`, `Course name: ${victim.fullname}`, `Short name: ${victim.shortname}`]);
-      expect(head(recorded('delete_course_c8.stdout'))).toEqual(['Deleting course id 8', 'Course name: Generated XS course copy 1', 'Short name: GENXS_1']);
+      expect(head(done.output)).toEqual([
+        `Deleting course id ${victim.id}`,
+        `Course name: ${victim.fullname}`,
+        `Short name: ${victim.shortname}`,
+      ]);
+      expect(head(recorded('delete_course_c8.stdout'))).toEqual([
+        'Deleting course id 8',
+        'Course name: Generated XS course copy 1',
+        'Short name: GENXS_1',
+      ]);
       expect(rest(done.output)).toEqual(rest(recorded('delete_course_c8.stdout')));
       expect(sim.sites.fixture.store.course(victim.id)).toBeUndefined();
-      expect(await script('delete_course.php', ['--courseid=9999', '--non-interactive'])).toEqual({ code: 1, output: recorded('delete_course_err.nonexistent.out') });
+      expect(await script('delete_course.php', ['--courseid=9999', '--non-interactive'])).toEqual({
+        code: 1,
+        output: recorded('delete_course_err.nonexistent.out'),
+      });
     });
   });
 
   it('names exception classes as 4.5 does, or as older releases do by a version setting', async () => {
     const call = async () => {
       const res = await fetch(`${sim.sites.fixture.url}/webservice/rest/server.php`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'wstoken=0123456789abcdef0123456789abcdef&wsfunction=core_webservice_get_site_info&moodlewsrestformat=json',
       });
       return (await res.json()) as { exception: string; errorcode: string };
@@ -283,9 +351,16 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
   });
 
   it('finds differences when there are some (the comparison itself can fail)', () => {
-    expect(jsonShapeDifferences({ a: 1, b: [{ id: 1, x: null }] }, { a: '1', b: [{ id: 1, x: 'y' }], c: 2 }))
-      .toEqual(['$.a: number recorded, string simulated', '$.b[id=1].x: null recorded, string simulated', '$.c: simulated, not recorded']);
-    expect(xmlSkeleton('<RESPONSE><SINGLE><KEY name="a"><VALUE null="null"/></KEY></SINGLE></RESPONSE>'))
-      .toEqual(['RESPONSE', 'RESPONSE/SINGLE', 'RESPONSE/SINGLE/a', 'RESPONSE/SINGLE/a:null']);
+    expect(jsonShapeDifferences({ a: 1, b: [{ id: 1, x: null }] }, { a: '1', b: [{ id: 1, x: 'y' }], c: 2 })).toEqual([
+      '$.a: number recorded, string simulated',
+      '$.b[id=1].x: null recorded, string simulated',
+      '$.c: simulated, not recorded',
+    ]);
+    expect(xmlSkeleton('<RESPONSE><SINGLE><KEY name="a"><VALUE null="null"/></KEY></SINGLE></RESPONSE>')).toEqual([
+      'RESPONSE',
+      'RESPONSE/SINGLE',
+      'RESPONSE/SINGLE/a',
+      'RESPONSE/SINGLE/a:null',
+    ]);
   });
 });

@@ -45,7 +45,10 @@ describe('CourseState', () => {
     expect(course.decided).toBe(false); // running: nothing to decide
     course.enterPhase('restore');
     course.phaseEnded('prepare', 1_000, 3_000);
-    const told = course.failed({ phase: 'restore', errorType: 'Moodle:host-command-failed', message: 'restore_backup.php exited 1' }, 10_000);
+    const told = course.failed(
+      { phase: 'restore', errorType: 'Moodle:host-command-failed', message: 'restore_backup.php exited 1' },
+      10_000,
+    );
     expect(told).toMatchObject({ status: 'failed', failure: { phase: 'restore' }, phaseSeconds: { prepare: 2 } });
     expect(course.progress).toMatchObject({ status: 'failed', decisionDeadline: new Date(10_000).toISOString() });
     course.decide('retry');
@@ -75,19 +78,32 @@ describe('archiveCourse over stub activities', () => {
   let running: Promise<void>;
   const main = `course-stubs-${process.pid}`;
   const input: CourseInput = {
-    session: `stubs-${Date.now()}`, vintage: '2024-2025', courseId: 7, sourceSiteId: `src${process.pid}`, targetSiteId: `tgt${process.pid}`,
-    targetCategoryId: 3, sourceRootCategoryId: 2, mirrorSubcategories: true, deleteSource: true, failureHoldHours: 1,
+    session: `stubs-${Date.now()}`,
+    vintage: '2024-2025',
+    courseId: 7,
+    sourceSiteId: `src${process.pid}`,
+    targetSiteId: `tgt${process.pid}`,
+    targetCategoryId: 3,
+    sourceRootCategoryId: 2,
+    mirrorSubcategories: true,
+    deleteSource: true,
+    failureHoldHours: 1,
   };
   const calls: PhaseActivityName[] = [];
   let restoreFailures = 1;
 
   beforeAll(async () => {
-    const step = (name: PhaseActivityName, out: CourseFacts = {}) => async () => {
-      calls.push(name);
-      if (name === 'restoreCourse' && restoreFailures-- > 0) throw ApplicationFailure.nonRetryable('restore_backup.php exited 1', 'Moodle:host-command-failed');
-      return out;
-    };
-    const everyStep: Record<string, () => Promise<CourseFacts>> = Object.fromEntries(PHASES.flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => [s.activity, step(s.activity)]));
+    const step =
+      (name: PhaseActivityName, out: CourseFacts = {}) =>
+      async () => {
+        calls.push(name);
+        if (name === 'restoreCourse' && restoreFailures-- > 0)
+          throw ApplicationFailure.nonRetryable('restore_backup.php exited 1', 'Moodle:host-command-failed');
+        return out;
+      };
+    const everyStep: Record<string, () => Promise<CourseFacts>> = Object.fromEntries(
+      PHASES.flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => [s.activity, step(s.activity)]),
+    );
     const stubs: PhaseStepActivities & Record<string, unknown> = {
       ...(everyStep as unknown as PhaseStepActivities),
       removeSourceStaging: step('removeSourceStaging'),
@@ -95,7 +111,9 @@ describe('archiveCourse over stub activities', () => {
       prepareCourse: step('prepareCourse', { shortname: 'C7', fullname: 'Course 7' }),
       verifyArchive: step('verifyArchive', { verified: true }),
       async recordStep() {},
-      async notify() { return { sent: [] }; },
+      async notify() {
+        return { sent: [] };
+      },
     };
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
@@ -115,8 +133,15 @@ describe('archiveCourse over stub activities', () => {
   });
 
   it('runs each step on its queue, holds a failure for the operator, and a retry resumes at the failed phase', async () => {
-    const handle = await client.workflow.start('archiveCourse', { taskQueue: main, workflowId: `stub-course-${input.session}`, args: [input] });
-    const failed = await until(() => handle.query(courseProgressQuery), (p) => p.status === 'failed');
+    const handle = await client.workflow.start('archiveCourse', {
+      taskQueue: main,
+      workflowId: `stub-course-${input.session}`,
+      args: [input],
+    });
+    const failed = await until(
+      () => handle.query(courseProgressQuery),
+      (p) => p.status === 'failed',
+    );
     expect(failed).toMatchObject({ phase: 'restore', failure: { phase: 'restore', errorType: 'Moodle:host-command-failed' } });
     expect(calls).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
     await handle.signal(courseDecisionSignal, 'retry');
@@ -124,10 +149,15 @@ describe('archiveCourse over stub activities', () => {
     expect(result.status).toBe('succeeded');
     // Prepare, backup and transport ran once; the retry started at restore.
     expect(calls).toEqual([
-      'prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse',
-      ...PHASES.slice(PHASE_NAMES.indexOf('restore')).flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => s.activity),
+      'prepareCourse',
+      'backupCourse',
+      'transportBackup',
+      'restoreCourse',
+      ...PHASES.slice(PHASE_NAMES.indexOf('restore'))
+        .flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps)
+        .map((s) => s.activity),
     ]);
     expect(Object.keys(result.facts.phaseTimes!)).toEqual(PHASE_NAMES);
-    expect((await handle.query(courseProgressQuery))).toMatchObject({ phase: 'done', status: 'succeeded', retries: 1 });
+    expect(await handle.query(courseProgressQuery)).toMatchObject({ phase: 'done', status: 'succeeded', retries: 1 });
   });
 });

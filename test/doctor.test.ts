@@ -9,8 +9,12 @@ import { archiverCli, startStack, type Stack } from './harness';
 
 describe('doctor', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 4 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 4 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   const prodChecks = async () => {
     const report = await runDoctor(stack.client, stack.config, { siteIds: ['prod'], workerWaitSeconds: 5 });
@@ -34,24 +38,104 @@ describe('doctor', () => {
     const token = stack.env.MOODLE_TOKEN_PROD;
     // Each case breaks one thing, expects one failing check, and mends it.
     const cases: [string, () => void, () => void, SetupCheck['check'], RegExp, RegExp][] = [
-      ['unknown token', () => { delete prod.data.settings.tokens[token]; }, () => { prod.data.settings.tokens[token] = { functions: null }; },
-        'web services', /invalidtoken/, /Site administration > Server > Web services > Manage tokens/],
-      ['web services off', () => { prod.data.restFaults = [{ kind: 'webservices-disabled', times: -1 }]; }, () => { prod.data.restFaults = []; },
-        'web services', /HTTP 403/, /Advanced features > Enable web services/],
-      ['a function missing from the service', () => { prod.data.settings.tokens[token] = { functions: REQUIRED_FUNCTIONS.filter((f) => f !== 'core_course_get_contents') }; },
-        () => { prod.data.settings.tokens[token] = { functions: null }; }, 'functions', /lacks core_course_get_contents/, /External services > \(the token's service\) > Functions/],
-      ['Moodle 3.11', () => { prod.data.settings.release = '3.11.2 (Build: 20210712)'; }, () => { prod.data.settings.release = '4.5.11+ (Build: 20260501)'; },
-        'release', /runs Moodle 3\.11\.2/, /upgrade this site first/],
-      ['a wrong php command', () => { site.cli.command = ['/usr/bin/php-nonexistent']; }, () => { site.cli.command = stack.sim.phpCommand; },
-        'admin CLI', /exit -1: .*command not found/, /sites\.prod\.cli\.command/],
-      ['a wrong Moodle directory', () => { site.cli.moodleDir = '/var/www/nomoodle'; }, () => { site.cli.moodleDir = stack.sim.sites.prod.moodleDir; },
-        'admin CLI', /Could not open input file/, /cli\.moodleDir to the folder that holds admin\/cli\/backup\.php/],
-      ['a moodle-ws route from a site whose service cannot list backup areas',
-        () => { stack.config.transports.push({ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'copy' }); prod.data.settings.tokens[token] = { functions: [...REQUIRED_FUNCTIONS] }; },
-        () => { stack.config.transports.pop(); prod.data.settings.tokens[token] = { functions: null }; },
-        'file transfer', /moodle-ws route\(s\) to archive need core_files_get_files/, /add core_files_get_files to the service and tick "Can download files"/],
-      ['an unwritable staging folder', () => { site.staging = '/dev/null/staging'; }, () => { site.staging = stack.config.sites.archive.staging.replace(/archive$/, 'prod'); },
-        'staging', /is not writable/, /point sites\.prod\.staging at a folder/],
+      [
+        'unknown token',
+        () => {
+          delete prod.data.settings.tokens[token];
+        },
+        () => {
+          prod.data.settings.tokens[token] = { functions: null };
+        },
+        'web services',
+        /invalidtoken/,
+        /Site administration > Server > Web services > Manage tokens/,
+      ],
+      [
+        'web services off',
+        () => {
+          prod.data.restFaults = [{ kind: 'webservices-disabled', times: -1 }];
+        },
+        () => {
+          prod.data.restFaults = [];
+        },
+        'web services',
+        /HTTP 403/,
+        /Advanced features > Enable web services/,
+      ],
+      [
+        'a function missing from the service',
+        () => {
+          prod.data.settings.tokens[token] = { functions: REQUIRED_FUNCTIONS.filter((f) => f !== 'core_course_get_contents') };
+        },
+        () => {
+          prod.data.settings.tokens[token] = { functions: null };
+        },
+        'functions',
+        /lacks core_course_get_contents/,
+        /External services > \(the token's service\) > Functions/,
+      ],
+      [
+        'Moodle 3.11',
+        () => {
+          prod.data.settings.release = '3.11.2 (Build: 20210712)';
+        },
+        () => {
+          prod.data.settings.release = '4.5.11+ (Build: 20260501)';
+        },
+        'release',
+        /runs Moodle 3\.11\.2/,
+        /upgrade this site first/,
+      ],
+      [
+        'a wrong php command',
+        () => {
+          site.cli.command = ['/usr/bin/php-nonexistent'];
+        },
+        () => {
+          site.cli.command = stack.sim.phpCommand;
+        },
+        'admin CLI',
+        /exit -1: .*command not found/,
+        /sites\.prod\.cli\.command/,
+      ],
+      [
+        'a wrong Moodle directory',
+        () => {
+          site.cli.moodleDir = '/var/www/nomoodle';
+        },
+        () => {
+          site.cli.moodleDir = stack.sim.sites.prod.moodleDir;
+        },
+        'admin CLI',
+        /Could not open input file/,
+        /cli\.moodleDir to the folder that holds admin\/cli\/backup\.php/,
+      ],
+      [
+        'a moodle-ws route from a site whose service cannot list backup areas',
+        () => {
+          stack.config.transports.push({ from: 'prod', to: 'archive', driver: 'moodle-ws', mode: 'copy' });
+          prod.data.settings.tokens[token] = { functions: [...REQUIRED_FUNCTIONS] };
+        },
+        () => {
+          stack.config.transports.pop();
+          prod.data.settings.tokens[token] = { functions: null };
+        },
+        'file transfer',
+        /moodle-ws route\(s\) to archive need core_files_get_files/,
+        /add core_files_get_files to the service and tick "Can download files"/,
+      ],
+      [
+        'an unwritable staging folder',
+        () => {
+          site.staging = '/dev/null/staging';
+        },
+        () => {
+          site.staging = stack.config.sites.archive.staging.replace(/archive$/, 'prod');
+        },
+        'staging',
+        /is not writable/,
+        /point sites\.prod\.staging at a folder/,
+      ],
     ];
     for (const [name, breakIt, mend, check, detail, fix] of cases) {
       breakIt();
@@ -73,7 +157,11 @@ describe('doctor', () => {
     const file = course.sections.flatMap((s) => s.modules.flatMap((m) => m.files))[0];
     file.filesize = 10 ** 16; // 10 PB declared: no disk here has twice that
     prod.save();
-    const report = await runDoctor(stack.client, stack.config, { siteIds: ['prod'], selection: { siteId: 'prod', categoryId: stack.vintageCategoryId }, workerWaitSeconds: 5 });
+    const report = await runDoctor(stack.client, stack.config, {
+      siteIds: ['prod'],
+      selection: { siteId: 'prod', categoryId: stack.vintageCategoryId },
+      workerWaitSeconds: 5,
+    });
     expect(report.largestCourse?.courseId).toBe(course.id);
     const [staging] = failing(report.sites[0].checks);
     expect(staging).toMatchObject({ check: 'staging', ok: false });
@@ -84,9 +172,13 @@ describe('doctor', () => {
   it('reports a site whose host runs no worker, instead of waiting for it', async () => {
     const report = await runDoctor(stack.client, stack.config, { siteIds: ['prod', 'elsewhere'], workerWaitSeconds: 2 });
     expect(doctorPassed(report)).toBe(false);
-    expect(report.sites.find((s) => s.siteId === 'elsewhere')!.checks).toEqual([{
-      check: 'worker', ok: false, detail: 'no worker took the check from site/elsewhere within 2 s',
-      fix: 'start a worker on that Moodle host for its queue: npm run worker -- --queues site/elsewhere',
-    }]);
+    expect(report.sites.find((s) => s.siteId === 'elsewhere')!.checks).toEqual([
+      {
+        check: 'worker',
+        ok: false,
+        detail: 'no worker took the check from site/elsewhere within 2 s',
+        fix: 'start a worker on that Moodle host for its queue: npm run worker -- --queues site/elsewhere',
+      },
+    ]);
   });
 });

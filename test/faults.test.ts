@@ -42,7 +42,9 @@ export interface FaultRow {
 }
 const rows: FaultRow[] = [];
 
-const moodleWs = (raw: Record<string, unknown>) => { raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }]; };
+const moodleWs = (raw: Record<string, unknown>) => {
+  raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
+};
 
 /** The session's status; while the server is down (a fault), undefined. */
 const statusOf = (stack: Stack, session: string) => sessionStatus(stack.client, session).catch(() => undefined);
@@ -50,14 +52,21 @@ const statusOf = (stack: Stack, session: string) => sessionStatus(stack.client, 
 /** Waits until the session's status satisfies `ok`; a session that closed without doing so fails the wait at once. */
 async function waitFor(stack: Stack, session: string, ok: (s: SessionStatus) => boolean, ms = SESSION_DEADLINE_MS): Promise<SessionStatus> {
   const handle = stack.client.workflow.getHandle(sessionWorkflowId(session));
-  return (await until(async () => {
-    const status = await statusOf(stack, session);
-    if (status && !ok(status)) {
-      const run = (await handle.describe().catch(() => undefined))?.status ?? { name: 'RUNNING' };
-      if (run.name !== 'RUNNING') throw new Error(`session ${session} closed (${run.name}) before the awaited state: ${status.state}, ${JSON.stringify(status.counts)}`);
-    }
-    return status;
-  }, (s) => s !== undefined && ok(s), ms))!;
+  return (await until(
+    async () => {
+      const status = await statusOf(stack, session);
+      if (status && !ok(status)) {
+        const run = (await handle.describe().catch(() => undefined))?.status ?? { name: 'RUNNING' };
+        if (run.name !== 'RUNNING')
+          throw new Error(
+            `session ${session} closed (${run.name}) before the awaited state: ${status.state}, ${JSON.stringify(status.counts)}`,
+          );
+      }
+      return status;
+    },
+    (s) => s !== undefined && ok(s),
+    ms,
+  ))!;
 }
 
 const settledOrStuck = (s: SessionStatus) => s.finished || s.state === 'awaiting-decisions';
@@ -92,8 +101,15 @@ async function tally(stack: Stack, session: string, courseIds: number[], started
   const status = await sessionStatus(stack.client, session);
   const sent = stack.sim.sites.prod.downloads.backups.reduce((n, d) => n + d.bytes, 0);
   const row: FaultRow = {
-    fault, courses: courseIds.length, archived, failed: status.counts.failed, lost, unverifiedDeletions,
-    bytesResent: Math.max(0, sent - backupBytes), seconds: Math.round((Date.now() - started) / 1000), note,
+    fault,
+    courses: courseIds.length,
+    archived,
+    failed: status.counts.failed,
+    lost,
+    unverifiedDeletions,
+    bytesResent: Math.max(0, sent - backupBytes),
+    seconds: Math.round((Date.now() - started) / 1000),
+    note,
   };
   rows.push(row);
   return row;
@@ -123,7 +139,10 @@ describe(`a ${COURSES}-course session through each fault`, () => {
     const table = [
       '| fault | courses | archived | failed | lost | unverified deletions | bytes resent | seconds | note |',
       '|---|---|---|---|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.fault} | ${r.courses} | ${r.archived} | ${r.failed} | ${r.lost} | ${r.unverifiedDeletions} | ${r.bytesResent} | ${r.seconds} | ${r.note} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.fault} | ${r.courses} | ${r.archived} | ${r.failed} | ${r.lost} | ${r.unverifiedDeletions} | ${r.bytesResent} | ${r.seconds} | ${r.note} |`,
+      ),
     ].join('\n');
     writeFileSync(join(dir, 'results.md'), `${table}\n`);
     writeFileSync(join(dir, 'results.json'), JSON.stringify({ courses: COURSES, at: new Date().toISOString(), rows }, null, 2));
@@ -136,7 +155,9 @@ describe(`a ${COURSES}-course session through each fault`, () => {
     ...(FULL ? [{ phase: 'transport', when: undefined }] : []),
   ])('the worker process killed (SIGKILL) mid-$phase', ({ phase, when }) => {
     let stack: Stack;
-    afterAll(async () => { await stack?.stop(); });
+    afterAll(async () => {
+      await stack?.stop();
+    });
 
     it('another worker process takes over; every course ends archived', { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({ courses: COURSES, workers: false, configure: moodleWs });
@@ -144,7 +165,13 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       let big: { courseId: number } | undefined;
       if (phase === 'transport') {
         // One recording course whose transfer takes long enough to be cut: 60 MB at 5 MB/s.
-        big = seedLargeCourse(prod, { bytes: 60 * MB, shortname: 'REC60', categoryName: 'Recordings', categoryIdnumber: 'REC', parentCategoryId: stack.vintageCategoryId });
+        big = seedLargeCourse(prod, {
+          bytes: 60 * MB,
+          shortname: 'REC60',
+          categoryName: 'Recordings',
+          categoryIdnumber: 'REC',
+          parentCategoryId: stack.vintageCategoryId,
+        });
         prod.data.settings.downloadBytesPerSecond = 5 * MB;
       }
       const configFile = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
@@ -154,11 +181,15 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       let note: string;
       if (big) {
         const course = stack.client.workflow.getHandle(courseWorkflowId(run.session, big.courseId));
-        const offset = await until(async () => {
-          const pending = (await course.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
-          const payload = pending.find((a) => a.activityType?.name === 'transportBackup')?.heartbeatDetails?.payloads?.[0];
-          return payload ? (defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0 : 0;
-        }, (o) => o >= 0.25 * 60 * MB, SESSION_DEADLINE_MS);
+        const offset = await until(
+          async () => {
+            const pending = (await course.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+            const payload = pending.find((a) => a.activityType?.name === 'transportBackup')?.heartbeatDetails?.payloads?.[0];
+            return payload ? ((defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0) : 0;
+          },
+          (o) => o >= 0.25 * 60 * MB,
+          SESSION_DEADLINE_MS,
+        );
         note = `killed at ${(offset / MB).toFixed(1)} MB of a 60 MB transfer`;
       } else {
         await waitFor(stack, run.session, doneAtLeast(Math.floor(COURSES / 5)));
@@ -208,7 +239,14 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       await server.stop();
       server = await startDevServer(serverOpts);
       await waitFor(stack, run.session, (s) => s.finished);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'Temporal server restarted', `stopped after ${before.done} courses`);
+      const row = await tally(
+        stack,
+        run.session,
+        run.courseIds,
+        run.started,
+        'Temporal server restarted',
+        `stopped after ${before.done} courses`,
+      );
       expectNothingLost(row);
       expect(row.archived).toBe(run.courseIds.length);
     });
@@ -216,7 +254,9 @@ describe(`a ${COURSES}-course session through each fault`, () => {
 
   describe('Moodle faults', () => {
     let stack: Stack;
-    afterAll(async () => { await stack?.stop(); });
+    afterAll(async () => {
+      await stack?.stop();
+    });
 
     it('a source Moodle answering 503 for 30 s: retried past, nothing fails', { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({ courses: COURSES, configure: moodleWs });
@@ -236,12 +276,17 @@ describe(`a ${COURSES}-course session through each fault`, () => {
 
   describe('a source Moodle answering slowly', () => {
     let stack: Stack;
-    afterAll(async () => { await stack?.stop(); });
+    afterAll(async () => {
+      await stack?.stop();
+    });
 
     it('calls past the 2 s request timeout are retried; nothing fails', { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({
         courses: COURSES,
-        configure: (raw) => { moodleWs(raw); ((raw.sites as Record<string, Record<string, unknown>>).prod).requestTimeoutSeconds = 2; },
+        configure: (raw) => {
+          moodleWs(raw);
+          (raw.sites as Record<string, Record<string, unknown>>).prod.requestTimeoutSeconds = 2;
+        },
       });
       // The course calls (not the session's one-off site check, whose retries they would all take).
       const slow = Math.ceil(COURSES * 0.3);
@@ -249,7 +294,14 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       const run = await begin(stack);
       await waitFor(stack, run.session, (s) => s.finished);
       expect(stack.sim.sites.prod.store.data.restFaults).toEqual([]); // every slow answer was met
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'Moodle slow (timeouts)', `${slow} core_course_get_contents calls answered after 4 s, timeout 2 s`);
+      const row = await tally(
+        stack,
+        run.session,
+        run.courseIds,
+        run.started,
+        'Moodle slow (timeouts)',
+        `${slow} core_course_get_contents calls answered after 4 s, timeout 2 s`,
+      );
       expectNothingLost(row);
       expect(row.archived).toBe(run.courseIds.length);
     });
@@ -257,7 +309,9 @@ describe(`a ${COURSES}-course session through each fault`, () => {
 
   describe('transfers corrupted in flight', () => {
     let stack: Stack;
-    afterAll(async () => { await stack?.stop(); });
+    afterAll(async () => {
+      await stack?.stop();
+    });
 
     it('each is caught by its checksum and fetched again; nothing is archived from a bad copy', { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({ courses: COURSES, configure: moodleWs });
@@ -266,7 +320,14 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       const run = await begin(stack);
       await waitFor(stack, run.session, (s) => s.finished);
       expect(stack.sim.sites.prod.store.data.settings.corruptDownloads).toBe(0);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'transfer corrupted (checksum mismatch)', `${corrupted} downloads with a flipped byte`);
+      const row = await tally(
+        stack,
+        run.session,
+        run.courseIds,
+        run.started,
+        'transfer corrupted (checksum mismatch)',
+        `${corrupted} downloads with a flipped byte`,
+      );
       expectNothingLost(row);
       expect(row.archived).toBe(run.courseIds.length);
       // Each corrupted download was thrown away whole and fetched again from zero.
@@ -280,18 +341,31 @@ describe(`a ${COURSES}-course session through each fault`, () => {
 
   describe('the target restore failing for one course', () => {
     let stack: Stack;
-    afterAll(async () => { await stack?.stop(); });
+    afterAll(async () => {
+      await stack?.stop();
+    });
 
     it('that course waits for the operator with its source intact; a retry archives it', { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({ courses: COURSES, configure: moodleWs });
       const broken = stack.vintageCourseIds()[Math.floor(COURSES / 2)];
       // A restore knows its course by the backup's shortname (the new course's id is the target's).
-      stack.sim.sites.archive.store.data.faults.push({ script: 'restore', shortname: stack.sim.sites.prod.store.course(broken)!.shortname, times: -1 });
+      stack.sim.sites.archive.store.data.faults.push({
+        script: 'restore',
+        shortname: stack.sim.sites.prod.store.course(broken)!.shortname,
+        times: -1,
+      });
       const run = await begin(stack);
       const stuck = await waitFor(stack, run.session, settledOrStuck);
       expect(stuck.state).toBe('awaiting-decisions');
       expect(stuck.failed.map((f) => [f.courseId, f.phase])).toEqual([[broken, 'restore']]);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'target restore failing for one course', 'then fixed and retried: all archived');
+      const row = await tally(
+        stack,
+        run.session,
+        run.courseIds,
+        run.started,
+        'target restore failing for one course',
+        'then fixed and retried: all archived',
+      );
       expectNothingLost(row);
       expect(row).toMatchObject({ archived: COURSES - 1, failed: 1 });
       expect(stack.sim.sites.prod.store.course(broken)).toBeDefined();
@@ -315,37 +389,57 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       }
     });
 
-    it('transfers that find no room fail and are retried; once room is made, every course ends archived', { timeout: TEST_TIMEOUT_MS }, async () => {
-      stack = await startStack({
-        courses: COURSES,
-        configure: (raw) => {
-          moodleWs(raw);
-          // A 4 MB tmpfs as the target's staging (root only, as CI runs): a disk that really fills.
-          mount = mkdtempSync(join(tmpdir(), 'archiver-full-staging-'));
-          execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]);
-          ((raw.sites as Record<string, Record<string, unknown>>).archive).staging = mount;
-        },
-      });
-      // Ballast leaves ~120 KB free: the larger backups cannot land.
-      const ballast = join(mount!, 'ballast');
-      writeFileSync(ballast, Buffer.alloc(4 * 1024 * 1024 - 120 * 1024));
-      const run = await begin(stack, { concurrency: 8 });
-      // The evidence, as an operator sees it: a running course's last attempt failed for want of room.
-      const full = await until(async () => {
-        const status = await sessionStatus(stack.client, run.session);
-        const failures = await Promise.all(status.runningCourses.map(async ({ courseId }) => {
-          // A course the session is starting may not exist yet.
-          const described = await stack.client.workflow.getHandle(courseWorkflowId(run.session, courseId)).describe().catch(() => undefined);
-          const pending = described?.raw.pendingActivities ?? [];
-          return pending.map((a) => a.lastFailure?.message ?? '').find((m) => /ENOSPC/.test(m));
-        }));
-        return failures.find(Boolean);
-      }, Boolean, SESSION_DEADLINE_MS);
-      rmSync(ballast);
-      await waitFor(stack, run.session, (s) => s.finished);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'target staging disk full', `"${full}"; room made, retries went through`);
-      expectNothingLost(row);
-      expect(row.archived).toBe(run.courseIds.length);
-    });
+    it(
+      'transfers that find no room fail and are retried; once room is made, every course ends archived',
+      { timeout: TEST_TIMEOUT_MS },
+      async () => {
+        stack = await startStack({
+          courses: COURSES,
+          configure: (raw) => {
+            moodleWs(raw);
+            // A 4 MB tmpfs as the target's staging (root only, as CI runs): a disk that really fills.
+            mount = mkdtempSync(join(tmpdir(), 'archiver-full-staging-'));
+            execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]);
+            (raw.sites as Record<string, Record<string, unknown>>).archive.staging = mount;
+          },
+        });
+        // Ballast leaves ~120 KB free: the larger backups cannot land.
+        const ballast = join(mount!, 'ballast');
+        writeFileSync(ballast, Buffer.alloc(4 * 1024 * 1024 - 120 * 1024));
+        const run = await begin(stack, { concurrency: 8 });
+        // The evidence, as an operator sees it: a running course's last attempt failed for want of room.
+        const full = await until(
+          async () => {
+            const status = await sessionStatus(stack.client, run.session);
+            const failures = await Promise.all(
+              status.runningCourses.map(async ({ courseId }) => {
+                // A course the session is starting may not exist yet.
+                const described = await stack.client.workflow
+                  .getHandle(courseWorkflowId(run.session, courseId))
+                  .describe()
+                  .catch(() => undefined);
+                const pending = described?.raw.pendingActivities ?? [];
+                return pending.map((a) => a.lastFailure?.message ?? '').find((m) => /ENOSPC/.test(m));
+              }),
+            );
+            return failures.find(Boolean);
+          },
+          Boolean,
+          SESSION_DEADLINE_MS,
+        );
+        rmSync(ballast);
+        await waitFor(stack, run.session, (s) => s.finished);
+        const row = await tally(
+          stack,
+          run.session,
+          run.courseIds,
+          run.started,
+          'target staging disk full',
+          `"${full}"; room made, retries went through`,
+        );
+        expectNothingLost(row);
+        expect(row.archived).toBe(run.courseIds.length);
+      },
+    );
   });
 });

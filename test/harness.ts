@@ -18,7 +18,11 @@ import type { SessionInput } from '../workflows/types';
 let counter = 0;
 
 // Warnings and errors only: the worker's lifecycle chatter hides test output.
-try { Runtime.install({ logger: new DefaultLogger('WARN') }); } catch { /* already installed by another suite in this process */ }
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  /* already installed by another suite in this process */
+}
 
 export interface Stack extends Rig {
   client: Client;
@@ -31,19 +35,26 @@ export interface Stack extends Rig {
   runSession(input: SessionInput): Promise<Awaited<ReturnType<Awaited<ReturnType<typeof startSession>>['result']>>>;
 }
 
-export async function startStack(opts: Pick<RigOptions, 'courses' | 'latency' | 'maxConcurrentJobs' | 'configure'> & {
-  /** False: no workers in this process (a test runs the worker command itself). */
-  workers?: boolean;
-  /** The config's notifications section. */
-  notifications?: Record<string, unknown>;
-  /** A Temporal server of the test's own (the shared one by default). */
-  temporalAddress?: string;
-}): Promise<Stack> {
+export async function startStack(
+  opts: Pick<RigOptions, 'courses' | 'latency' | 'maxConcurrentJobs' | 'configure'> & {
+    /** False: no workers in this process (a test runs the worker command itself). */
+    workers?: boolean;
+    /** The config's notifications section. */
+    notifications?: Record<string, unknown>;
+    /** A Temporal server of the test's own (the shared one by default). */
+    temporalAddress?: string;
+  },
+): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-stack-'));
   const address = opts.temporalAddress ?? inject('temporalAddress');
   const n = ++counter;
   const rig = await startRig({
-    dir, courses: opts.courses, contentScale: 0.0005, latency: opts.latency, temporalAddress: address, maxConcurrentJobs: opts.maxConcurrentJobs,
+    dir,
+    courses: opts.courses,
+    contentScale: 0.0005,
+    latency: opts.latency,
+    temporalAddress: address,
+    maxConcurrentJobs: opts.maxConcurrentJobs,
     mainQueue: `archive-main-${process.pid}-${n}`,
     configure: (raw, d) => {
       if (opts.notifications) raw.notifications = opts.notifications;
@@ -51,14 +62,25 @@ export async function startStack(opts: Pick<RigOptions, 'courses' | 'latency' | 
     },
   });
   const connection = await NativeConnection.connect({ address });
-  const workers = opts.workers === false
-    ? { catalog: await Catalog.open(rig.config.catalog.url), done: Promise.resolve(), async shutdown() { await this.catalog!.close(); } }
-    : await rig.startWorkers({ connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
+  const workers =
+    opts.workers === false
+      ? {
+          catalog: await Catalog.open(rig.config.catalog.url),
+          done: Promise.resolve(),
+          async shutdown() {
+            await this.catalog!.close();
+          },
+        }
+      : await rig.startWorkers({ connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const prod = rig.sim.sites.prod.store;
   return {
-    ...rig, client, workers, catalog: workers.catalog!,
-    vintageCategoryId: rig.vintageCategory.id, archivesCategoryId: rig.archivesCategory.id,
+    ...rig,
+    client,
+    workers,
+    catalog: workers.catalog!,
+    vintageCategoryId: rig.vintageCategory.id,
+    archivesCategoryId: rig.archivesCategory.id,
     vintageCourseIds: () => prod.coursesUnder(rig.vintageCategory.id).map((c) => c.id),
     sessionInput: (overrides = {}) => rig.sessionInput({ session: `s${n}-${Date.now()}`, ...overrides }),
     async runSession(input) {
@@ -76,7 +98,8 @@ export async function startStack(opts: Pick<RigOptions, 'courses' | 'latency' | 
 }
 
 /** A worker as its own process (all queues, or those given): what a fault test kills. */
-export const workerProcess = (stack: Stack, configFile: string, queues?: string[]): WorkerProcess => stack.workerProcess(queues, configFile);
+export const workerProcess = (stack: Stack, configFile: string, queues?: string[]): WorkerProcess =>
+  stack.workerProcess(queues, configFile);
 
 /** Writes a config file for CLI runs (tokens stay out of it, in the environment). */
 export const writeConfigFile = (stack: Stack, raw: unknown, name = 'bad.config.json'): string => stack.writeConfig(raw, name);

@@ -14,13 +14,19 @@ import { join } from 'node:path';
 
 describe('Moodle web services through the simulator', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 3 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 3 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   const client = (token: string) => new MoodleClient({ siteId: 'prod', url: stack.sim.sites.prod.url, token });
 
   it('answers a bad token with invalidtoken, mapped to a non-retryable failure that says what to fix', async () => {
-    const err = await client('0123456789abcdef').siteInfo().catch((e: unknown) => e);
+    const err = await client('0123456789abcdef')
+      .siteInfo()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MoodleError);
     expect(err).toMatchObject({ kind: 'invalid-token', errorcode: 'invalidtoken', retryable: false });
     expect((err as Error).message).toMatch(/Invalid token - token not found.*fix: check the token/);
@@ -46,14 +52,20 @@ describe('Moodle web services through the simulator', () => {
   it('maps a missing record and an invalid parameter to non-retryable failures', async () => {
     const moodle = client(stack.env.MOODLE_TOKEN_PROD);
     await expect(moodle.contents(99999)).rejects.toMatchObject({ kind: 'missing-record', errorcode: 'invalidrecord', retryable: false });
-    await expect(moodle.call('core_course_get_contents', { courseid: 'abc' }, (await import('zod')).z.unknown()))
-      .rejects.toMatchObject({ kind: 'invalid-parameter', retryable: false });
+    await expect(moodle.call('core_course_get_contents', { courseid: 'abc' }, (await import('zod')).z.unknown())).rejects.toMatchObject({
+      kind: 'invalid-parameter',
+      retryable: false,
+    });
   });
 
-  it('maps a function outside the token\'s service to access-denied', async () => {
+  it("maps a function outside the token's service to access-denied", async () => {
     const store = stack.sim.sites.prod.store;
     store.data.settings.tokens.limited0token = { functions: ['core_webservice_get_site_info'] };
-    await expect(client('limited0token').contents(2)).rejects.toMatchObject({ kind: 'access-denied', errorcode: 'accessexception', retryable: false });
+    await expect(client('limited0token').contents(2)).rejects.toMatchObject({
+      kind: 'access-denied',
+      errorcode: 'accessexception',
+      retryable: false,
+    });
   });
 
   it('maps each class of failure a site can show, injected by the simulator, in one place', async () => {
@@ -67,7 +79,12 @@ describe('Moodle web services through the simulator', () => {
       ['dml-read', 'transient', true, /dmlreadexception: Error reading from database/],
       ['maintenance', 'transient', true, /sitemaintenance: The site is undergoing maintenance/],
     ];
-    const moodle = new MoodleClient({ siteId: 'prod', url: stack.sim.sites.prod.url, token: stack.env.MOODLE_TOKEN_PROD, timeoutSeconds: 0.5 });
+    const moodle = new MoodleClient({
+      siteId: 'prod',
+      url: stack.sim.sites.prod.url,
+      token: stack.env.MOODLE_TOKEN_PROD,
+      timeoutSeconds: 0.5,
+    });
     for (const [fault, kind, retryable, message] of cases) {
       store.data.restFaults = [{ kind: fault, function: 'core_course_get_contents', times: 1, seconds: 2 }];
       const err = await moodle.contents(stack.vintageCourseIds()[0]).catch((e: unknown) => e);
@@ -99,7 +116,9 @@ describe('Moodle web services through the simulator', () => {
     const fullname = course.fullname;
     (course as { fullname?: string }).fullname = undefined; // a site (or a plugin) that leaves a field out
     try {
-      const err = await client(stack.env.MOODLE_TOKEN_PROD).coursesByField('id', course.id).catch((e: unknown) => e);
+      const err = await client(stack.env.MOODLE_TOKEN_PROD)
+        .coursesByField('id', course.id)
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ kind: 'unexpected-response', retryable: false });
       expect((err as Error).message).toMatch(/^prod: core_course_get_courses_by_field: field courses\.0\.fullname: .*expected string/);
     } finally {
@@ -113,51 +132,81 @@ describe('Moodle web services through the simulator', () => {
   });
 
   it('encodes arrays in PHP bracket notation, never as JSON or comma lists', () => {
-    expect(encodeParams({ courseids: [5, 7], courses: [{ id: 5, visible: false }] }).toString())
-      .toBe('courseids%5B0%5D=5&courseids%5B1%5D=7&courses%5B0%5D%5Bid%5D=5&courses%5B0%5D%5Bvisible%5D=0');
+    expect(encodeParams({ courseids: [5, 7], courses: [{ id: 5, visible: false }] }).toString()).toBe(
+      'courseids%5B0%5D=5&courseids%5B1%5D=7&courses%5B0%5D%5Bid%5D=5&courses%5B0%5D%5Bvisible%5D=0',
+    );
   });
 });
 
 describe('the admin-CLI host adapter on the stand-in scripts', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 2 }); });
-  afterAll(async () => { await stack?.stop(); });
-  const host = () => new MoodleHost('prod', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.prod.moodleDir, timeoutSeconds: 60 });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 2 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  const host = () =>
+    new MoodleHost('prod', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.prod.moodleDir, timeoutSeconds: 60 });
 
   it('finds the produced file from the "Writing" line, and restores it into a new course id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'backup-'));
     const [courseId] = stack.vintageCourseIds();
     const file = await host().backup(courseId, dir);
     expect(file).toMatch(new RegExp(`^${dir}/backup-moodle2-course-${courseId}-.*\\.mbz$`));
-    const target = new MoodleHost('archive', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.archive.moodleDir, timeoutSeconds: 60 });
+    const target = new MoodleHost('archive', {
+      command: stack.sim.phpCommand,
+      moodleDir: stack.sim.sites.archive.moodleDir,
+      timeoutSeconds: 60,
+    });
     const id = await target.restore(file, stack.archivesCategoryId);
     expect(stack.sim.sites.archive.store.course(id)?.shortname).toBe(stack.sim.sites.prod.store.course(courseId)?.shortname);
     // A second restore of the same file is renamed, as Moodle does, and clears idnumber.
     const again = await target.restore(file, stack.archivesCategoryId);
-    expect(stack.sim.sites.archive.store.course(again)).toMatchObject({ shortname: `${stack.sim.sites.prod.store.course(courseId)?.shortname}_1`, idnumber: '' });
+    expect(stack.sim.sites.archive.store.course(again)).toMatchObject({
+      shortname: `${stack.sim.sites.prod.store.course(courseId)?.shortname}_1`,
+      idnumber: '',
+    });
   });
 
-  it('turns backup.php\'s exit-0 failure on a bad destination into a non-retryable host error', async () => {
-    await expect(host().backup(stack.vintageCourseIds()[0], '/nonexistent/staging')).rejects.toMatchObject({ kind: 'host-misconfigured', retryable: false });
+  it("turns backup.php's exit-0 failure on a bad destination into a non-retryable host error", async () => {
+    await expect(host().backup(stack.vintageCourseIds()[0], '/nonexistent/staging')).rejects.toMatchObject({
+      kind: 'host-misconfigured',
+      retryable: false,
+    });
   });
 
-  it('maps restore_backup.php\'s known error outputs, and a script past its timeout', async () => {
-    const target = (timeoutSeconds = 60) => new MoodleHost('archive', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.archive.moodleDir, timeoutSeconds });
+  it("maps restore_backup.php's known error outputs, and a script past its timeout", async () => {
+    const target = (timeoutSeconds = 60) =>
+      new MoodleHost('archive', { command: stack.sim.phpCommand, moodleDir: stack.sim.sites.archive.moodleDir, timeoutSeconds });
     const dir = mkdtempSync(join(tmpdir(), 'restore-'));
     const file = await host().backup(stack.vintageCourseIds()[0], dir);
-    await expect(target().restore(file, 9999)).rejects.toMatchObject({ kind: 'missing-record', retryable: false, message: expect.stringMatching(/target category 9999 does not exist/) });
-    await expect(target().restore('/nonexistent.mbz', stack.archivesCategoryId)).rejects.toMatchObject({ kind: 'missing-record', retryable: false });
+    await expect(target().restore(file, 9999)).rejects.toMatchObject({
+      kind: 'missing-record',
+      retryable: false,
+      message: expect.stringMatching(/target category 9999 does not exist/),
+    });
+    await expect(target().restore('/nonexistent.mbz', stack.archivesCategoryId)).rejects.toMatchObject({
+      kind: 'missing-record',
+      retryable: false,
+    });
     const corrupt = join(dir, 'corrupt.mbz');
     writeFileSync(corrupt, 'not a backup');
     await expect(target().restore(corrupt, stack.archivesCategoryId)).rejects.toMatchObject({
-      kind: 'host-command-failed', retryable: true, message: expect.stringMatching(/exit 1: Exception - Call to a member function destroy\(\) on null/),
+      kind: 'host-command-failed',
+      retryable: true,
+      message: expect.stringMatching(/exit 1: Exception - Call to a member function destroy\(\) on null/),
     });
     // A script that runs past the site's timeout is killed, and the attempt may be retried.
     const settings = stack.sim.sites.archive.store.data.settings;
     settings.latency = { fixedSeconds: 5, secondsPerMB: 0, secondsPerActivity: 0 };
     stack.sim.sites.archive.store.save();
     try {
-      await expect(target(1).restore(file, stack.archivesCategoryId)).rejects.toMatchObject({ kind: 'transient', retryable: true, message: expect.stringMatching(/killed after 1s timeout/) });
+      await expect(target(1).restore(file, stack.archivesCategoryId)).rejects.toMatchObject({
+        kind: 'transient',
+        retryable: true,
+        message: expect.stringMatching(/killed after 1s timeout/),
+      });
     } finally {
       settings.latency = { fixedSeconds: 0, secondsPerMB: 0, secondsPerActivity: 0 };
       stack.sim.sites.archive.store.save();

@@ -26,21 +26,34 @@ async function startReceivers(): Promise<Receivers> {
   const mail: string[] = [];
   const http: Server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => { webhook.push(JSON.parse(body)); res.writeHead(204).end(); });
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      webhook.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
     onData(stream, _session, done) {
       let raw = '';
-      stream.on('data', (c) => { raw += c; });
-      stream.on('end', () => { mail.push(raw); done(); });
+      stream.on('data', (c) => {
+        raw += c;
+      });
+      stream.on('end', () => {
+        mail.push(raw);
+        done();
+      });
     },
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
   return {
-    webhook, mail,
+    webhook,
+    mail,
     webhookUrl: `http://127.0.0.1:${(http.address() as { port: number }).port}/hooks/archiver`,
     smtpPort: (smtp.server.address() as { port: number }).port,
     close: async () => {
@@ -63,7 +76,10 @@ describe('notifications, sessions list, course show and report', () => {
       },
     });
   });
-  afterAll(async () => { await stack?.stop(); await receivers?.close(); });
+  afterAll(async () => {
+    await stack?.stop();
+    await receivers?.close();
+  });
 
   it('tells the admins of a failed course and of the end, and inspects and reports the session', async () => {
     const sources = stack.vintageCourseIds();
@@ -77,10 +93,18 @@ describe('notifications, sessions list, course show and report', () => {
     // Webhook: the course's failure, then the session's end, as JSON.
     const failed = receivers.webhook.find((n) => n.kind === 'course-failed');
     expect(failed).toMatchObject({ session: input.session, courseId: broken, phase: 'backup', errorType: 'Moodle:host-command-failed' });
-    const ended = await until(async () => receivers.webhook.find((n) => n.kind === 'session-ended'), (n) => n !== undefined, 10_000);
+    const ended = await until(
+      async () => receivers.webhook.find((n) => n.kind === 'session-ended'),
+      (n) => n !== undefined,
+      10_000,
+    );
     expect(ended).toMatchObject({
-      session: input.session, state: 'completed-with-failures', total: 6, counts: { succeeded: 5, failed: 1 },
-      failed: [{ courseId: broken, phase: 'backup' }], link: `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`,
+      session: input.session,
+      state: 'completed-with-failures',
+      total: 6,
+      counts: { succeeded: 5, failed: 1 },
+      failed: [{ courseId: broken, phase: 'backup' }],
+      link: `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`,
     });
     expect(ended!.subject).toBe(`[archiver] ${input.session} completed-with-failures: 5 archived, 1 failed, 0 skipped of 6`);
     // Email: the same two, to the configured recipients.
@@ -90,18 +114,30 @@ describe('notifications, sessions list, course show and report', () => {
 
     // sessions list: the session with its state, percent and failures.
     const rows = JSON.parse(await archiverCli(stack, ['sessions', 'list', '--json', '--query', `ArchiveSession="${input.session}"`]));
-    expect(rows).toEqual([expect.objectContaining({ session: input.session, state: 'completed-with-failures', percent: 100, failed: 1, done: 6, total: 6 })]);
-    expect(await archiverCli(stack, ['sessions', 'list'])).toMatch(new RegExp(`${input.session}\\s+2024-2025\\s+completed-with-failures\\s+6/6`));
+    expect(rows).toEqual([
+      expect.objectContaining({ session: input.session, state: 'completed-with-failures', percent: 100, failed: 1, done: 6, total: 6 }),
+    ]);
+    expect(await archiverCli(stack, ['sessions', 'list'])).toMatch(
+      new RegExp(`${input.session}\\s+2024-2025\\s+completed-with-failures\\s+6/6`),
+    );
 
     // course show: the failed course's phases, attempts and last error; a good course's catalog row.
     const bad = JSON.parse(await archiverCli(stack, ['course', 'show', input.session, String(broken), '--json']));
     expect(bad.phases.map((p: { phase: string; outcome: string; attempts: number }) => [p.phase, p.outcome, p.attempts])).toEqual([
-      ['prepare', 'completed', 1], ['backup', 'failed', 3],
+      ['prepare', 'completed', 1],
+      ['backup', 'failed', 3],
     ]);
     expect(bad.phases[1].lastError).toMatch(/backup/i);
     expect(bad.catalog).toBeNull();
     const good = JSON.parse(await archiverCli(stack, ['course', 'show', input.session, String(sources[0]), '--json']));
-    expect(good.phases.map((p: { phase: string }) => p.phase)).toEqual(['prepare', 'backup', 'transport', 'restore', 'postprocess', 'cleanup']);
+    expect(good.phases.map((p: { phase: string }) => p.phase)).toEqual([
+      'prepare',
+      'backup',
+      'transport',
+      'restore',
+      'postprocess',
+      'cleanup',
+    ]);
     expect(good.phases.every((p: { outcome: string; seconds: number }) => p.outcome === 'completed' && p.seconds >= 0)).toBe(true);
     expect(good.catalog).toMatchObject({ sourceCourseId: sources[0], verified: true, sessionId: input.session });
     expect(await archiverCli(stack, ['course', 'show', input.session, String(sources[0])])).toMatch(/catalog: archive course \d+/);
@@ -115,7 +151,8 @@ describe('notifications, sessions list, course show and report', () => {
     expect(csv.filter((r) => r.status === 'succeeded').every((r) => Number(r.mbzBytes) > 0 && r.targetCourseId)).toBe(true);
     const html = readFileSync(join(out, `${input.session}.html`), 'utf8');
     expect(html).toContain('Failures (1)');
-    for (const id of sources) expect(html).toContain(`/namespaces/default/workflows/${encodeURIComponent(`archive-course/${input.session}/${id}`)}`);
+    for (const id of sources)
+      expect(html).toContain(`/namespaces/default/workflows/${encodeURIComponent(`archive-course/${input.session}/${id}`)}`);
     expect(html).not.toMatch(/<script|<link |src="http/); // self-contained
   });
 });
@@ -124,52 +161,104 @@ describe('a notification that cannot be delivered', () => {
   let stack: Stack;
   beforeAll(async () => {
     // Nothing listens on port 9 of this machine.
-    stack = await startStack({ courses: 2, notifications: { webhook: { url: 'http://127.0.0.1:9/hook' }, email: { host: '127.0.0.1', port: 9, from: 'a@b.c', to: ['d@e.f'] } } });
+    stack = await startStack({
+      courses: 2,
+      notifications: { webhook: { url: 'http://127.0.0.1:9/hook' }, email: { host: '127.0.0.1', port: 9, from: 'a@b.c', to: ['d@e.f'] } },
+    });
   });
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('never fails the session', async () => {
     const input = stack.sessionInput();
     const result = await stack.runSession(input);
     expect(result.counts).toEqual({ succeeded: 2, failed: 0, skipped: 0, cancelled: 0 });
     const history = await stack.client.workflow.getHandle(sessionWorkflowId(input.session)).fetchHistory();
-    const scheduled = new Map(history.events!.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name]));
-    const failedNotify = history.events!.filter((e) => e.activityTaskFailedEventAttributes && scheduled.get(String(e.activityTaskFailedEventAttributes.scheduledEventId)) === 'notify');
+    const scheduled = new Map(
+      history
+        .events!.filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name]),
+    );
+    const failedNotify = history.events!.filter(
+      (e) =>
+        e.activityTaskFailedEventAttributes && scheduled.get(String(e.activityTaskFailedEventAttributes.scheduledEventId)) === 'notify',
+    );
     expect(failedNotify).toHaveLength(1);
-    expect(failedNotify[0].activityTaskFailedEventAttributes!.failure!.message).toMatch(/webhook 127\.0\.0\.1:9: .*; email via 127\.0\.0\.1:9/);
+    expect(failedNotify[0].activityTaskFailedEventAttributes!.failure!.message).toMatch(
+      /webhook 127\.0\.0\.1:9: .*; email via 127\.0\.0\.1:9/,
+    );
   });
 });
 
 describe("the README's batch recipes with the temporal CLI", () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 2 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 2 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   /** One batch job per namespace at a time: a recipe run while another batch ends is tried again. */
-  const batch = (args: string[]) => until(() => temporalCli([...args, '--yes']).then(() => true, (e: Error) => {
-    if (/batch/i.test(e.message)) return false;
-    throw e;
-  }), (ok) => ok, 30_000);
-  const status = (session: string) => stack.client.workflow.getHandle(sessionWorkflowId(session)).describe().then((d) => d.status.name);
+  const batch = (args: string[]) =>
+    until(
+      () =>
+        temporalCli([...args, '--yes']).then(
+          () => true,
+          (e: Error) => {
+            if (/batch/i.test(e.message)) return false;
+            throw e;
+          },
+        ),
+      (ok) => ok,
+      30_000,
+    );
+  const status = (session: string) =>
+    stack.client.workflow
+      .getHandle(sessionWorkflowId(session))
+      .describe()
+      .then((d) => d.status.name);
 
   it('pauses, cancels and terminates every session of a vintage by search attribute', async () => {
     const vintage = `batch-${Date.now()}`;
     // Windows closed for days: the sessions wait, and nothing is archived meanwhile.
-    const waiting = { windows: { timezone: 'Europe/Paris', windows: [{ days: 'mon', from: '00:00', to: '00:01' }] }, clock: { speed: 1, startAt: '2026-12-01T12:00:00+01:00' } };
+    const waiting = {
+      windows: { timezone: 'Europe/Paris', windows: [{ days: 'mon', from: '00:00', to: '00:01' }] },
+      clock: { speed: 1, startAt: '2026-12-01T12:00:00+01:00' },
+    };
     const inputs = [1, 2, 3].map((i) => stack.sessionInput({ session: `${vintage}-${i}`, vintage, ...waiting }));
-    for (const input of inputs) await stack.client.workflow.start('archiveSession', { workflowId: sessionWorkflowId(input.session), taskQueue: stack.config.mainQueue, args: [input] });
+    for (const input of inputs)
+      await stack.client.workflow.start('archiveSession', {
+        workflowId: sessionWorkflowId(input.session),
+        taskQueue: stack.config.mainQueue,
+        args: [input],
+      });
     const sessionsOf = `WorkflowType="archiveSession" AND ArchiveVintage="${vintage}" AND ExecutionStatus="Running"`;
-    await until(() => temporalCli(['workflow', 'count', '--query', sessionsOf]), (out) => /Total: 3/.test(out));
+    await until(
+      () => temporalCli(['workflow', 'count', '--query', sessionsOf]),
+      (out) => /Total: 3/.test(out),
+    );
 
     await batch(['workflow', 'signal', '--query', sessionsOf, '--name', 'pause', '--input', '{"drain":false}', '--reason', 'exams']);
     for (const input of inputs) {
-      await until(() => stack.client.workflow.getHandle(sessionWorkflowId(input.session)).query<{ paused: boolean }>('progress'), (p) => p.paused);
+      await until(
+        () => stack.client.workflow.getHandle(sessionWorkflowId(input.session)).query<{ paused: boolean }>('progress'),
+        (p) => p.paused,
+      );
     }
 
     await batch(['workflow', 'cancel', '--query', `${sessionsOf} AND ArchiveSession="${inputs[0].session}"`, '--reason', 'wrong vintage']);
-    await until(() => status(inputs[0].session), (s) => s === 'CANCELLED');
+    await until(
+      () => status(inputs[0].session),
+      (s) => s === 'CANCELLED',
+    );
     await batch(['workflow', 'terminate', '--query', sessionsOf, '--reason', 'stop everything']);
-    for (const input of inputs.slice(1)) await until(() => status(input.session), (s) => s === 'TERMINATED');
+    for (const input of inputs.slice(1))
+      await until(
+        () => status(input.session),
+        (s) => s === 'TERMINATED',
+      );
     expect(stack.vintageCourseIds()).toHaveLength(2);
   });
 });

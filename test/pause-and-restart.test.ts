@@ -7,16 +7,26 @@ import { startStack, until, type Stack } from './harness';
 
 describe('pause and resume', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 10 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 10 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('a paused session starts no new course, and finishes everything once resumed', async () => {
     const input = stack.sessionInput({ concurrency: 2, deleteSource: false });
     const handle = await startSession(stack.client, stack.config, input);
-    await until(() => sessionStatus(stack.client, input.session), (s) => s.running > 0);
+    await until(
+      () => sessionStatus(stack.client, input.session),
+      (s) => s.running > 0,
+    );
     await pauseSession(stack.client, input.session);
     // Running courses finish; nothing new starts while paused.
-    const drained = await until(() => sessionStatus(stack.client, input.session), (s) => s.paused && s.running === 0);
+    const drained = await until(
+      () => sessionStatus(stack.client, input.session),
+      (s) => s.paused && s.running === 0,
+    );
     expect(drained.done).toBeLessThan(10);
     const archivedWhilePaused = stack.sim.sites.archive.store.data.courses.length;
     expect(archivedWhilePaused).toBe(drained.done);

@@ -11,8 +11,12 @@ import { archiverCli, startStack, type Stack } from './harness';
 
 describe('plan: a dry run of a session with several roots, single courses and exclusions', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 12 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 12 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('lists what a session would archive, skip and leave out, predicts it in the windows, and the session does just that', async () => {
     const prod = stack.sim.sites.prod.store;
@@ -21,7 +25,9 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     // A first session archives the next vintage but one of its courses, and keeps the sources.
     const keptOut = nextCourses[0];
     const firstInput = stack.sessionInput({
-      sourceCategoryId: nextVintage, deleteSource: false, selection: { excludeShortnames: [keptOut.shortname.toLowerCase()] },
+      sourceCategoryId: nextVintage,
+      deleteSource: false,
+      selection: { excludeShortnames: [keptOut.shortname.toLowerCase()] },
     });
     const first = await stack.runSession(firstInput);
     expect(first.counts.succeeded).toBe(nextCourses.length - 1);
@@ -34,19 +40,34 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     expect(excluded.length).toBeGreaterThan(0);
     const windows = { timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '19:00', to: '23:00' }] };
     const criteria = stack.sessionInput({
-      concurrency: 2, deleteSource: false, windows,
+      concurrency: 2,
+      deleteSource: false,
+      windows,
       selection: { moreCategoryIds: [nextVintage], excludeShortnames: [pattern] },
     });
     const startAt = '2026-11-30T12:00:00+01:00'; // a Monday noon in Paris: the first window opens at 19:00
     const report: PlanReport = await runPlan(stack.client, stack.config, { ...criteria, startAt });
 
-    const byAction = (a: string) => report.courses.filter((c) => c.action === a).map((c) => c.courseId).sort((x, y) => x - y);
+    const byAction = (a: string) =>
+      report.courses
+        .filter((c) => c.action === a)
+        .map((c) => c.courseId)
+        .sort((x, y) => x - y);
     expect(byAction('excluded')).toEqual(excluded.map((c) => c.id).sort((x, y) => x - y));
-    expect(byAction('already-archived')).toEqual(nextCourses.slice(1).map((c) => c.id).sort((x, y) => x - y));
+    expect(byAction('already-archived')).toEqual(
+      nextCourses
+        .slice(1)
+        .map((c) => c.id)
+        .sort((x, y) => x - y),
+    );
     const toArchive = [...vintage.filter((c) => !excluded.includes(c)), keptOut].map((c) => c.id).sort((x, y) => x - y);
     expect(byAction('archive')).toEqual(toArchive);
     expect(report.courses.find((c) => c.action === 'already-archived')!.reason).toContain(`session ${firstInput.session}`);
-    expect(report.totals).toMatchObject({ toArchive: toArchive.length, alreadyArchived: nextCourses.length - 1, excluded: excluded.length });
+    expect(report.totals).toMatchObject({
+      toArchive: toArchive.length,
+      alreadyArchived: nextCourses.length - 1,
+      excluded: excluded.length,
+    });
     expect(report.totals.bytes).toBeGreaterThan(0);
 
     // Every planned course starts and ends inside a window, two at a time at most.
@@ -65,9 +86,26 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     expect(report.prediction.windowsNeeded).toBeGreaterThanOrEqual(1);
 
     // The CLI: the same plan as CSV (one row per course) and as a table.
-    const base = ['--source-site', 'prod', '--category', String(stack.vintageCategoryId), '--target-site', 'archive',
-      '--target-category', String(stack.archivesCategoryId), '--also-category', String(nextVintage), '--exclude-shortname', pattern,
-      '--window', 'mon-fri 19:00-23:00', '--concurrency', '2', '--start', startAt];
+    const base = [
+      '--source-site',
+      'prod',
+      '--category',
+      String(stack.vintageCategoryId),
+      '--target-site',
+      'archive',
+      '--target-category',
+      String(stack.archivesCategoryId),
+      '--also-category',
+      String(nextVintage),
+      '--exclude-shortname',
+      pattern,
+      '--window',
+      'mon-fri 19:00-23:00',
+      '--concurrency',
+      '2',
+      '--start',
+      startAt,
+    ];
     const rows = parse(await archiverCli(stack, ['plan', ...base, '--format', 'csv']), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => Number(r.courseId))).toEqual(report.courses.map((c) => c.courseId));
     expect(rows.filter((r) => r.action === 'archive').map((r) => r.plannedStart)).toEqual(planned.map((c) => c.plannedStart));
@@ -91,20 +129,47 @@ describe('plan: a dry run of a session with several roots, single courses and ex
   });
 
   it('names a category or a course that does not exist, with exit 2', async () => {
-    const args = (extra: string[]) => ['plan', '--source-site', 'prod', '--target-site', 'archive', '--target-category', String(stack.archivesCategoryId), ...extra];
-    const fail = (extra: string[]) => archiverCli(stack, args(extra)).then(() => null, (e: { code: number; stderr: string }) => e);
-    expect(await fail(['--category', '99999'])).toMatchObject({ code: 2, stderr: expect.stringContaining('category: category 99999 does not exist on prod') });
+    const args = (extra: string[]) => [
+      'plan',
+      '--source-site',
+      'prod',
+      '--target-site',
+      'archive',
+      '--target-category',
+      String(stack.archivesCategoryId),
+      ...extra,
+    ];
+    const fail = (extra: string[]) =>
+      archiverCli(stack, args(extra)).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+    expect(await fail(['--category', '99999'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('category: category 99999 does not exist on prod'),
+    });
     expect(await fail(['--category', String(stack.vintageCategoryId), '--course', `99998,${stack.vintageCourseIds()[0]}`])).toMatchObject({
-      code: 2, stderr: expect.stringContaining('selection.courseIds: course 99998 does not exist on prod; remove it from the list'),
+      code: 2,
+      stderr: expect.stringContaining('selection.courseIds: course 99998 does not exist on prod; remove it from the list'),
     });
     // Course 1 is the front page (the simulator's sites start without it): never archived, nor deleted.
     const prod = stack.sim.sites.prod.store;
-    prod.data.courses.push({ ...structuredClone(prod.data.courses[0]), id: 1, category: 0, format: 'site', shortname: 'moodle', fullname: 'Moodle', idnumber: '' });
+    prod.data.courses.push({
+      ...structuredClone(prod.data.courses[0]),
+      id: 1,
+      category: 0,
+      format: 'site',
+      shortname: 'moodle',
+      fullname: 'Moodle',
+      idnumber: '',
+    });
     expect(await fail(['--category', String(stack.vintageCategoryId), '--course', '1'])).toMatchObject({
-      code: 2, stderr: expect.stringContaining("selection.courseIds: course 1 is the site's front page"),
+      code: 2,
+      stderr: expect.stringContaining("selection.courseIds: course 1 is the site's front page"),
     });
     expect(await fail(['--category', String(stack.vintageCategoryId), '--course', '12,abc'])).toMatchObject({
-      code: 2, stderr: expect.stringContaining('--course: "12,abc" is not a list of ids'),
+      code: 2,
+      stderr: expect.stringContaining('--course: "12,abc" is not a list of ids'),
     });
   });
 

@@ -21,8 +21,12 @@ async function listIds(stack: Stack, query: string): Promise<string[]> {
 
 describe('failed courses: found by search attribute, retried, skipped', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 12 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 12 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('lists exactly the failed courses, retries one to success, skips the other, and never records a token', async () => {
     const sources = stack.vintageCourseIds();
@@ -34,11 +38,18 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     const handle = await startSession(stack.client, stack.config, input);
 
     // Everything else is archived; the two failed courses wait for a decision.
-    const waiting = await until(() => sessionStatus(stack.client, input.session), (s) => s.state === 'awaiting-decisions', 120_000);
+    const waiting = await until(
+      () => sessionStatus(stack.client, input.session),
+      (s) => s.state === 'awaiting-decisions',
+      120_000,
+    );
     expect(waiting).toMatchObject({ total: 12, done: 12, running: 0, pending: 0, counts: { succeeded: 10, failed: 2, skipped: 0 } });
-    expect(waiting.failed.map((f) => [f.courseId, f.phase, f.errorType])).toEqual([
-      [flaky, 'backup', 'Moodle:host-command-failed'], [hopeless, 'backup', 'Moodle:host-command-failed'],
-    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    expect(waiting.failed.map((f) => [f.courseId, f.phase, f.errorType])).toEqual(
+      [
+        [flaky, 'backup', 'Moodle:host-command-failed'],
+        [hopeless, 'backup', 'Moodle:host-command-failed'],
+      ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
     expect(Date.parse(waiting.decisionDeadline!)).toBeGreaterThan(Date.now() + 100 * 3_600_000);
     const flakyStatus = await courseStatus(stack.client, input.session, flaky);
     expect(flakyStatus).toMatchObject({ status: 'failed', phase: 'backup', failure: { errorType: 'Moodle:host-command-failed' } });
@@ -46,13 +57,20 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     // The documented query, through the visibility API and through the temporal CLI.
     const failedQuery = `ArchiveSession="${input.session}" AND ArchiveStatus="failed"`;
     const expected = [courseWorkflowId(input.session, flaky), courseWorkflowId(input.session, hopeless)].sort();
-    await until(() => listIds(stack, failedQuery), (ids) => JSON.stringify(ids) === JSON.stringify(expected));
-    const cliRows = JSON.parse(await temporalCli(['workflow', 'list', '--query', failedQuery, '--output', 'json'])) as { execution: { workflowId: string } }[];
+    await until(
+      () => listIds(stack, failedQuery),
+      (ids) => JSON.stringify(ids) === JSON.stringify(expected),
+    );
+    const cliRows = JSON.parse(await temporalCli(['workflow', 'list', '--query', failedQuery, '--output', 'json'])) as {
+      execution: { workflowId: string };
+    }[];
     expect(cliRows.map((r) => r.execution.workflowId).sort()).toEqual(expected);
     expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="succeeded"`)).toHaveLength(10);
 
     // Refused with a reason: a course that did not fail cannot be retried, nor a finished one skipped.
-    await expect(retryCourses(stack.client, input.session, [sources[0]])).rejects.toThrow(/course \d+ is not a failed course of this session/);
+    await expect(retryCourses(stack.client, input.session, [sources[0]])).rejects.toThrow(
+      /course \d+ is not a failed course of this session/,
+    );
     await expect(skipCourses(stack.client, input.session, [sources[0]])).rejects.toThrow(/cannot be skipped: it is already finished/);
 
     // The admin fixes the cause of one failure and retries it: it resumes at backup and is archived.
@@ -60,24 +78,40 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     prod.save();
     const retryAt = Date.now();
     expect(await archiverCli(stack, ['retry', input.session, String(flaky)])).toContain(`Queued for retry in ${input.session}: ${flaky}`);
-    const retried = await until(() => courseStatus(stack.client, input.session, flaky), (c) => c.status === 'succeeded');
+    const retried = await until(
+      () => courseStatus(stack.client, input.session, flaky),
+      (c) => c.status === 'succeeded',
+    );
     expect(retried).toMatchObject({ retries: 1, phase: 'done', facts: { verified: true, sourceDeleted: true } });
     const times = retried.facts.phaseTimes!;
     expect(times.prepare![1]).toBeLessThan(retryAt); // prepare was not run again
     expect(times.backup![0]).toBeGreaterThanOrEqual(retryAt);
-    const afterRetry = await until(() => sessionStatus(stack.client, input.session), (s) => s.counts.succeeded === 11);
+    const afterRetry = await until(
+      () => sessionStatus(stack.client, input.session),
+      (s) => s.counts.succeeded === 11,
+    );
     expect(afterRetry).toMatchObject({ state: 'awaiting-decisions', counts: { failed: 1 }, failed: [{ courseId: hopeless }] });
 
     // And gives up on the other: the session ends, the skipped course's source stays.
     expect(await archiverCli(stack, ['skip', input.session, String(hopeless)])).toContain(`Skipped in ${input.session}: ${hopeless}`);
     const result = await handle.result();
-    expect(result).toMatchObject({ state: 'finished', finished: true, counts: { succeeded: 11, failed: 0, skipped: 1, cancelled: 0 }, failed: [] });
+    expect(result).toMatchObject({
+      state: 'finished',
+      finished: true,
+      counts: { succeeded: 11, failed: 0, skipped: 1, cancelled: 0 },
+      failed: [],
+    });
     expect(stack.vintageCourseIds()).toEqual([hopeless]);
     expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', hopeless))).toBe(false);
     expect(await courseStatus(stack.client, input.session, hopeless)).toMatchObject({ status: 'skipped' });
-    await until(() => listIds(stack, failedQuery), (ids) => ids.length === 0);
+    await until(
+      () => listIds(stack, failedQuery),
+      (ids) => ids.length === 0,
+    );
     await expect(retryCourses(stack.client, input.session)).rejects.toThrow(new RegExp(`Session ${input.session} is not running`));
-    expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="skipped"`)).toEqual([courseWorkflowId(input.session, hopeless)]);
+    expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="skipped"`)).toEqual([
+      courseWorkflowId(input.session, hopeless),
+    ]);
 
     // Every history of the session (its runs and all its courses) is free of tokens.
     const tokens = Object.values(stack.env);
@@ -96,14 +130,21 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
 
 describe('search attributes on a real cluster', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 1 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 1 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('setup-search-attributes registers what a fresh namespace lacks, and is idempotent', async () => {
     const namespace = `archiver-fresh-${process.pid}`;
     await stack.client.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
     const names = SEARCH_ATTRIBUTES.map((k) => k.name).sort();
-    const first = await until(() => registerSearchAttributes(stack.client, namespace).catch((e: Error) => e), (r) => !(r instanceof Error));
+    const first = await until(
+      () => registerSearchAttributes(stack.client, namespace).catch((e: Error) => e),
+      (r) => !(r instanceof Error),
+    );
     expect((first as { added: string[] }).added.sort()).toEqual(names);
     const second = await registerSearchAttributes(stack.client, namespace);
     expect(second).toEqual({ added: [], present: expect.arrayContaining(names) });

@@ -9,7 +9,8 @@ import { startStack, type Stack } from './harness';
 describe('supported releases', () => {
   it('are 4.1 to 5.0, read from the release site info prints', () => {
     expect(SUPPORTED_RANGE).toBe('4.1 to 5.0');
-    for (const ok of ['4.1.0 (Build: 20221128)', '4.5.11+ (Build: 20260501)', '5.0 (Build: 20250414)']) expect(releaseProblem(ok)).toBeUndefined();
+    for (const ok of ['4.1.0 (Build: 20221128)', '4.5.11+ (Build: 20260501)', '5.0 (Build: 20250414)'])
+      expect(releaseProblem(ok)).toBeUndefined();
     expect(releaseProblem('4.0.12 (Build: 20231009)')).toBe('it runs Moodle 4.0.12 (Build: 20231009); this tool supports 4.1 to 5.0');
     expect(releaseProblem('5.1dev (Build: 20250901)')).toMatch(/this tool supports 4\.1 to 5\.0/);
     expect(releaseProblem(undefined)).toBe('its release is unknown (site info said "")');
@@ -18,8 +19,12 @@ describe('supported releases', () => {
 
 describe('a session whose source runs Moodle 3.11', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 3 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 3 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('stops at its start with the site and the supported range named, before any course is touched', async () => {
     const prod = stack.sim.sites.prod.store;
@@ -31,8 +36,10 @@ describe('a session whose source runs Moodle 3.11', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause as Error & { type?: string };
     expect(cause.type).toBe('Moodle:unsupported-release');
-    expect(cause.message).toBe('prod: core_webservice_get_site_info: it runs Moodle 3.11.2 (Build: 20210712); this tool supports 4.1 to 5.0 '
-      + '(fix: archive from and to Moodle 4.1 to 5.0 (upgrade the site first), or remove the site from the session)');
+    expect(cause.message).toBe(
+      'prod: core_webservice_get_site_info: it runs Moodle 3.11.2 (Build: 20210712); this tool supports 4.1 to 5.0 ' +
+        '(fix: archive from and to Moodle 4.1 to 5.0 (upgrade the site first), or remove the site from the session)',
+    );
     const children = stack.client.workflow.list({ query: `ArchiveSession = '${input.session}' AND WorkflowType = 'archiveCourse'` });
     const started: string[] = [];
     for await (const wf of children) started.push(wf.workflowId);

@@ -15,8 +15,12 @@ const CAN_AFTER = FULL ? 25 : 5;
 
 describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} starts`, () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: COURSES }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: COURSES });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('archives every course exactly once with counts and progress right across runs', { timeout: 900_000 }, async () => {
     const sources = stack.vintageCourseIds();
@@ -42,7 +46,13 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
     running = false;
     await reader;
 
-    expect(result).toMatchObject({ finished: true, total: COURSES, done: COURSES, percent: 100, counts: { succeeded: COURSES, failed: 0, skipped: 0, cancelled: 0 } });
+    expect(result).toMatchObject({
+      finished: true,
+      total: COURSES,
+      done: COURSES,
+      percent: 100,
+      counts: { succeeded: COURSES, failed: 0, skipped: 0, cancelled: 0 },
+    });
     expect(queryErrors).toEqual([]);
     expect(samples.length).toBeGreaterThan(COURSES / 15);
     let lastDone = 0;
@@ -66,7 +76,8 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
     // A course reports from its `finally`, then closes: the last ones may close just after the session.
     const courseStatuses = async () => {
       const statuses: string[] = [];
-      for await (const wf of stack.client.workflow.list({ query: `WorkflowType="archiveCourse" AND ArchiveSession="${input.session}"` })) statuses.push(wf.status.name);
+      for await (const wf of stack.client.workflow.list({ query: `WorkflowType="archiveCourse" AND ArchiveSession="${input.session}"` }))
+        statuses.push(wf.status.name);
       return statuses;
     };
     const statuses = await until(courseStatuses, (all) => all.length === COURSES && !all.includes('RUNNING'), 30_000);
@@ -79,7 +90,9 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
     }
     expect(lengths.length).toBeGreaterThanOrEqual(COURSES / CAN_AFTER);
     const perStart = Math.max(...lengths) / CAN_AFTER;
-    console.log(`session runs: ${lengths.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length)}; about ${perStart.toFixed(1)} events per course start`);
+    console.log(
+      `session runs: ${lengths.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length)}; about ${perStart.toFixed(1)} events per course start`,
+    );
     // At the default of 200 starts per run, a run stays below the suggested-continue-as-new mark of the server.
     expect(perStart * 200).toBeLessThan(10_000);
   });

@@ -12,12 +12,21 @@ import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 describe('tokens in logs', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 5, workers: false }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 5, workers: false });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('masks a token wherever it stands in a log line, nested objects and errors included', () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     const secret = 'f00dfeed0123456789abcdef01234567';
     const log = createLogger('info', sink, [secret]);
     log.info({ request: { body: `wsfunction=x&wstoken=${secret}` }, nested: [{ deep: `token ${secret} here` }] }, `calling with ${secret}`);
@@ -40,17 +49,31 @@ describe('tokens in logs', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    worker.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    worker.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    worker.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    worker.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
     try {
-      await until(async () => output, (o) => o.includes('workers started'), 90_000);
+      await until(
+        async () => output,
+        (o) => o.includes('workers started'),
+        90_000,
+      );
       const input = stack.sessionInput({ deleteSource: true, failureHoldHours: 0 });
       const result = await (await startSession(stack.client, stack.config, input)).result();
       expect(result.counts).toEqual({ succeeded: 4, failed: 1, skipped: 0, cancelled: 0 });
       // The histories too: the session's and every course's.
-      for (const id of [sessionWorkflowId(input.session), ...stack.sim.sites.prod.store.data.courses.map((c) => courseWorkflowId(input.session, c.id))]) {
-        const history = await stack.client.workflow.getHandle(id).fetchHistory().catch(() => undefined);
+      for (const id of [
+        sessionWorkflowId(input.session),
+        ...stack.sim.sites.prod.store.data.courses.map((c) => courseWorkflowId(input.session, c.id)),
+      ]) {
+        const history = await stack.client.workflow
+          .getHandle(id)
+          .fetchHistory()
+          .catch(() => undefined);
         const bytes = history ? JSON.stringify(history) : '';
         for (const t of tokens) expect(bytes.includes(t), `${id} history`).toBe(false);
       }

@@ -7,8 +7,12 @@ import { courseWorkflowId } from '../contract';
 
 describe('an archive session of 20 courses', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 20 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('archives, verifies and hides every course, records it in the catalog, then deletes the sources', async () => {
     const sources = stack.vintageCourseIds();
@@ -37,7 +41,13 @@ describe('an archive session of 20 courses', () => {
       expect(copy!.sections.flatMap((s) => s.modules)).toHaveLength(src.sections.flatMap((s) => s.modules).length);
 
       const row = await stack.catalog.find('prod', id);
-      expect(row).toMatchObject({ verified: true, sourceDeleted: true, targetSiteId: 'archive', targetCourseId: copy!.id, sessionId: input.session });
+      expect(row).toMatchObject({
+        verified: true,
+        sourceDeleted: true,
+        targetSiteId: 'archive',
+        targetCourseId: copy!.id,
+        sessionId: input.session,
+      });
       // The catalog's checksum is the one the course workflow measured at backup and checked after transport.
       const child = await stack.client.workflow.getHandle(courseWorkflowId(input.session, id)).result();
       expect(row!.mbzSha256).toMatch(/^[0-9a-f]{64}$/);
@@ -45,14 +55,17 @@ describe('an archive session of 20 courses', () => {
       expect(Number(row!.mbzBytes)).toBe(child.facts.mbzBytes);
     }
     expect(stack.vintageCourseIds()).toEqual([]);
-
   });
 });
 
 describe('a session that keeps its sources, run twice', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 20 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('leaves every source course in place, and a second run archives nothing twice', async () => {
     const sources = stack.vintageCourseIds();
@@ -73,8 +86,12 @@ describe('a session that keeps its sources, run twice', () => {
 
 describe('a session where one course cannot be backed up', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ courses: 20 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startStack({ courses: 20 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   it('completes with 19 archived and the failed course listed, its source intact', async () => {
     const sources = stack.vintageCourseIds();

@@ -43,7 +43,9 @@ describe.each([
     (stack.rawConfig as Record<string, unknown>).transports = [{ from: 'prod', to: 'archive', ...route }];
     const config = parseConfig(stack.rawConfig, { env: stack.env });
     workers = await startWorkers({
-      config, queues: [config.mainQueue, 'site/prod'], workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') },
+      config,
+      queues: [config.mainQueue, 'site/prod'],
+      workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') },
     });
   });
   afterAll(async () => {
@@ -51,7 +53,7 @@ describe.each([
     await stack?.stop();
   });
 
-  it('resumes where the last heartbeat left it, and the archive has the backup\'s sha256', { timeout: 240_000 }, async () => {
+  it("resumes where the last heartbeat left it, and the archive has the backup's sha256", { timeout: 240_000 }, async () => {
     const configFile = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
     let target = workerProcess(stack, configFile, ['site/archive']);
     await target.started;
@@ -60,15 +62,23 @@ describe.each([
     const course = stack.client.workflow.getHandle(courseWorkflowId(input.session, big.courseId));
 
     // Halfway, as the server knows it: the transport activity's last recorded heartbeat.
-    const offsetAtKill = await until(async () => {
-      const pending = (await course.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
-      const transport = pending.find((a) => a.activityType?.name === 'transportBackup');
-      const payload = transport?.heartbeatDetails?.payloads?.[0];
-      return payload ? (defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0 : 0;
-    }, (offset) => offset >= 0.3 * SIZE, 120_000);
-    const backupFile = driver === 'moodle-ws'
-      ? join(stack.sim.sites.prod.store.layout.backupArea(big.courseId), readdirSync(stack.sim.sites.prod.store.layout.backupArea(big.courseId))[0])
-      : join(stack.config.sites.prod.staging, input.session, readdirSync(join(stack.config.sites.prod.staging, input.session))[0]);
+    const offsetAtKill = await until(
+      async () => {
+        const pending = (await course.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+        const transport = pending.find((a) => a.activityType?.name === 'transportBackup');
+        const payload = transport?.heartbeatDetails?.payloads?.[0];
+        return payload ? ((defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0) : 0;
+      },
+      (offset) => offset >= 0.3 * SIZE,
+      120_000,
+    );
+    const backupFile =
+      driver === 'moodle-ws'
+        ? join(
+            stack.sim.sites.prod.store.layout.backupArea(big.courseId),
+            readdirSync(stack.sim.sites.prod.store.layout.backupArea(big.courseId))[0],
+          )
+        : join(stack.config.sites.prod.staging, input.session, readdirSync(join(stack.config.sites.prod.staging, input.session))[0]);
     target.proc.kill('SIGKILL');
     await target.exited;
     const backupSha256 = await sha256Of(backupFile);
@@ -110,11 +120,18 @@ describe.each([
 describe('a moodle-ws transfer corrupted in flight', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ courses: 3, configure: (raw) => { raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }]; } });
+    stack = await startStack({
+      courses: 3,
+      configure: (raw) => {
+        raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
+      },
+    });
   });
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
-  it('is caught by the ETag\'s SHA-1, thrown away, and fetched again from zero', async () => {
+  it("is caught by the ETag's SHA-1, thrown away, and fetched again from zero", async () => {
     stack.sim.sites.prod.store.data.settings.corruptDownloads = 1;
     const input = stack.sessionInput({ deleteSource: true, concurrency: 1 });
     const result = await stack.runSession(input);

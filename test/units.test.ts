@@ -20,8 +20,10 @@ import { SCRIPT_ATTEMPTS } from '../contract';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
-  courses: ids.map((courseId) => ({ courseId, bytes: 0, activities: 0 })), remaining: ids.length + after,
-  nextAfter: ids[ids.length - 1] ?? 0, done,
+  courses: ids.map((courseId) => ({ courseId, bytes: 0, activities: 0 })),
+  remaining: ids.length + after,
+  nextAfter: ids[ids.length - 1] ?? 0,
+  done,
 });
 const course = (courseId: number) => ({ courseId, bytes: 0, activities: 0 });
 
@@ -40,7 +42,13 @@ describe('SessionState', () => {
     expect(s.canStart()).toBe(true);
     s.finished({ courseId: 9, status: 'failed', failure: boom }, 4);
     expect(s.data.cursor).toBe(12);
-    expect(sessionProgress(s, 5)).toMatchObject({ done: 2, running: 0, pending: 1, percent: 66.6, counts: { succeeded: 1, failed: 1, skipped: 0 } });
+    expect(sessionProgress(s, 5)).toMatchObject({
+      done: 2,
+      running: 0,
+      pending: 1,
+      percent: 66.6,
+      counts: { succeeded: 1, failed: 1, skipped: 0 },
+    });
     expect(sessionProgress(s, 5).failed).toEqual([{ courseId: 9, bytes: 0, activities: 0, ...boom, at: new Date(4).toISOString() }]);
     s.data.paused = true;
     expect(s.canStart()).toBe(false);
@@ -76,9 +84,15 @@ describe('SessionState', () => {
     const s = SessionState.initial(0, { concurrency: 200 });
     s.selected(page(Array.from({ length: 200 }, (_, i) => i + 1)), 0);
     // 60 courses in the first half hour, 30 in the second hour.
-    for (let i = 1; i <= 60; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, i * 30_000); }
+    for (let i = 1; i <= 60; i++) {
+      s.started(course(i), 0);
+      s.finished({ courseId: i, status: 'succeeded' }, i * 30_000);
+    }
     expect(coursesPerHour(s, 30 * min)).toBe(120);
-    for (let i = 61; i <= 90; i++) { s.started(course(i), 0); s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min); }
+    for (let i = 61; i <= 90; i++) {
+      s.started(course(i), 0);
+      s.finished({ courseId: i, status: 'succeeded' }, 60 * min + (i - 60) * 2 * min);
+    }
     const p = sessionProgress(s, 120 * min);
     expect(p.coursesPerHour).toBe(30);
     // 110 courses left at 30 an hour: 3 h 40 min from now.
@@ -100,7 +114,7 @@ describe('SessionState', () => {
     // The retried course goes first, and resumes at the phase that failed.
     expect(s.nextStep(2)).toMatchObject({ kind: 'start', course: { courseId: 1, retryFrom: 'backup' } });
 
-    expect(s.skipProblems([3])).toEqual(["course 3 cannot be skipped: it is in flight (phase: starting)"]);
+    expect(s.skipProblems([3])).toEqual(['course 3 cannot be skipped: it is in flight (phase: starting)']);
     expect(s.skipProblems([2, 4, 7])).toEqual([]);
     expect(s.markSkipped([2, 4, 7], 3)).toEqual([2]);
     expect(sessionProgress(s, 3).toSkip).toEqual([7]);
@@ -124,13 +138,23 @@ describe('SessionState', () => {
 });
 
 describe('verification', () => {
-  const shape: CourseShape = { sectionCount: 4, activityCount: 3, activitiesByType: { forum: 1, resource: 2 }, fileCount: 2, declaredBytes: 1000 };
+  const shape: CourseShape = {
+    sectionCount: 4,
+    activityCount: 3,
+    activitiesByType: { forum: 1, resource: 2 },
+    fileCount: 2,
+    declaredBytes: 1000,
+  };
   it('finds nothing to say about an identical copy', () => {
     expect(shapeDifferences(shape, structuredClone(shape))).toEqual([]);
   });
   it('names each difference', () => {
     const copy = { ...shape, activitiesByType: { forum: 1, resource: 1 }, activityCount: 2, declaredBytes: 999 };
-    expect(shapeDifferences(shape, copy)).toEqual(['activities: source 3, archive 2', 'resource activities: source 2, archive 1', 'file bytes: source 1000, archive 999']);
+    expect(shapeDifferences(shape, copy)).toEqual([
+      'activities: source 3, archive 2',
+      'resource activities: source 2, archive 1',
+      'file bytes: source 1000, archive 999',
+    ]);
   });
 });
 
@@ -138,21 +162,30 @@ describe('what a backup says of its course (moodle_backup.xml), on real Moodle 4
   const mbz = join(FIXTURES, 'mbz', 'backup-moodle2-course-2-arch101-20261124-1051.mbz');
   const course = { courseId: 2 } as PhaseRequest['course'];
   const source: CourseFacts = {
-    shortname: 'ARCH101', fullname: 'Introduction to Archiving', sectionCount: 4,
+    shortname: 'ARCH101',
+    fullname: 'Introduction to Archiving',
+    sectionCount: 4,
     activitiesByType: { forum: 2, page: 1, label: 1, resource: 1, url: 1, assign: 1 },
   };
-  it('reads it out of the gzip\'d tar, where Moodle writes it after files/', async () => {
+  it("reads it out of the gzip'd tar, where Moodle writes it after files/", async () => {
     expect(await readBackupInfo(mbz)).toEqual({
-      originalCourseId: 2, shortname: 'ARCH101', fullname: 'Introduction to Archiving', moodleRelease: '4.5.11+ (Build: 20260501)',
-      sectionCount: 4, activitiesByType: { forum: 2, page: 1, label: 1, resource: 1, url: 1, assign: 1 },
+      originalCourseId: 2,
+      shortname: 'ARCH101',
+      fullname: 'Introduction to Archiving',
+      moodleRelease: '4.5.11+ (Build: 20260501)',
+      sectionCount: 4,
+      activitiesByType: { forum: 2, page: 1, label: 1, resource: 1, url: 1, assign: 1 },
     });
   });
   it('agrees with the source course it was made from, and names each disagreement', async () => {
     const backupInfo = await readBackupInfo(mbz);
     expect(backupDifferences(course, { ...source, backupInfo })).toEqual([]);
-    expect(backupDifferences({ ...course, courseId: 3 }, { ...source, shortname: 'ARCH201', activitiesByType: { ...source.activitiesByType, quiz: 1 }, backupInfo })).toEqual([
-      'the backup is of course 2, not 3', 'backup shortname "ARCH101", source "ARCH201"', 'backup quiz activities 0, source 1',
-    ]);
+    expect(
+      backupDifferences(
+        { ...course, courseId: 3 },
+        { ...source, shortname: 'ARCH201', activitiesByType: { ...source.activitiesByType, quiz: 1 }, backupInfo },
+      ),
+    ).toEqual(['the backup is of course 2, not 3', 'backup shortname "ARCH101", source "ARCH201"', 'backup quiz activities 0, source 1']);
   });
   it('refuses a file that is not a backup', async () => {
     await expect(readBackupInfo(join(FIXTURES, 'moodle_backup.xml'))).rejects.toThrow(/is not a readable \.mbz/);
@@ -166,7 +199,8 @@ describe('what a backup says of its course (moodle_backup.xml), on real Moodle 4
       return reader.info;
     };
     expect((await arriving(bytes)).originalCourseId).toBe(2);
-    for (const at of [1000, bytes.length - 6]) { // inside an entry's data; the gzip trailer's CRC
+    for (const at of [1000, bytes.length - 6]) {
+      // inside an entry's data; the gzip trailer's CRC
       const damaged = Buffer.from(bytes);
       damaged[at] ^= 0xff;
       await expect(arriving(damaged)).rejects.toThrow(/is not a readable \.mbz \(gzip'd tar\): /);
@@ -177,24 +211,40 @@ describe('what a backup says of its course (moodle_backup.xml), on real Moodle 4
 describe("Moodle's parameter validation (simulator)", () => {
   const desc = { courses: multiple(single({ id: value('int') })) };
   it('decodes PHP bracket notation', () => {
-    expect(decodePhpForm([['courses[0][id]', '5'], ['courses[1][id]', '7']])).toEqual({ courses: { 0: { id: '5' }, 1: { id: '7' } } });
+    expect(
+      decodePhpForm([
+        ['courses[0][id]', '5'],
+        ['courses[1][id]', '7'],
+      ]),
+    ).toEqual({ courses: { 0: { id: '5' }, 1: { id: '7' } } });
     expect(validateParameters(desc, decodePhpForm([['courses[0][id]', '5']]))).toEqual({ courses: [{ id: 5 }] });
   });
   it('rejects what Moodle rejects, with its messages', () => {
     const fails = (pairs: [string, string][]) => {
-      try { validateParameters(desc, decodePhpForm(pairs)); } catch (e) { return (e as InvalidParameter).debuginfo; }
+      try {
+        validateParameters(desc, decodePhpForm(pairs));
+      } catch (e) {
+        return (e as InvalidParameter).debuginfo;
+      }
       return 'accepted';
     };
     expect(fails([['courses[0][id]', 'abc']])).toMatch(/the value is "abc", the server was expecting "int" type/);
     expect(fails([['courses', '5,7']])).toMatch(/Only arrays accepted. The bad value is: '5,7'/);
-    expect(fails([['courses[0][id]', '5'], ['extra', '1']])).toMatch(/Unexpected keys \(extra\)/);
+    expect(
+      fails([
+        ['courses[0][id]', '5'],
+        ['extra', '1'],
+      ]),
+    ).toMatch(/Unexpected keys \(extra\)/);
     expect(fails([])).toMatch(/Missing required key in single structure: courses/);
   });
 });
 
 describe('secret scrubbing', () => {
   it('masks tokens in query strings and form bodies', () => {
-    expect(scrubSecrets('POST wstoken=abc123&wsfunction=x and ?token=def456 end')).toBe('POST wstoken=[REDACTED]&wsfunction=x and ?token=[REDACTED] end');
+    expect(scrubSecrets('POST wstoken=abc123&wsfunction=x and ?token=def456 end')).toBe(
+      'POST wstoken=[REDACTED]&wsfunction=x and ?token=[REDACTED] end',
+    );
   });
 });
 
@@ -202,7 +252,7 @@ describe('the vintage a schedule resolves when it fires', () => {
   const paris = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Paris' }).toMillis();
   const rule: VintageRule = { pattern: '{yearStart}-{yearEnd}', yearsBack: 1, match: 'name', timezone: 'Europe/Paris' };
 
-  it('is the academic year before the current one, which changes in its start month, in the rule\'s zone', () => {
+  it("is the academic year before the current one, which changes in its start month, in the rule's zone", () => {
     expect(vintageAt(rule, paris('2026-07-01T20:00'))).toBe('2024-2025');
     expect(vintageAt(rule, paris('2026-08-31T23:59'))).toBe('2024-2025');
     expect(vintageAt(rule, paris('2026-09-01T00:00'))).toBe('2025-2026');
@@ -212,17 +262,35 @@ describe('the vintage a schedule resolves when it fires', () => {
   });
 
   it('follows an explicit list by date, and has none before its first date', () => {
-    const list: VintageRule = { list: [{ from: '2026-07-01', vintage: '2023-2024' }, { from: '2027-07-01', vintage: '2025-2026' }], match: 'idnumber', timezone: 'Europe/Paris' };
+    const list: VintageRule = {
+      list: [
+        { from: '2026-07-01', vintage: '2023-2024' },
+        { from: '2027-07-01', vintage: '2025-2026' },
+      ],
+      match: 'idnumber',
+      timezone: 'Europe/Paris',
+    };
     expect(vintageAt(list, paris('2026-06-30T23:00'))).toBeNull();
     expect(vintageAt(list, paris('2026-07-01T00:00'))).toBe('2023-2024');
     expect(vintageAt(list, paris('2027-07-01T20:00'))).toBe('2025-2026');
   });
 
   it('names the field and the fix for each mistake', () => {
-    expect(vintageRuleProblems({ ...rule, pattern: 'Archives' })).toEqual([expect.stringMatching(/^vintageRule\.pattern: "Archives" names no year/)]);
+    expect(vintageRuleProblems({ ...rule, pattern: 'Archives' })).toEqual([
+      expect.stringMatching(/^vintageRule\.pattern: "Archives" names no year/),
+    ]);
     expect(vintageRuleProblems({ ...rule, list: [{ from: '2026-07-01', vintage: 'x' }] })[0]).toMatch(/not both/);
     expect(vintageRuleProblems({ ...rule, startMonth: 13, yearsBack: -1, timezone: 'Paris' })).toHaveLength(3);
-    expect(vintageRuleProblems({ match: 'name', timezone: 'UTC', list: [{ from: '2027-07-01', vintage: 'a' }, { from: '2026-07-01', vintage: 'b' }] })[0]).toMatch(/list\[1\]\.from: dates must increase/);
+    expect(
+      vintageRuleProblems({
+        match: 'name',
+        timezone: 'UTC',
+        list: [
+          { from: '2027-07-01', vintage: 'a' },
+          { from: '2026-07-01', vintage: 'b' },
+        ],
+      })[0],
+    ).toMatch(/list\[1\]\.from: dates must increase/);
   });
 });
 

@@ -10,7 +10,10 @@ const H = 3_600_000;
 const t = (iso: string) => Date.parse(iso);
 const paris: WindowSpec = {
   timezone: 'Europe/Paris',
-  windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }, { days: 'sat-sun', from: '00:00', to: '24:00' }],
+  windows: [
+    { days: 'mon-fri', from: '19:00', to: '07:00' },
+    { days: 'sat-sun', from: '00:00', to: '24:00' },
+  ],
 };
 
 describe('window rules', () => {
@@ -53,13 +56,25 @@ describe('WindowCalendar', () => {
 
   it('is closed during office hours and says when it opens and closes', () => {
     // Wednesday 25 November 2026, 12:00 in Paris (UTC+1).
-    expect(cal.at(t('2026-11-25T11:00:00Z'))).toEqual({ open: false, opensAt: t('2026-11-25T18:00:00Z'), closesAt: t('2026-11-26T06:00:00Z') });
+    expect(cal.at(t('2026-11-25T11:00:00Z'))).toEqual({
+      open: false,
+      opensAt: t('2026-11-25T18:00:00Z'),
+      closesAt: t('2026-11-26T06:00:00Z'),
+    });
   });
 
   it('runs overnight, and merges Friday night into the weekend', () => {
-    expect(cal.at(t('2026-11-25T21:00:00Z'))).toEqual({ open: true, openedAt: t('2026-11-25T18:00:00Z'), closesAt: t('2026-11-26T06:00:00Z') });
+    expect(cal.at(t('2026-11-25T21:00:00Z'))).toEqual({
+      open: true,
+      openedAt: t('2026-11-25T18:00:00Z'),
+      closesAt: t('2026-11-26T06:00:00Z'),
+    });
     // Sunday noon: open since Friday 19:00; Monday 00:00-07:00 belongs to no rule (days name the opening day).
-    expect(cal.at(t('2026-11-29T11:00:00Z'))).toEqual({ open: true, openedAt: t('2026-11-27T18:00:00Z'), closesAt: t('2026-11-29T23:00:00Z') });
+    expect(cal.at(t('2026-11-29T11:00:00Z'))).toEqual({
+      open: true,
+      openedAt: t('2026-11-27T18:00:00Z'),
+      closesAt: t('2026-11-29T23:00:00Z'),
+    });
     expect(cal.longestWindowMs(t('2026-11-25T11:00:00Z'))).toBe(53 * H);
   });
 
@@ -76,7 +91,9 @@ describe('WindowCalendar', () => {
   it('moves a window that opens in the hour DST skips to the first valid time', () => {
     const early: WindowSpec = { timezone: 'Europe/Paris', windows: [{ days: 'sun', from: '02:30', to: '04:00' }] };
     // 29 March 2026: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist and becomes 03:30.
-    expect(openPeriods(early, t('2026-03-29T00:00:00Z'), t('2026-03-29T03:00:00Z'))).toEqual([[t('2026-03-29T01:30:00Z'), t('2026-03-29T02:00:00Z')]]);
+    expect(openPeriods(early, t('2026-03-29T00:00:00Z'), t('2026-03-29T03:00:00Z'))).toEqual([
+      [t('2026-03-29T01:30:00Z'), t('2026-03-29T02:00:00Z')],
+    ]);
   });
 
   it('is always open without rules, and never closes with rules that cover the week', () => {
@@ -111,7 +128,14 @@ describe('WindowCalendar', () => {
 });
 
 describe('DurationPredictor', () => {
-  const hosts = { prepare: 'main', backup: 'prod', transport: 'archive', restore: 'archive', postprocess: 'main', cleanup: 'prod' } as const;
+  const hosts = {
+    prepare: 'main',
+    backup: 'prod',
+    transport: 'archive',
+    restore: 'archive',
+    postprocess: 'main',
+    cleanup: 'prod',
+  } as const;
 
   it('grows with both size and activities, from the defaults before any measurement', () => {
     const p = new DurationPredictor(phaseCosts(), {}, hosts);
@@ -124,7 +148,10 @@ describe('DurationPredictor', () => {
     expect(p.phaseSeconds('backup', { bytes: 9.5e6, activities: 64 })).toBeCloseTo(1 + 9.5 * 0.16 + 64 * 0.01, 5);
     // What is left of a course retried at restore: restore, postprocess, cleanup.
     const size = { bytes: 1e6, activities: 10 };
-    expect(p.courseSeconds(size, 'restore')).toBeCloseTo(['restore', 'postprocess', 'cleanup'].reduce((n, ph) => n + p.phaseSeconds(ph as 'restore', size), 0), 5);
+    expect(p.courseSeconds(size, 'restore')).toBeCloseTo(
+      ['restore', 'postprocess', 'cleanup'].reduce((n, ph) => n + p.phaseSeconds(ph as 'restore', size), 0),
+      5,
+    );
   });
 
   it('corrects each phase on its host by measured over predicted, recent courses counting most', () => {
@@ -145,10 +172,21 @@ describe('DurationPredictor', () => {
 describe('what a session starts next', () => {
   // Real time 0 is Monday 18:00 UTC; one real second is one virtual hour, so each
   // weeknight window (19:00-07:00) opens at 1 s and lasts 12 s.
-  const calendar = new WindowCalendar({ timezone: 'UTC', windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }] }, { speed: 3600, startAt: '2026-11-30T18:00:00Z' }, 0);
+  const calendar = new WindowCalendar(
+    { timezone: 'UTC', windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }] },
+    { speed: 3600, startAt: '2026-11-30T18:00:00Z' },
+    0,
+  );
   const zero = { fixedSeconds: 0, secondsPerMB: 0, secondsPerActivity: 0 };
   // Only backups cost anything here: one second per MB.
-  const costs = phaseCosts({ prepare: zero, transport: zero, restore: zero, postprocess: zero, cleanup: zero, backup: { ...zero, secondsPerMB: 1 } });
+  const costs = phaseCosts({
+    prepare: zero,
+    transport: zero,
+    restore: zero,
+    postprocess: zero,
+    cleanup: zero,
+    backup: { ...zero, secondsPerMB: 1 },
+  });
   const plan = (): SessionPlan => ({ calendar, costs, hosts: defaultPlan(0).hosts, safetyMargin: 0.25, poolLimit: 10 });
   const mb = (courseId: number, megabytes: number) => ({ courseId, bytes: megabytes * 1e6, activities: 0 });
   const session = () => {
@@ -201,7 +239,11 @@ describe('what a session starts next', () => {
 
   it('gives an ETA that skips the closed hours', () => {
     const wedEvening = t('2026-11-25T18:00:00Z'); // Wednesday 19:00 in Paris: the window opens
-    const paris = new WindowCalendar({ timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }] }, undefined, wedEvening);
+    const paris = new WindowCalendar(
+      { timezone: 'Europe/Paris', windows: [{ days: 'mon-fri', from: '19:00', to: '07:00' }] },
+      undefined,
+      wedEvening,
+    );
     const s = SessionState.initial(wedEvening, { concurrency: 800, plan: { ...plan(), calendar: paris } });
     s.selected({ courses: Array.from({ length: 780 }, (_, i) => mb(i + 1, 1)), remaining: 780, nextAfter: 780, done: true }, wedEvening);
     // 60 courses in the first hour: 60 an hour of open time.

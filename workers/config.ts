@@ -6,15 +6,26 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import {
-  SITE_ID, siteOfQueue, tokenEnvName, type ArchiverConfig, type NotificationSettings, type RetentionSettings, type SiteSettings,
-  type StorageSettings, type TransportSettings,
+  SITE_ID,
+  siteOfQueue,
+  tokenEnvName,
+  type ArchiverConfig,
+  type NotificationSettings,
+  type RetentionSettings,
+  type SiteSettings,
+  type StorageSettings,
+  type TransportSettings,
 } from '../contract';
-
 
 /** Ids name queues (site/<id>) and environment variables: refused by key, so the message names the id. */
 const idsAre = (what: string) => (record: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const id of Object.keys(record)) {
-    if (!SITE_ID.test(id)) ctx.addIssue({ code: 'custom', path: [id], message: `"${id}" is not a ${what} id: use lowercase letters, digits, "-" or "_", starting with a letter (at most 32)` });
+    if (!SITE_ID.test(id))
+      ctx.addIssue({
+        code: 'custom',
+        path: [id],
+        message: `"${id}" is not a ${what} id: use lowercase letters, digits, "-" or "_", starting with a letter (at most 32)`,
+      });
   }
 };
 
@@ -23,80 +34,117 @@ const SiteConfig = z.object({
   tokenEnv: z.string().optional(),
   tokenFile: z.string().optional(),
   staging: z.string({ error: 'must be the folder where this site\'s .mbz files are staged, e.g. "/var/archiver/staging/prod"' }).min(1),
-  cli: z.object({
-    command: z.array(z.string().min(1)).min(1).default(['php']),
-    moodleDir: z.string({ error: 'must be the Moodle code directory that holds admin/cli, e.g. "/var/www/moodle"' }).min(1),
-    timeoutSeconds: z.number().positive().default(6 * 3600),
-  }, { error: 'must describe how to run Moodle\'s admin CLI on this host: { "moodleDir": "/var/www/moodle", "command": ["sudo", "-u", "www-data", "php"] }' }),
+  cli: z.object(
+    {
+      command: z.array(z.string().min(1)).min(1).default(['php']),
+      moodleDir: z.string({ error: 'must be the Moodle code directory that holds admin/cli, e.g. "/var/www/moodle"' }).min(1),
+      timeoutSeconds: z
+        .number()
+        .positive()
+        .default(6 * 3600),
+    },
+    {
+      error:
+        'must describe how to run Moodle\'s admin CLI on this host: { "moodleDir": "/var/www/moodle", "command": ["sudo", "-u", "www-data", "php"] }',
+    },
+  ),
   /** At most this many backups/restores at once on this host, whatever the sessions. */
   maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
   requestTimeoutSeconds: z.number().positive().default(120),
 });
 
 /** Cold storage: archives kept as sealed packages in a folder (the interface is ready for object stores). */
-const StorageConfig = z.object({
-  kind: z.literal('folder', { error: 'only "folder" storages exist yet' }).default('folder'),
-  path: z.string({ error: 'must be the folder that holds the sealed packages, e.g. "/srv/moodle-archive"' }).min(1),
-  staging: z.string({ error: 'must be the folder where backups land before they are packaged, e.g. "/srv/moodle-archive/.incoming"' }).min(1),
-  maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
-}).strict();
+const StorageConfig = z
+  .object({
+    kind: z.literal('folder', { error: 'only "folder" storages exist yet' }).default('folder'),
+    path: z.string({ error: 'must be the folder that holds the sealed packages, e.g. "/srv/moodle-archive"' }).min(1),
+    staging: z
+      .string({ error: 'must be the folder where backups land before they are packaged, e.g. "/srv/moodle-archive/.incoming"' })
+      .min(1),
+    maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  })
+  .strict();
 
 /** How a backup travels from a source site to a target (site or storage). */
-const TransportRoute = z.object({
-  from: z.string({ error: 'name the source site' }),
-  to: z.string({ error: 'name the target site or storage' }),
-  driver: z.enum(['shared-path', 'moodle-ws'], { error: '"shared-path" (both hosts mount the staging folders) or "moodle-ws" (the target host pulls the backup from the source Moodle over HTTP)' }),
-  /** shared-path: copy the .mbz, or move it (the source staging copy is gone once it arrived). */
-  mode: z.enum(['copy', 'move']).default('copy'),
-  /** shared-path: where the target host sees the source's staging folder (default: the same path). */
-  sourceMount: z.string().min(1).optional(),
-  /** At most this many MB per second, so a transfer never saturates production's network. */
-  maxMBps: z.number().positive('must be a positive number of MB per second').optional(),
-}).strict();
+const TransportRoute = z
+  .object({
+    from: z.string({ error: 'name the source site' }),
+    to: z.string({ error: 'name the target site or storage' }),
+    driver: z.enum(['shared-path', 'moodle-ws'], {
+      error:
+        '"shared-path" (both hosts mount the staging folders) or "moodle-ws" (the target host pulls the backup from the source Moodle over HTTP)',
+    }),
+    /** shared-path: copy the .mbz, or move it (the source staging copy is gone once it arrived). */
+    mode: z.enum(['copy', 'move']).default('copy'),
+    /** shared-path: where the target host sees the source's staging folder (default: the same path). */
+    sourceMount: z.string().min(1).optional(),
+    /** At most this many MB per second, so a transfer never saturates production's network. */
+    maxMBps: z.number().positive('must be a positive number of MB per second').optional(),
+  })
+  .strict();
 
 /** How long archives are kept, by source category (the first rule that matches wins; none: kept for good). */
-const RetentionRule = z.object({
-  site: z.string().optional(),
-  /** Matches a course whose category, or one of its parents, has this id... */
-  categoryId: z.number().int().positive().optional(),
-  /** ...or an idnumber matching this pattern (`*`, `?`). No category criterion: every course of the site. */
-  categoryIdnumber: z.string().min(1).optional(),
-  keepYears: z.number({ error: 'say how many years archives are kept, e.g. 5' }).positive('must be a positive number of years'),
-}).strict();
+const RetentionRule = z
+  .object({
+    site: z.string().optional(),
+    /** Matches a course whose category, or one of its parents, has this id... */
+    categoryId: z.number().int().positive().optional(),
+    /** ...or an idnumber matching this pattern (`*`, `?`). No category criterion: every course of the site. */
+    categoryIdnumber: z.string().min(1).optional(),
+    keepYears: z.number({ error: 'say how many years archives are kept, e.g. 5' }).positive('must be a positive number of years'),
+  })
+  .strict();
 
 const ConfigFile = z.object({
-  temporal: z.object({
-    address: z.string().default('localhost:7233'),
-    namespace: z.string().default('default'),
-    tls: z.boolean().default(false),
-    /** Where operators open the Web UI: reports link each course there. */
-    webUiUrl: z.url({ protocol: /^https?$/, error: 'must be the Temporal Web UI\'s address, e.g. "http://localhost:8233"' }).default('http://localhost:8233'),
-  }).default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
+  temporal: z
+    .object({
+      address: z.string().default('localhost:7233'),
+      namespace: z.string().default('default'),
+      tls: z.boolean().default(false),
+      /** Where operators open the Web UI: reports link each course there. */
+      webUiUrl: z
+        .url({ protocol: /^https?$/, error: 'must be the Temporal Web UI\'s address, e.g. "http://localhost:8233"' })
+        .default('http://localhost:8233'),
+    })
+    .default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
   mainQueue: z.string().min(1).default('archive-main'),
   catalog: z.object({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
-  sites: z.record(z.string(), SiteConfig).superRefine(idsAre('site'))
+  sites: z
+    .record(z.string(), SiteConfig)
+    .superRefine(idsAre('site'))
     .refine((s) => Object.keys(s).length > 0, 'list at least one Moodle site'),
   storages: z.record(z.string(), StorageConfig).superRefine(idsAre('storage')).default({}),
   transports: z.array(TransportRoute).default([]),
   retention: z.array(RetentionRule).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-  notifications: z.object({
-    webhook: z.object({
-      url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL that receives a JSON POST per notification' }),
-      /** Environment variable holding a bearer token for the receiver, if it wants one. */
-      tokenEnv: z.string().optional(),
-    }).strict().optional(),
-    email: z.object({
-      host: z.string({ error: 'name the SMTP server, e.g. "smtp.example.edu"' }).min(1),
-      port: z.number().int().min(1).max(65535).default(587),
-      secure: z.boolean().default(false),
-      from: z.string({ error: 'give the sender address, e.g. "archiver@example.edu"' }).min(3),
-      to: z.array(z.string().min(3), { error: 'list the recipients, e.g. ["moodle-admins@example.edu"]' }).min(1, 'list at least one recipient'),
-      /** Environment variables holding the SMTP login, if the server wants one. */
-      userEnv: z.string().optional(),
-      passwordEnv: z.string().optional(),
-    }).strict().optional(),
-  }).strict().default({}),
+  notifications: z
+    .object({
+      webhook: z
+        .object({
+          url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL that receives a JSON POST per notification' }),
+          /** Environment variable holding a bearer token for the receiver, if it wants one. */
+          tokenEnv: z.string().optional(),
+        })
+        .strict()
+        .optional(),
+      email: z
+        .object({
+          host: z.string({ error: 'name the SMTP server, e.g. "smtp.example.edu"' }).min(1),
+          port: z.number().int().min(1).max(65535).default(587),
+          secure: z.boolean().default(false),
+          from: z.string({ error: 'give the sender address, e.g. "archiver@example.edu"' }).min(3),
+          to: z
+            .array(z.string().min(3), { error: 'list the recipients, e.g. ["moodle-admins@example.edu"]' })
+            .min(1, 'list at least one recipient'),
+          /** Environment variables holding the SMTP login, if the server wants one. */
+          userEnv: z.string().optional(),
+          passwordEnv: z.string().optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .default({}),
 });
 
 // The parser's output is the contract's types: a field added to one and not the other is a compile error.
@@ -111,7 +159,10 @@ sameShape<Same<z.infer<typeof ConfigFile>['logLevel'], ArchiverConfig['logLevel'
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly source: string, readonly problems: string[]) {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
     super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
@@ -120,12 +171,18 @@ export class ConfigError extends Error {
  * Parses and checks a configuration object. `requireTokens` is false for the
  * operator's CLI, which never needs a Moodle token.
  */
-export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; source?: string; requireTokens?: boolean } = {}): ArchiverConfig {
+export function parseConfig(
+  raw: unknown,
+  opts: { env?: NodeJS.ProcessEnv; baseDir?: string; source?: string; requireTokens?: boolean } = {},
+): ArchiverConfig {
   const env = opts.env ?? process.env;
   const source = opts.source ?? 'config';
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(source, parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    throw new ConfigError(
+      source,
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
   }
   const cfg = parsed.data;
   const problems: string[] = [];
@@ -154,17 +211,27 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
   const storages: Record<string, StorageSettings> = {};
   for (const [storageId, st] of Object.entries(cfg.storages)) {
     if (cfg.sites[storageId]) problems.push(`storages.${storageId}: a site has the same id; give the storage another name`);
-    storages[storageId] = { ...st, storageId, path: resolve(opts.baseDir ?? '.', st.path), staging: resolve(opts.baseDir ?? '.', st.staging) };
+    storages[storageId] = {
+      ...st,
+      storageId,
+      path: resolve(opts.baseDir ?? '.', st.path),
+      staging: resolve(opts.baseDir ?? '.', st.staging),
+    };
   }
   cfg.transports.forEach((t, i) => {
     if (!cfg.sites[t.from]) problems.push(`transports.${i}.from: unknown site "${t.from}"; name a site of "sites"`);
-    if (!cfg.sites[t.to] && !cfg.storages[t.to]) problems.push(`transports.${i}.to: unknown target "${t.to}"; name a site of "sites" or a storage of "storages"`);
-    if (cfg.transports.findIndex((u) => u.from === t.from && u.to === t.to) !== i) problems.push(`transports.${i}: a second route ${t.from} -> ${t.to}; keep one per pair`);
-    if (t.driver === 'moodle-ws' && (t.sourceMount || t.mode !== 'copy')) problems.push(`transports.${i}: "sourceMount" and "mode" are for the shared-path driver; moodle-ws pulls over HTTP`);
+    if (!cfg.sites[t.to] && !cfg.storages[t.to])
+      problems.push(`transports.${i}.to: unknown target "${t.to}"; name a site of "sites" or a storage of "storages"`);
+    if (cfg.transports.findIndex((u) => u.from === t.from && u.to === t.to) !== i)
+      problems.push(`transports.${i}: a second route ${t.from} -> ${t.to}; keep one per pair`);
+    if (t.driver === 'moodle-ws' && (t.sourceMount || t.mode !== 'copy'))
+      problems.push(`transports.${i}: "sourceMount" and "mode" are for the shared-path driver; moodle-ws pulls over HTTP`);
   });
   const catalogUrl = env.DATABASE_URL ?? cfg.catalog.url;
   if (!/^(file:.+|postgres(ql)?:\/\/.+)$/.test(catalogUrl)) {
-    problems.push(`catalog.url${env.DATABASE_URL ? ' (from DATABASE_URL)' : ''}: "${catalogUrl.split(':')[0]}:" is not a catalog; use "file:<path>" (SQLite) or "postgresql://user:password@host/db"`);
+    problems.push(
+      `catalog.url${env.DATABASE_URL ? ' (from DATABASE_URL)' : ''}: "${catalogUrl.split(':')[0]}:" is not a catalog; use "file:<path>" (SQLite) or "postgresql://user:password@host/db"`,
+    );
   }
   cfg.retention.forEach((r, i) => {
     if (r.site && !cfg.sites[r.site]) problems.push(`retention.${i}.site: unknown site "${r.site}"`);
@@ -201,7 +268,9 @@ export function folderProblems(config: ArchiverConfig, queues: string[]): string
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.R_OK | constants.W_OK);
     } catch (e) {
-      problems.push(`${field}: ${dir} cannot be used by this worker (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it, readable and writable by the worker and the Moodle CLI user, or point ${field} at a folder that is`);
+      problems.push(
+        `${field}: ${dir} cannot be used by this worker (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it, readable and writable by the worker and the Moodle CLI user, or point ${field} at a folder that is`,
+      );
     }
   };
   for (const q of queues) {
@@ -216,9 +285,13 @@ export function folderProblems(config: ArchiverConfig, queues: string[]): string
 }
 
 /** Reads the config file named by --config or ARCHIVER_CONFIG. */
-export function loadConfig(path = process.env.ARCHIVER_CONFIG ?? 'archiver.config.json', opts: { env?: NodeJS.ProcessEnv; requireTokens?: boolean } = {}): ArchiverConfig {
+export function loadConfig(
+  path = process.env.ARCHIVER_CONFIG ?? 'archiver.config.json',
+  opts: { env?: NodeJS.ProcessEnv; requireTokens?: boolean } = {},
+): ArchiverConfig {
   const file = resolve(path);
-  if (!existsSync(file)) throw new ConfigError(file, [`file not found; pass --config <file> or set ARCHIVER_CONFIG (see archiver.config.example.json)`]);
+  if (!existsSync(file))
+    throw new ConfigError(file, [`file not found; pass --config <file> or set ARCHIVER_CONFIG (see archiver.config.example.json)`]);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

@@ -20,13 +20,22 @@ const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn'
 const opts = program.opts<{ config: string; queues?: string }>();
 try {
   const config = loadConfig(opts.config);
-  const log = createLogger(undefined, undefined, Object.values(config.sites).map((s) => s.token));
+  const log = createLogger(
+    undefined,
+    undefined,
+    Object.values(config.sites).map((s) => s.token),
+  );
   // The SDK's own lines go through the same logger (and its token scrubbing), at the same level.
-  Runtime.install({ logger: new DefaultLogger(SDK_LEVEL[log.level as keyof typeof SDK_LEVEL], (e) => log[PINO_METHOD[e.level]]({ sdk: e.meta }, e.message)) });
+  Runtime.install({
+    logger: new DefaultLogger(SDK_LEVEL[log.level as keyof typeof SDK_LEVEL], (e) => log[PINO_METHOD[e.level]]({ sdk: e.meta }, e.message)),
+  });
   const queues = opts.queues ? opts.queues.split(',').map((q) => q.trim()) : allQueues(config);
   const workers = await startWorkers({ config, queues });
   log.info({ queues, temporal: config.temporal.address, namespace: config.temporal.namespace }, 'workers started');
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void workers.shutdown(); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      void workers.shutdown();
+    });
   await workers.done;
   log.info('workers stopped');
 } catch (e) {

@@ -28,7 +28,10 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
 }
 
 /** Every queue of a config: the main queue and one per site and storage (served on the host that mounts it). */
-export const allQueues = (config: ArchiverConfig) => [config.mainQueue, ...[...Object.keys(config.sites), ...Object.keys(config.storages)].map(siteQueue)];
+export const allQueues = (config: ArchiverConfig) => [
+  config.mainQueue,
+  ...[...Object.keys(config.sites), ...Object.keys(config.storages)].map(siteQueue),
+];
 
 export async function startWorkers(opts: {
   config: ArchiverConfig;
@@ -41,7 +44,8 @@ export async function startWorkers(opts: {
   const queues = opts.queues ?? allQueues(config);
   const known = new Set(allQueues(config));
   const unknown = queues.filter((q) => !known.has(q));
-  if (unknown.length) throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site or storage in the config`);
+  if (unknown.length)
+    throw new Error(`Unknown queue(s) ${unknown.join(', ')}: serve "${config.mainQueue}" or site/<id> for a site or storage in the config`);
   const folders = folderProblems(config, queues);
   if (folders.length) throw new ConfigError('worker start', folders);
   const connection = opts.connection ?? (await connectWorker(config));
@@ -52,17 +56,23 @@ export async function startWorkers(opts: {
   const workers: Worker[] = [];
   for (const taskQueue of queues) {
     const common: WorkerOptions = {
-      connection, namespace: config.temporal.namespace, taskQueue, activities,
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      activities,
       // Cancellation reaches an activity only in a heartbeat's reply: send them often enough
       // that cancelling a session stops its backups within seconds, not a minute.
       // They also carry a transfer's offset: a resumed transfer starts at most 5 s of bytes back.
-      maxHeartbeatThrottleInterval: '5s', defaultHeartbeatThrottleInterval: '5s',
+      maxHeartbeatThrottleInterval: '5s',
+      defaultHeartbeatThrottleInterval: '5s',
     };
     if (taskQueue === config.mainQueue) {
-      workers.push(await Worker.create({
-        ...common,
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
-      }));
+      workers.push(
+        await Worker.create({
+          ...common,
+          ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+        }),
+      );
     } else {
       const id = siteOfQueue(taskQueue)!;
       const host = config.sites[id] ?? config.storages[id];

@@ -9,8 +9,21 @@
 // window is closed (a durable timer to the opening) or while drained.
 // The course's state and rules are CourseState's; this file wires them to Temporal.
 import {
-  ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, getExternalWorkflowHandle,
-  isCancellation, proxyActivities, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo, type SignalDefinition,
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { HOUR, siteQueue } from '../contract';
@@ -41,7 +54,9 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   const { facts, progress } = course;
   setHandler(courseProgressQuery, () => progress);
   setHandler(courseDecisionSignal, (d) => course.decide(d));
-  setHandler(courseHoldSignal, (hold) => { course.held = hold; });
+  setHandler(courseHoldSignal, (hold) => {
+    course.held = hold;
+  });
   const calendar = input.windows && new WindowCalendar(input.windows.spec, input.windows.clock, input.windows.realStart);
   const root = CancellationScope.current();
   const parentId = workflowInfo().parent?.workflowId;
@@ -111,7 +126,9 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
             await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
           } while (!mayGo());
           const started = Date.now();
-          const runSteps = async () => { for (const step of phase.steps) await runStep(step, phase.options); };
+          const runSteps = async () => {
+            for (const step of phase.steps) await runStep(step, phase.options);
+          };
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runSteps) : runSteps());
           course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
@@ -122,7 +139,9 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       } catch (err) {
         if (isCancellation(err)) {
           setStatus('cancelled');
-          await CancellationScope.nonCancellable(async () => { for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS); });
+          await CancellationScope.nonCancellable(async () => {
+            for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS);
+          });
           throw err;
         }
         // The phase in progress is the one whose step failed.
@@ -131,8 +150,13 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         await tellSession(courseFinishedSignal, course.failed(failure, Date.now() + holdMs));
         upsertSearchAttributes([{ key: ArchiveStatus, value: 'failed' }]);
         await notifySafely({
-          kind: 'course-failed', workflowId: workflowInfo().workflowId, session: input.session, courseId: input.courseId,
-          shortname: facts.shortname, ...failure, decisionDeadline: progress.decisionDeadline!,
+          kind: 'course-failed',
+          workflowId: workflowInfo().workflowId,
+          session: input.session,
+          courseId: input.courseId,
+          shortname: facts.shortname,
+          ...failure,
+          decisionDeadline: progress.decisionDeadline!,
         });
         try {
           await condition(() => course.decided, holdMs);

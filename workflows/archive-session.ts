@@ -9,20 +9,47 @@
 // skip until the hold runs out. Cancelled, it cancels its courses and waits
 // for them.
 import {
-  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, isCancellation,
-  ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { archiveCourse } from './archive-course';
 import {
-  courseDecisionSignal, courseFinishedSignal, courseHoldSignal, coursePhaseSignal, pauseSignal, progressQuery, resumeSignal,
-  retryFailedUpdate, setConcurrencyUpdate, skipUpdate,
+  courseDecisionSignal,
+  courseFinishedSignal,
+  courseHoldSignal,
+  coursePhaseSignal,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  retryFailedUpdate,
+  setConcurrencyUpdate,
+  skipUpdate,
 } from './messages';
 import { notifySafely } from './notify';
 import { sessionPlanOf } from './plan';
 import {
-  ArchiveCategoryId, ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage, TemporalScheduledStartTime,
+  ArchiveCategoryId,
+  ArchiveCourseId,
+  ArchiveSession,
+  ArchiveStatus,
+  ArchiveVintage,
+  TemporalScheduledStartTime,
 } from './search-attributes';
 import { sessionProgress, type SessionProgress } from './session-progress';
 import { SessionState, type SessionStateData } from './session-state';
@@ -30,23 +57,34 @@ import { type ResolvedVintage, type ScheduledSessionInput, type SessionInput } f
 import { describeVintageRule, vintageAt } from './vintage';
 import { wallClock } from './windows';
 import {
-  courseWorkflowId, DEFAULT_CONTINUE_AS_NEW_AFTER, DEFAULT_FAILURE_HOLD_HOURS, DEFAULT_PAGE_SIZE, HOUR, MAX_CONCURRENCY, SESSION_NON_RETRYABLE, sessionOfWorkflowId,
+  courseWorkflowId,
+  DEFAULT_CONTINUE_AS_NEW_AFTER,
+  DEFAULT_FAILURE_HOLD_HOURS,
+  DEFAULT_PAGE_SIZE,
+  HOUR,
+  MAX_CONCURRENCY,
+  SESSION_NON_RETRYABLE,
+  sessionOfWorkflowId,
 } from '../contract';
 
 const { selectCourses, checkSites, findVintageCategory } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: {
-    initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10,
+    initialInterval: '2s',
+    maximumInterval: '1m',
+    maximumAttempts: 10,
     nonRetryableErrorTypes: SESSION_NON_RETRYABLE,
   },
 });
 
-
-const rejectIf = (problems: string[]) => { if (problems.length) throw new Error(problems.join('; ')); };
+const rejectIf = (problems: string[]) => {
+  if (problems.length) throw new Error(problems.join('; '));
+};
 
 /** Why a concurrency cannot be set; empty when it can. */
 export function concurrencyProblems(n: number, max: number): string[] {
-  if (!Number.isInteger(n) || n < 1) return [`concurrency must be a whole number of at least 1 (got ${n}); to stop starting courses, pause the session`];
+  if (!Number.isInteger(n) || n < 1)
+    return [`concurrency must be a whole number of at least 1 (got ${n}); to stop starting courses, pause the session`];
   if (n > max) return [`concurrency must be at most ${max}, this session's maxConcurrency (got ${n})`];
   return [];
 }
@@ -65,23 +103,49 @@ async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionIn
   const fired = `schedule ${scheduleId} fired at ${wallClock(firedAt.getTime(), rule.timezone)}`;
   const vintage = vintageAt(rule, firedAt.getTime());
   if (vintage === null) {
-    throw ApplicationFailure.nonRetryable(`${fired}: its vintage list starts later (${describeVintageRule(rule)}); nothing to archive yet`, 'NoVintageYet');
+    throw ApplicationFailure.nonRetryable(
+      `${fired}: its vintage list starts later (${describeVintageRule(rule)}); nothing to archive yet`,
+      'NoVintageYet',
+    );
   }
-  upsertSearchAttributes([{ key: ArchiveSession, value: session }, { key: ArchiveVintage, value: vintage }, { key: ArchiveStatus, value: 'resolving' }]);
+  upsertSearchAttributes([
+    { key: ArchiveSession, value: session },
+    { key: ArchiveVintage, value: vintage },
+    { key: ArchiveStatus, value: 'resolving' },
+  ]);
   let category: { id: number; name: string };
   try {
-    category = await findVintageCategory({ siteId: given.sourceSiteId, vintage, match: rule.match, parentCategoryId: rule.parentCategoryId });
+    category = await findVintageCategory({
+      siteId: given.sourceSiteId,
+      vintage,
+      match: rule.match,
+      parentCategoryId: rule.parentCategoryId,
+    });
   } catch (err) {
     upsertSearchAttributes([{ key: ArchiveStatus, value: 'stopped-on-error' }]);
     const reason = `${fired} for vintage ${vintage}: ${reasonOf(err)}`;
     await notifySafely({
-      kind: 'session-ended', workflowId: info.workflowId, session, vintage, state: 'stopped-on-error', total: 0,
-      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], startedAt: firedAt.toISOString(), endedAt: new Date().toISOString(), reason,
+      kind: 'session-ended',
+      workflowId: info.workflowId,
+      session,
+      vintage,
+      state: 'stopped-on-error',
+      total: 0,
+      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+      failed: [],
+      startedAt: firedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      reason,
     });
     throw ApplicationFailure.nonRetryable(reason, 'VintageCategoryNotFound');
   }
   const resolved: ResolvedVintage = {
-    scheduleId, firedAt: firedAt.toISOString(), rule: describeVintageRule(rule), vintage, categoryId: category.id, categoryName: category.name,
+    scheduleId,
+    firedAt: firedAt.toISOString(),
+    rule: describeVintageRule(rule),
+    vintage,
+    categoryId: category.id,
+    categoryName: category.name,
   };
   return { ...rest, session, vintage, sourceCategoryId: category.id, resolved };
 }
@@ -98,23 +162,47 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   const state = new SessionState(data, plan);
   const maxConcurrency = input.maxConcurrency ?? MAX_CONCURRENCY;
   const courseHandle = (courseId: number) => getExternalWorkflowHandle(courseWorkflowId(input.session, courseId));
-  const tellRunning = (hold: boolean) => Promise.all(Object.keys(state.data.inFlight).map((id) =>
-    courseHandle(Number(id)).signal(courseHoldSignal, hold).catch(() => undefined)));
+  const tellRunning = (hold: boolean) =>
+    Promise.all(
+      Object.keys(state.data.inFlight).map((id) =>
+        courseHandle(Number(id))
+          .signal(courseHoldSignal, hold)
+          .catch(() => undefined),
+      ),
+    );
   // Each handler is one call on the state; the workflow only carries out what it says to tell the courses.
-  setHandler(courseFinishedSignal, (outcome) => { state.finished(outcome, Date.now()); });
+  setHandler(courseFinishedSignal, (outcome) => {
+    state.finished(outcome, Date.now());
+  });
   setHandler(coursePhaseSignal, ({ courseId, phase }) => state.phaseChanged(courseId, phase));
-  setHandler(pauseSignal, async (opts) => { if (state.pause(opts?.drain)) await tellRunning(true); });
-  setHandler(resumeSignal, async () => { if (state.resume()) await tellRunning(false); });
+  setHandler(pauseSignal, async (opts) => {
+    if (state.pause(opts?.drain)) await tellRunning(true);
+  });
+  setHandler(resumeSignal, async () => {
+    if (state.resume()) await tellRunning(false);
+  });
   setHandler(setConcurrencyUpdate, (n) => state.setConcurrency(n), { validator: (n) => rejectIf(concurrencyProblems(n, maxConcurrency)) });
   setHandler(progressQuery, () => sessionProgress(state, Date.now()));
-  setHandler(retryFailedUpdate, ({ courseIds }) => state.retry(courseIds), { validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)) });
-  setHandler(skipUpdate, async (courseIds) => {
-    // A failed course waits in its own workflow: tell it to close as skipped.
-    await Promise.all(state.markSkipped(courseIds, Date.now()).map((id) => courseHandle(id).signal(courseDecisionSignal, 'skip').catch(() => undefined)));
-    return courseIds;
-  }, {
-    validator: (courseIds) => rejectIf(courseIds.length ? state.skipProblems(courseIds) : ['give at least one course id']),
+  setHandler(retryFailedUpdate, ({ courseIds }) => state.retry(courseIds), {
+    validator: ({ courseIds }) => rejectIf(state.retryProblems(courseIds)),
   });
+  setHandler(
+    skipUpdate,
+    async (courseIds) => {
+      // A failed course waits in its own workflow: tell it to close as skipped.
+      await Promise.all(
+        state.markSkipped(courseIds, Date.now()).map((id) =>
+          courseHandle(id)
+            .signal(courseDecisionSignal, 'skip')
+            .catch(() => undefined),
+        ),
+      );
+      return courseIds;
+    },
+    {
+      validator: (courseIds) => rejectIf(courseIds.length ? state.skipProblems(courseIds) : ['give at least one course id']),
+    },
+  );
   let status = 'running';
   const setStatus = (next: string) => {
     if (next !== status) upsertSearchAttributes([{ key: ArchiveStatus, value: next }]);
@@ -133,8 +221,13 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
 
   async function readPage() {
     const page = await selectCourses({
-      sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId, includeSubcategories: input.includeSubcategories,
-      selection: input.selection, afterCourseId: state.data.cursor, pageSize, withSizes: Boolean(input.windows),
+      sourceSiteId: input.sourceSiteId,
+      categoryId: input.sourceCategoryId,
+      includeSubcategories: input.includeSubcategories,
+      selection: input.selection,
+      afterCourseId: state.data.cursor,
+      pageSize,
+      withSizes: Boolean(input.windows),
     });
     state.selected(page, Date.now());
   }
@@ -143,13 +236,21 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     try {
       await startChild(archiveCourse, {
         workflowId: courseWorkflowId(input.session, courseId),
-        args: [{
-          session: input.session, vintage: input.vintage, courseId, sourceSiteId: input.sourceSiteId,
-          targetSiteId: input.targetSiteId, targetCategoryId: input.targetCategoryId,
-          sourceRootCategoryId: root ?? input.sourceCategoryId, mirrorSubcategories: input.mirrorSubcategories,
-          deleteSource: input.deleteSource, failureHoldHours: holdHours,
-          windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
-        }],
+        args: [
+          {
+            session: input.session,
+            vintage: input.vintage,
+            courseId,
+            sourceSiteId: input.sourceSiteId,
+            targetSiteId: input.targetSiteId,
+            targetCategoryId: input.targetCategoryId,
+            sourceRootCategoryId: root ?? input.sourceCategoryId,
+            mirrorSubcategories: input.mirrorSubcategories,
+            deleteSource: input.deleteSource,
+            failureHoldHours: holdHours,
+            windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
+          },
+        ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [
           { key: ArchiveSession, value: input.session },
@@ -223,17 +324,28 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   async function followWindow() {
     for (let change = calendar.nextChange(Date.now()); change !== null; change = calendar.nextChange(Date.now())) {
       await sleep(Math.max(1, change - Date.now()));
-      if (status === 'running' || status === 'waiting-for-window') setStatus(calendar.at(Date.now()).open ? 'running' : 'waiting-for-window');
+      if (status === 'running' || status === 'waiting-for-window')
+        setStatus(calendar.at(Date.now()).open ? 'running' : 'waiting-for-window');
     }
   }
-  followWindow().catch((err: unknown) => { if (!isCancellation(err)) throw err; });
+  followWindow().catch((err: unknown) => {
+    if (!isCancellation(err)) throw err;
+  });
 
   const tellEnd = (endState: string, reason?: string) => {
     const p = sessionProgress(state, Date.now());
     return notifySafely({
-      kind: 'session-ended', workflowId: workflowInfo().workflowId, session: input.session, vintage: input.vintage, state: endState, total: p.total,
-      counts: p.counts, failed: p.failed.map((f) => ({ courseId: f.courseId, phase: f.phase, message: f.message })),
-      startedAt: p.startedAt, endedAt: p.asOf, ...(reason ? { reason } : {}),
+      kind: 'session-ended',
+      workflowId: workflowInfo().workflowId,
+      session: input.session,
+      vintage: input.vintage,
+      state: endState,
+      total: p.total,
+      counts: p.counts,
+      failed: p.failed.map((f) => ({ courseId: f.courseId, phase: f.phase, message: f.message })),
+      startedAt: p.startedAt,
+      endedAt: p.asOf,
+      ...(reason ? { reason } : {}),
     });
   };
 
@@ -252,7 +364,13 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     setStatus('cancelling');
     await CancellationScope.nonCancellable(async () => {
       const ids = [...Object.keys(state.data.inFlight).map(Number), ...state.data.failed.map((f) => f.courseId)];
-      await Promise.all(ids.map((id) => courseHandle(id).cancel().catch(() => undefined)));
+      await Promise.all(
+        ids.map((id) =>
+          courseHandle(id)
+            .cancel()
+            .catch(() => undefined),
+        ),
+      );
       // Courses stop at once where they can, after their phase where they must (restore, cleanup).
       await condition(() => state.inFlightCount === 0, '1 hour');
     });

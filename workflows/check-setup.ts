@@ -33,30 +33,45 @@ export async function checkSetup(req: SetupRequest): Promise<SetupReport> {
   if (req.selection) {
     for (let after = 0, done = false; !done;) {
       const page = await selectCourses({
-        sourceSiteId: req.selection.siteId, categoryId: req.selection.categoryId, includeSubcategories: true,
-        afterCourseId: after, pageSize: 200, withSizes: true,
+        sourceSiteId: req.selection.siteId,
+        categoryId: req.selection.categoryId,
+        includeSubcategories: true,
+        afterCourseId: after,
+        pageSize: 200,
+        withSizes: true,
       });
-      for (const c of page.courses) if (!largestCourse || c.bytes > largestCourse.bytes) largestCourse = { courseId: c.courseId, bytes: c.bytes };
+      for (const c of page.courses)
+        if (!largestCourse || c.bytes > largestCourse.bytes) largestCourse = { courseId: c.courseId, bytes: c.bytes };
       [after, done] = [page.nextAfter, page.done];
     }
   }
-  const sites = await Promise.all(req.siteIds.map(async (siteId): Promise<SiteSetupReport> => {
-    const { checkSiteSetup } = proxyActivities<Activities>({
-      taskQueue: siteQueue(siteId), scheduleToStartTimeout: `${req.workerWaitSeconds}s`, startToCloseTimeout: '5m', retry: { maximumAttempts: 1 },
-    });
-    try {
-      return { siteId, checks: await checkSiteSetup({ siteId, largestCourseBytes: largestCourse?.bytes ?? 0 }) };
-    } catch (err) {
-      const noWorker = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
-      return {
-        siteId,
-        checks: [{
-          check: 'worker', ok: false,
-          detail: noWorker ? `no worker took the check from ${siteQueue(siteId)} within ${req.workerWaitSeconds} s` : (err as Error).message,
-          fix: `start a worker on that Moodle host for its queue: npm run worker -- --queues ${siteQueue(siteId)}`,
-        }],
-      };
-    }
-  }));
+  const sites = await Promise.all(
+    req.siteIds.map(async (siteId): Promise<SiteSetupReport> => {
+      const { checkSiteSetup } = proxyActivities<Activities>({
+        taskQueue: siteQueue(siteId),
+        scheduleToStartTimeout: `${req.workerWaitSeconds}s`,
+        startToCloseTimeout: '5m',
+        retry: { maximumAttempts: 1 },
+      });
+      try {
+        return { siteId, checks: await checkSiteSetup({ siteId, largestCourseBytes: largestCourse?.bytes ?? 0 }) };
+      } catch (err) {
+        const noWorker = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+        return {
+          siteId,
+          checks: [
+            {
+              check: 'worker',
+              ok: false,
+              detail: noWorker
+                ? `no worker took the check from ${siteQueue(siteId)} within ${req.workerWaitSeconds} s`
+                : (err as Error).message,
+              fix: `start a worker on that Moodle host for its queue: npm run worker -- --queues ${siteQueue(siteId)}`,
+            },
+          ],
+        };
+      }
+    }),
+  );
   return { largestCourse, sites };
 }

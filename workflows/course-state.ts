@@ -126,7 +126,9 @@ export class CourseState {
   outcome(): CourseOutcome {
     const status = this.progress.status === 'running' ? 'failed' : this.progress.status;
     return {
-      courseId: this.courseId, status, ...(status === 'failed' && this.progress.failure ? { failure: this.progress.failure } : {}),
+      courseId: this.courseId,
+      status,
+      ...(status === 'failed' && this.progress.failure ? { failure: this.progress.failure } : {}),
       phaseSeconds: this.phaseSeconds(),
     };
   }

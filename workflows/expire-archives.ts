@@ -25,7 +25,12 @@ export async function expireArchives(input: ExpireArchivesInput): Promise<Expire
   const queue = [...input.archives];
   const lane = async () => {
     for (let a = queue.shift(); a; a = queue.shift()) {
-      const { deleteArchive } = proxyActivities<Activities>({ taskQueue: siteQueue(a.targetSiteId), startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry });
+      const { deleteArchive } = proxyActivities<Activities>({
+        taskQueue: siteQueue(a.targetSiteId),
+        startToCloseTimeout: '2h',
+        heartbeatTimeout: '2m',
+        retry,
+      });
       try {
         const archive = await archiveToExpire({ catalogId: a.catalogId, asOf: input.asOf });
         if (archive) await deleteArchive(archive);
@@ -33,7 +38,10 @@ export async function expireArchives(input: ExpireArchivesInput): Promise<Expire
         result.expired.push(a.catalogId);
       } catch (err) {
         const cause = err instanceof ActivityFailure ? err.cause : err;
-        result.failed.push({ catalogId: a.catalogId, message: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause) });
+        result.failed.push({
+          catalogId: a.catalogId,
+          message: cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause),
+        });
       }
     }
   };

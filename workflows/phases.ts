@@ -49,34 +49,52 @@ const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval:
 // 17.5 s and 17.9 s (shared fixtures). Real sites differ; measurements take over within a few courses.
 export const PHASES = [
   {
-    name: 'prepare', steps: [{ activity: 'prepareCourse', queue: 'main' }], onCancel: 'abort',
+    name: 'prepare',
+    steps: [{ activity: 'prepareCourse', queue: 'main' }],
+    onCancel: 'abort',
     options: { startToCloseTimeout: '5m', retry: quick },
-    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 }, catalogTime: 'preparedAt',
+    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
+    catalogTime: 'preparedAt',
   },
   // Admin scripts heartbeat at least every 10 s: 30 s without one means their worker died, and
   // another worker takes the phase over.
   {
-    name: 'backup', steps: [{ activity: 'backupCourse', queue: 'source' }], onCancel: 'abort',
+    name: 'backup',
+    steps: [{ activity: 'backupCourse', queue: 'source' }],
+    onCancel: 'abort',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 1, secondsPerMB: 0.16, secondsPerActivity: 0.01 }, catalogTime: 'backedUpAt',
+    cost: { fixedSeconds: 1, secondsPerMB: 0.16, secondsPerActivity: 0.01 },
+    catalogTime: 'backedUpAt',
   },
   // A transfer heartbeats its offset all along: 30 s without one, and another attempt resumes it.
   {
-    name: 'transport', steps: [{ activity: 'transportBackup', queue: 'target' }], onCancel: 'abort',
+    name: 'transport',
+    steps: [{ activity: 'transportBackup', queue: 'target' }],
+    onCancel: 'abort',
     options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 0.5, secondsPerMB: 0.02, secondsPerActivity: 0 }, catalogTime: 'transportedAt',
+    cost: { fixedSeconds: 0.5, secondsPerMB: 0.02, secondsPerActivity: 0 },
+    catalogTime: 'transportedAt',
   },
   {
-    name: 'restore', steps: [{ activity: 'restoreCourse', queue: 'target' }], onCancel: 'finish',
+    name: 'restore',
+    steps: [{ activity: 'restoreCourse', queue: 'target' }],
+    onCancel: 'finish',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 1, secondsPerMB: 0.06, secondsPerActivity: 0.04 }, catalogTime: 'restoredAt',
+    cost: { fixedSeconds: 1, secondsPerMB: 0.06, secondsPerActivity: 0.04 },
+    catalogTime: 'restoredAt',
   },
   // Verified on the target host (a cold storage's package is re-read where it is mounted),
   // recorded by the main worker, the one that reaches the catalog.
   {
-    name: 'postprocess', steps: [{ activity: 'verifyArchive', queue: 'target' }, { activity: 'recordArchive', queue: 'main' }], onCancel: 'finish',
+    name: 'postprocess',
+    steps: [
+      { activity: 'verifyArchive', queue: 'target' },
+      { activity: 'recordArchive', queue: 'main' },
+    ],
+    onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick },
-    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 }, catalogTime: 'verifiedAt',
+    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
+    catalogTime: 'verifiedAt',
   },
   {
     name: 'cleanup',
@@ -88,7 +106,8 @@ export const PHASES = [
     ],
     onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob },
-    cost: { fixedSeconds: 2, secondsPerMB: 0, secondsPerActivity: 0.02 }, catalogTime: 'cleanedAt',
+    cost: { fixedSeconds: 2, secondsPerMB: 0, secondsPerActivity: 0.02 },
+    catalogTime: 'cleanedAt',
   },
 ] as const satisfies readonly Phase[];
 

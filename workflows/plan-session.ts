@@ -16,15 +16,25 @@ export async function planSession(input: PlanInput): Promise<PlanReport> {
   let excluded: ExcludedCourse[] = [];
   for (let after = 0, done = false; !done;) {
     const page = await selectCourses({
-      sourceSiteId: input.sourceSiteId, categoryId: input.sourceCategoryId, includeSubcategories: input.includeSubcategories,
-      selection: input.selection, afterCourseId: after, pageSize: PLAN_PAGE_SIZE, withSizes: true, describe: true,
+      sourceSiteId: input.sourceSiteId,
+      categoryId: input.sourceCategoryId,
+      includeSubcategories: input.includeSubcategories,
+      selection: input.selection,
+      afterCourseId: after,
+      pageSize: PLAN_PAGE_SIZE,
+      withSizes: true,
+      describe: true,
     });
     courses.push(...page.courses);
     if (page.excludedCourses) excluded = page.excludedCourses;
     [after, done] = [page.nextAfter, page.done];
   }
   const archived = courses.length
-    ? await archivedCourses({ sourceSiteId: input.sourceSiteId, courseIds: courses.map((c) => c.courseId), deleteSource: input.deleteSource })
+    ? await archivedCourses({
+        sourceSiteId: input.sourceSiteId,
+        courseIds: courses.map((c) => c.courseId),
+        deleteSource: input.deleteSource,
+      })
     : {};
   const start = input.startAt ? Date.parse(input.startAt) : Date.now();
   return buildPlan(input, start, { courses, excluded, archived });

@@ -13,7 +13,11 @@ import { DEFAULT_SAFETY_MARGIN } from '../contract';
 export const PLAN_PAGE_SIZE = 100;
 
 /** The session's planning rules, from its input: used by the session and by plans alike. */
-export function sessionPlanOf(input: Pick<SessionInput, 'windows' | 'clock' | 'prediction' | 'sourceSiteId' | 'targetSiteId'>, startedAt: number, pageSize = PLAN_PAGE_SIZE): SessionPlan {
+export function sessionPlanOf(
+  input: Pick<SessionInput, 'windows' | 'clock' | 'prediction' | 'sourceSiteId' | 'targetSiteId'>,
+  startedAt: number,
+  pageSize = PLAN_PAGE_SIZE,
+): SessionPlan {
   return {
     calendar: new WindowCalendar(input.windows, input.clock, startedAt),
     costs: phaseCosts(input.prediction?.phaseCosts),
@@ -51,20 +55,35 @@ export function simulateSession(courses: SelectedCourse[], plan: SessionPlan, co
   const feed = () => {
     const page = courses.slice(fed, fed + PLAN_PAGE_SIZE);
     fed += page.length;
-    state.selected({ courses: page, remaining: courses.length - fed + page.length, nextAfter: page.at(-1)?.courseId ?? 0, done: fed >= courses.length }, now);
+    state.selected(
+      { courses: page, remaining: courses.length - fed + page.length, nextAfter: page.at(-1)?.courseId ?? 0, done: fed >= courses.length },
+      now,
+    );
   };
   for (let guard = 0; guard < 20 * courses.length + 1000; guard++) {
     let waitUntil = Infinity;
     while (state.canStart()) {
       const next = state.nextStep(now);
-      if (next.kind === 'select') { feed(); continue; }
-      if (next.kind === 'wait') { waitUntil = next.until; break; }
+      if (next.kind === 'select') {
+        feed();
+        continue;
+      }
+      if (next.kind === 'wait') {
+        waitUntil = next.until;
+        break;
+      }
       const predictedSeconds = next.predictedSeconds ?? state.predictor.courseSeconds(next.course);
       state.started(next.course, now, next);
       // Held at phase boundaries while closed, a course uses open time only.
       const end = calendar.always ? now + predictedSeconds * 1000 : calendar.shiftByOpenTime(now, predictedSeconds * 1000);
       ends.set(next.course.courseId, end);
-      result.push({ courseId: next.course.courseId, predictedSeconds: Math.round(predictedSeconds), start: now, end, overflows: next.overflows });
+      result.push({
+        courseId: next.course.courseId,
+        predictedSeconds: Math.round(predictedSeconds),
+        start: now,
+        end,
+        overflows: next.overflows,
+      });
     }
     if (!ends.size && !state.data.pool.length && state.data.selectionDone) break;
     const nextEnd = Math.min(...ends.values());
@@ -77,7 +96,8 @@ export function simulateSession(courses: SelectedCourse[], plan: SessionPlan, co
     }
   }
   const end = result.reduce((m, c) => Math.max(m, c.end), start);
-  const windowsUsed = calendar.always ? 0
+  const windowsUsed = calendar.always
+    ? 0
     : calendar.periods(start, end).filter(([a, b]) => result.some((c) => c.start < b && c.end > a)).length;
   return { courses: result, start, end, windowsUsed };
 }
@@ -131,7 +151,8 @@ export interface PlanInput extends Omit<SessionInput, 'session' | 'vintage'> {
 
 /** Builds the report from what selection and the catalog said. */
 export function buildPlan(
-  input: PlanInput, start: number,
+  input: PlanInput,
+  start: number,
   found: { courses: SelectedCourse[]; excluded: ExcludedCourse[]; archived: Record<number, string> },
 ): PlanReport {
   const toArchive = found.courses.filter((c) => !found.archived[c.courseId]);
@@ -141,29 +162,63 @@ export function buildPlan(
   const courses: PlannedCourse[] = [
     ...found.courses.map((c): PlannedCourse => {
       const s = simulated.get(c.courseId);
-      const base = { courseId: c.courseId, shortname: c.shortname ?? '', categoryId: c.categoryId ?? 0, bytes: c.bytes, activities: c.activities };
+      const base = {
+        courseId: c.courseId,
+        shortname: c.shortname ?? '',
+        categoryId: c.categoryId ?? 0,
+        bytes: c.bytes,
+        activities: c.activities,
+      };
       if (found.archived[c.courseId]) return { ...base, action: 'already-archived', reason: found.archived[c.courseId] };
-      return { ...base, action: 'archive', predictedSeconds: s?.predictedSeconds, plannedStart: s && iso(s.start), plannedEnd: s && iso(s.end), ...(s?.overflows ? { overflows: true } : {}) };
+      return {
+        ...base,
+        action: 'archive',
+        predictedSeconds: s?.predictedSeconds,
+        plannedStart: s && iso(s.start),
+        plannedEnd: s && iso(s.end),
+        ...(s?.overflows ? { overflows: true } : {}),
+      };
     }),
-    ...found.excluded.map((e): PlannedCourse => ({ courseId: e.courseId, shortname: e.shortname, categoryId: 0, bytes: 0, activities: 0, action: 'excluded', reason: e.reason })),
+    ...found.excluded.map((e): PlannedCourse => ({
+      courseId: e.courseId,
+      shortname: e.shortname,
+      categoryId: 0,
+      bytes: 0,
+      activities: 0,
+      action: 'excluded',
+      reason: e.reason,
+    })),
   ].sort((a, b) => a.courseId - b.courseId);
   const sel: CourseSelection = input.selection ?? {};
   return {
     criteria: {
-      sourceSiteId: input.sourceSiteId, categoryIds: [input.sourceCategoryId, ...(sel.moreCategoryIds ?? [])],
-      includeSubcategories: input.includeSubcategories, courseIds: sel.courseIds ?? [],
-      excludeShortnames: sel.excludeShortnames ?? [], excludeIdnumbers: sel.excludeIdnumbers ?? [],
-      targetSiteId: input.targetSiteId, targetCategoryId: input.targetCategoryId, concurrency: input.concurrency,
-      windows: input.windows ? `${input.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${input.windows.timezone})` : 'any time',
+      sourceSiteId: input.sourceSiteId,
+      categoryIds: [input.sourceCategoryId, ...(sel.moreCategoryIds ?? [])],
+      includeSubcategories: input.includeSubcategories,
+      courseIds: sel.courseIds ?? [],
+      excludeShortnames: sel.excludeShortnames ?? [],
+      excludeIdnumbers: sel.excludeIdnumbers ?? [],
+      targetSiteId: input.targetSiteId,
+      targetCategoryId: input.targetCategoryId,
+      concurrency: input.concurrency,
+      windows: input.windows
+        ? `${input.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${input.windows.timezone})`
+        : 'any time',
     },
     courses,
     totals: {
-      selected: found.courses.length, toArchive: toArchive.length, alreadyArchived: found.courses.length - toArchive.length,
-      excluded: found.excluded.length, bytes: toArchive.reduce((n, c) => n + c.bytes, 0),
+      selected: found.courses.length,
+      toArchive: toArchive.length,
+      alreadyArchived: found.courses.length - toArchive.length,
+      excluded: found.excluded.length,
+      bytes: toArchive.reduce((n, c) => n + c.bytes, 0),
     },
     prediction: {
-      start: iso(sim.start), end: iso(sim.end), elapsedHours: Math.round(((sim.end - sim.start) / 3_600_000) * 10) / 10,
-      windowsNeeded: sim.windowsUsed, oversized: sim.courses.filter((c) => c.overflows).map((c) => c.courseId),
+      start: iso(sim.start),
+      end: iso(sim.end),
+      elapsedHours: Math.round(((sim.end - sim.start) / 3_600_000) * 10) / 10,
+      windowsNeeded: sim.windowsUsed,
+      oversized: sim.courses.filter((c) => c.overflows).map((c) => c.courseId),
     },
   };
 }

@@ -39,7 +39,9 @@ export class DurationPredictor {
     private readonly hosts: Record<PhaseName, string>,
   ) {}
 
-  private key(phase: PhaseName): string { return `${phase}@${this.hosts[phase]}`; }
+  private key(phase: PhaseName): string {
+    return `${phase}@${this.hosts[phase]}`;
+  }
 
   priorSeconds(phase: PhaseName, size: CourseSize): number {
     const c = this.costs[phase];
@@ -78,7 +80,9 @@ export class DurationPredictor {
   /** Per phase and host: the correction in force and how many courses it rests on. */
   describe(): { phase: PhaseName; host: string; factor: number; samples: number }[] {
     return PHASE_NAMES.map((phase) => ({
-      phase, host: this.hosts[phase], factor: Math.round(this.factor(phase) * 100) / 100,
+      phase,
+      host: this.hosts[phase],
+      factor: Math.round(this.factor(phase) * 100) / 100,
       samples: this.measured[this.key(phase)]?.samples ?? 0,
     }));
   }

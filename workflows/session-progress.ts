@@ -86,10 +86,21 @@ export function sessionProgress(s: SessionState, now: number): SessionProgress {
   const pending = Math.max(0, d.total - s.done - s.inFlightCount);
   const rate = coursesPerHour(s, now);
   const left = pending + s.inFlightCount;
-  const waitingForWindow = (!calendar.always && !calendar.at(now).open) || (d.waiting && (d.waiting.reason === 'window-closed' || s.inFlightCount === 0));
-  const state: SessionActivity = finished ? 'finished' : d.cancelling ? 'cancelling' : d.paused ? 'paused'
-    : s.settled ? 'awaiting-decisions' : waitingForWindow ? 'waiting-for-window' : 'running';
-  const overflowing = Object.values(d.inFlight).filter((c) => c.overflows)
+  const waitingForWindow =
+    (!calendar.always && !calendar.at(now).open) || (d.waiting && (d.waiting.reason === 'window-closed' || s.inFlightCount === 0));
+  const state: SessionActivity = finished
+    ? 'finished'
+    : d.cancelling
+      ? 'cancelling'
+      : d.paused
+        ? 'paused'
+        : s.settled
+          ? 'awaiting-decisions'
+          : waitingForWindow
+            ? 'waiting-for-window'
+            : 'running';
+  const overflowing = Object.values(d.inFlight)
+    .filter((c) => c.overflows)
     .map((c) => ({ courseId: c.courseId, predictedSeconds: c.predictedSeconds ?? 0, running: true }));
   return {
     state,
@@ -141,8 +152,15 @@ function windowProgress(s: SessionState, now: number): WindowProgress | null {
   const local = (t: number | null) => (t === null ? null : calendar.local(t));
   const opensAt = calendar.nextOpening(now);
   return {
-    open: w.open, closesAt: iso(w.closesAt), opensAt: iso(opensAt), closesAtLocal: local(w.closesAt), opensAtLocal: local(opensAt),
-    localNow: calendar.local(now), timezone: calendar.spec!.timezone, clockAtAsOf: calendar.toVirtual(now), speed: calendar.speed,
+    open: w.open,
+    closesAt: iso(w.closesAt),
+    opensAt: iso(opensAt),
+    closesAtLocal: local(w.closesAt),
+    opensAtLocal: local(opensAt),
+    localNow: calendar.local(now),
+    timezone: calendar.spec!.timezone,
+    clockAtAsOf: calendar.toVirtual(now),
+    speed: calendar.speed,
   };
 }
 
@@ -157,10 +175,16 @@ function note(s: SessionState, state: SessionActivity, now: number): string {
       if (w && !w.open) return `waiting for window${opens}`;
       return `${d.deferred} course(s) deferred: none fits in what is left of this window; waiting for the next window${opens}`;
     }
-    case 'paused': return d.draining ? 'paused with drain: running courses hold at their next phase boundary' : 'paused: running courses finish, none starts';
-    case 'cancelling': return 'cancelling: waiting for running courses to stop';
-    case 'awaiting-decisions': return `${d.failed.length} failed course(s) wait for retry or skip`;
-    case 'finished': return 'finished';
+    case 'paused':
+      return d.draining
+        ? 'paused with drain: running courses hold at their next phase boundary'
+        : 'paused: running courses finish, none starts';
+    case 'cancelling':
+      return 'cancelling: waiting for running courses to stop';
+    case 'awaiting-decisions':
+      return `${d.failed.length} failed course(s) wait for retry or skip`;
+    case 'finished':
+      return 'finished';
     default: {
       const parts = [`${s.inFlightCount} of ${d.concurrency} slots busy`];
       if (w?.open && w.closesAt !== null) parts.push(`window closes ${calendar.local(w.closesAt)}`);

@@ -71,7 +71,6 @@ export interface SessionStateData {
   finishedPerMinute: [number, number][];
 }
 
-
 /** What the session does next, once a slot is free. */
 export type NextStep =
   | { kind: 'start'; course: PoolCourse; predictedSeconds?: number; overflows: boolean }
@@ -91,9 +90,11 @@ export interface SessionPlan {
 /** An always-open plan with the default costs: sessions without windows, and unit tests. */
 export function defaultPlan(startedAt: number): SessionPlan {
   return {
-    calendar: new WindowCalendar(undefined, undefined, startedAt), costs: DEFAULT_PHASE_COSTS,
+    calendar: new WindowCalendar(undefined, undefined, startedAt),
+    costs: DEFAULT_PHASE_COSTS,
     hosts: Object.fromEntries(PHASE_NAMES.map((p) => [p, 'main'])) as Record<PhaseName, string>,
-    safetyMargin: DEFAULT_SAFETY_MARGIN, poolLimit: 200,
+    safetyMargin: DEFAULT_SAFETY_MARGIN,
+    poolLimit: 200,
   };
 }
 
@@ -103,17 +104,34 @@ export class SessionState {
   /** Bumped by anything that may change what to start next: the session's timed waits end early on it. Not carried. */
   changes = 0;
 
-  constructor(readonly data: SessionStateData, plan?: SessionPlan) {
+  constructor(
+    readonly data: SessionStateData,
+    plan?: SessionPlan,
+  ) {
     this.plan = plan ?? defaultPlan(data.startedAt);
     this.predictor = new DurationPredictor(this.plan.costs, data.measured, this.plan.hosts);
   }
 
   static initialData(now: number, concurrency: number): SessionStateData {
     return {
-      cursor: 0, selectionDone: false, total: 0, pool: [], inFlight: {},
-      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 }, failed: [], skipRequested: [],
-      concurrency, paused: false, draining: false, cancelling: false, startedAt: now, oversized: [], deferred: 0,
-      measured: {}, sites: [], finishedPerMinute: [],
+      cursor: 0,
+      selectionDone: false,
+      total: 0,
+      pool: [],
+      inFlight: {},
+      counts: { succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+      failed: [],
+      skipRequested: [],
+      concurrency,
+      paused: false,
+      draining: false,
+      cancelling: false,
+      startedAt: now,
+      oversized: [],
+      deferred: 0,
+      measured: {},
+      sites: [],
+      finishedPerMinute: [],
     };
   }
 
@@ -143,7 +161,12 @@ export class SessionState {
   selected(page: CoursePage, now: number): void {
     for (const c of page.courses) {
       if (this.takeSkipRequest(c.courseId, now)) continue;
-      this.data.pool.push({ courseId: c.courseId, bytes: c.bytes, activities: c.activities, ...(c.root !== undefined ? { root: c.root } : {}) });
+      this.data.pool.push({
+        courseId: c.courseId,
+        bytes: c.bytes,
+        activities: c.activities,
+        ...(c.root !== undefined ? { root: c.root } : {}),
+      });
     }
     this.data.cursor = Math.max(this.data.cursor, page.nextAfter);
     this.data.selectionDone = page.done;
@@ -194,7 +217,11 @@ export class SessionState {
   started(course: PoolCourse, now: number, prediction: { predictedSeconds?: number; overflows?: boolean } = {}): void {
     this.data.pool = this.data.pool.filter((c) => c.courseId !== course.courseId);
     this.data.inFlight[course.courseId] = {
-      courseId: course.courseId, bytes: course.bytes, activities: course.activities, since: now, phase: 'starting',
+      courseId: course.courseId,
+      bytes: course.bytes,
+      activities: course.activities,
+      since: now,
+      phase: 'starting',
       ...(course.root !== undefined ? { root: course.root } : {}),
       ...(prediction.predictedSeconds !== undefined ? { predictedSeconds: Math.round(prediction.predictedSeconds) } : {}),
       ...(prediction.overflows ? { overflows: true } : {}),
@@ -220,7 +247,11 @@ export class SessionState {
     if (outcome.status === 'failed' && outcome.failure) {
       const { phase, errorType, message } = outcome.failure;
       this.data.failed.push({
-        courseId: outcome.courseId, bytes: running.bytes, activities: running.activities, phase, errorType,
+        courseId: outcome.courseId,
+        bytes: running.bytes,
+        activities: running.activities,
+        phase,
+        errorType,
         ...(running.root !== undefined ? { root: running.root } : {}),
         at: new Date(now).toISOString(),
         message: message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
@@ -257,7 +288,9 @@ export class SessionState {
   /** Why these courses cannot be retried; empty when they all can. No argument: all failed ones. */
   retryProblems(courseIds?: number[]): string[] {
     if (!courseIds) return this.data.failed.length ? [] : ['no failed course to retry'];
-    return courseIds.filter((id) => !this.isFailed(id)).map((id) => `course ${id} is not a failed course of this session (${this.describe(id)})`);
+    return courseIds
+      .filter((id) => !this.isFailed(id))
+      .map((id) => `course ${id} is not a failed course of this session (${this.describe(id)})`);
   }
 
   /** Sends failed courses back to the front of the pool; returns their ids. */
@@ -268,7 +301,13 @@ export class SessionState {
     for (const id of ids) {
       const f = this.data.failed.find((x) => x.courseId === id)!;
       this.uncountFailed(id);
-      back.push({ courseId: id, bytes: f.bytes, activities: f.activities, retryFrom: f.phase as PhaseName, ...(f.root !== undefined ? { root: f.root } : {}) });
+      back.push({
+        courseId: id,
+        bytes: f.bytes,
+        activities: f.activities,
+        retryFrom: f.phase as PhaseName,
+        ...(f.root !== undefined ? { root: f.root } : {}),
+      });
     }
     this.data.pool.unshift(...back);
     return ids;
@@ -302,7 +341,6 @@ export class SessionState {
     }
     return failedSkipped;
   }
-
 
   private takeSkipRequest(courseId: number, now: number): boolean {
     const i = this.data.skipRequested.indexOf(courseId);

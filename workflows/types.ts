@@ -123,8 +123,12 @@ export interface CourseFacts {
   resumedFrom?: number;
   /** What the .mbz says of its course (its moodle_backup.xml). */
   backupInfo?: {
-    originalCourseId: number; shortname: string; fullname: string; moodleRelease: string;
-    sectionCount: number; activitiesByType: Record<string, number>;
+    originalCourseId: number;
+    shortname: string;
+    fullname: string;
+    moodleRelease: string;
+    sectionCount: number;
+    activitiesByType: Record<string, number>;
   };
   targetCourseId?: number;
   /** Cold storage: the package's path in the storage, and its sha256. */
@@ -215,28 +219,28 @@ export interface CoursePage {
 /** What the archiver tells the admins, by webhook (this, as JSON) and email. */
 export type Notification =
   | {
-    kind: 'session-ended';
-    workflowId: string;
-    session: string;
-    vintage: string;
-    /** completed, completed-with-failures, cancelled, stopped-on-error. */
-    state: string;
-    total: number;
-    counts: Record<CourseStatus, number>;
-    failed: { courseId: number; phase: string; message: string }[];
-    startedAt: string;
-    endedAt: string;
-    /** Why it stopped, when it stopped on an error. */
-    reason?: string;
-  }
+      kind: 'session-ended';
+      workflowId: string;
+      session: string;
+      vintage: string;
+      /** completed, completed-with-failures, cancelled, stopped-on-error. */
+      state: string;
+      total: number;
+      counts: Record<CourseStatus, number>;
+      failed: { courseId: number; phase: string; message: string }[];
+      startedAt: string;
+      endedAt: string;
+      /** Why it stopped, when it stopped on an error. */
+      reason?: string;
+    }
   | {
-    kind: 'course-failed';
-    workflowId: string;
-    session: string;
-    courseId: number;
-    shortname?: string;
-    phase: string;
-    errorType: string;
-    message: string;
-    decisionDeadline: string;
-  };
+      kind: 'course-failed';
+      workflowId: string;
+      session: string;
+      courseId: number;
+      shortname?: string;
+      phase: string;
+      errorType: string;
+      message: string;
+      decisionDeadline: string;
+    };

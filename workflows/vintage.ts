@@ -27,9 +27,12 @@ export const DEFAULT_START_MONTH = 9;
 /** What is wrong with a rule, each naming the field; empty when it is usable. */
 export function vintageRuleProblems(rule: VintageRule, field = 'vintageRule'): string[] {
   const problems: string[] = [];
-  if (!IANAZone.isValidZone(rule.timezone)) problems.push(`${field}.timezone: "${rule.timezone}" is not an IANA time zone; use e.g. "Europe/Paris"`);
+  if (!IANAZone.isValidZone(rule.timezone))
+    problems.push(`${field}.timezone: "${rule.timezone}" is not an IANA time zone; use e.g. "Europe/Paris"`);
   if ((rule.pattern === undefined) === (rule.list === undefined)) {
-    problems.push(`${field}: give either a pattern (e.g. "{yearStart}-{yearEnd}" with yearsBack) or an explicit list of { from, vintage }, not ${rule.pattern === undefined ? 'neither' : 'both'}`);
+    problems.push(
+      `${field}: give either a pattern (e.g. "{yearStart}-{yearEnd}" with yearsBack) or an explicit list of { from, vintage }, not ${rule.pattern === undefined ? 'neither' : 'both'}`,
+    );
   }
   if (rule.pattern !== undefined && !/\{yearStart\}|\{yearEnd\}/.test(rule.pattern)) {
     problems.push(`${field}.pattern: "${rule.pattern}" names no year; use {yearStart} and/or {yearEnd}, e.g. "{yearStart}-{yearEnd}"`);
@@ -43,9 +46,11 @@ export function vintageRuleProblems(rule: VintageRule, field = 'vintageRule'): s
   if (rule.list) {
     if (!rule.list.length) problems.push(`${field}.list: list at least one { from, vintage }`);
     rule.list.forEach((e, i) => {
-      if (!DateTime.fromISO(e.from, { zone: 'UTC' }).isValid || !/^\d{4}-\d{2}-\d{2}$/.test(e.from)) problems.push(`${field}.list[${i}].from: "${e.from}" is not a date; write YYYY-MM-DD`);
+      if (!DateTime.fromISO(e.from, { zone: 'UTC' }).isValid || !/^\d{4}-\d{2}-\d{2}$/.test(e.from))
+        problems.push(`${field}.list[${i}].from: "${e.from}" is not a date; write YYYY-MM-DD`);
       if (!e.vintage) problems.push(`${field}.list[${i}].vintage: give the vintage label, e.g. "2024-2025"`);
-      if (i > 0 && e.from <= rule.list![i - 1].from) problems.push(`${field}.list[${i}].from: dates must increase; ${e.from} is not after ${rule.list![i - 1].from}`);
+      if (i > 0 && e.from <= rule.list![i - 1].from)
+        problems.push(`${field}.list[${i}].from: dates must increase; ${e.from} is not after ${rule.list![i - 1].from}`);
     });
   }
   return problems;

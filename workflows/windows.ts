@@ -39,7 +39,10 @@ const FULL_DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 
 function dayIndex(name: string): number {
   const n = name.trim();
   const i = n.length >= 3 ? FULL_DAY_NAMES.findIndex((full) => full.startsWith(n)) : -1;
-  if (i < 0) throw new Error(`"${n}" is not a day; use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, a list such as sat,sun, or daily`);
+  if (i < 0)
+    throw new Error(
+      `"${n}" is not a day; use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, a list such as sat,sun, or daily`,
+    );
   return i;
 }
 
@@ -67,7 +70,9 @@ export function parseTime(text: string, allow24: boolean): number {
   const m = /^(\d{1,2}):(\d{2})$/.exec(text.trim());
   const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
   if (!m || Number(m[2]) > 59 || minutes > (allow24 ? 1440 : 1439)) {
-    throw new Error(`"${text}" is not a time; use 24-hour "HH:MM", e.g. "19:00"${allow24 ? ' (or "24:00" for midnight at the end of the day)' : ''}`);
+    throw new Error(
+      `"${text}" is not a time; use 24-hour "HH:MM", e.g. "19:00"${allow24 ? ' (or "24:00" for midnight at the end of the day)' : ''}`,
+    );
   }
   return minutes;
 }
@@ -78,16 +83,29 @@ export function windowSpecProblems(spec: WindowSpec, field = 'windows'): string[
   if (!IANAZone.isValidZone(spec.timezone)) {
     problems.push(`${field}.timezone: "${spec.timezone}" is not a known time zone; use an IANA name such as "Europe/Paris" or "UTC"`);
   }
-  if (!spec.windows.length) problems.push(`${field}.windows: list at least one window, e.g. { "days": "mon-fri", "from": "19:00", "to": "07:00" }`);
+  if (!spec.windows.length)
+    problems.push(`${field}.windows: list at least one window, e.g. { "days": "mon-fri", "from": "19:00", "to": "07:00" }`);
   const parsed: { i: number; days: Set<number>; from: number; to: number }[] = [];
   spec.windows.forEach((w, i) => {
     const at = `${field}.windows[${i}]`;
     let days: Set<number> | undefined;
     let from: number | undefined;
     let to: number | undefined;
-    try { days = parseDays(w.days); } catch (e) { problems.push(`${at}.days: ${(e as Error).message}`); }
-    try { from = parseTime(w.from, false); } catch (e) { problems.push(`${at}.from: ${(e as Error).message}`); }
-    try { to = parseTime(w.to, true); } catch (e) { problems.push(`${at}.to: ${(e as Error).message}`); }
+    try {
+      days = parseDays(w.days);
+    } catch (e) {
+      problems.push(`${at}.days: ${(e as Error).message}`);
+    }
+    try {
+      from = parseTime(w.from, false);
+    } catch (e) {
+      problems.push(`${at}.from: ${(e as Error).message}`);
+    }
+    try {
+      to = parseTime(w.to, true);
+    } catch (e) {
+      problems.push(`${at}.to: ${(e as Error).message}`);
+    }
     if (from !== undefined && to !== undefined && from === to) {
       problems.push(`${at}: "from" and "to" are both ${w.from}; for a whole day write "from": "00:00", "to": "24:00"`);
     }
@@ -101,21 +119,31 @@ export function windowSpecProblems(spec: WindowSpec, field = 'windows'): string[
       const [fa, ta] = span(parsed[a]);
       const [fb, tb] = span(parsed[b]);
       if (shared.length && fa < tb && fb < ta) {
-        problems.push(`${field}.windows[${parsed[b].i}]: overlaps windows[${parsed[a].i}] on ${shared.map((d) => DAY_NAMES[d - 1]).join(', ')}; merge them into one window`);
+        problems.push(
+          `${field}.windows[${parsed[b].i}]: overlaps windows[${parsed[a].i}] on ${shared.map((d) => DAY_NAMES[d - 1]).join(', ')}; merge them into one window`,
+        );
       }
     }
   }
   return problems;
 }
 
-interface CompiledRule { days: Set<number>; from: number; to: number }
+interface CompiledRule {
+  days: Set<number>;
+  from: number;
+  to: number;
+}
 
 /** An open period, [start, end) in epoch ms. */
 export type Period = [number, number];
 
 /** The open periods (merged where they touch or overlap) that meet [fromMs, toMs], in virtual time. */
 export function openPeriods(spec: WindowSpec, fromMs: number, toMs: number): Period[] {
-  const rules: CompiledRule[] = spec.windows.map((w) => ({ days: parseDays(w.days), from: parseTime(w.from, false), to: parseTime(w.to, true) }));
+  const rules: CompiledRule[] = spec.windows.map((w) => ({
+    days: parseDays(w.days),
+    from: parseTime(w.from, false),
+    to: parseTime(w.to, true),
+  }));
   const raw: Period[] = [];
   // A window may have opened the day before (overnight), so start one day early.
   let day = DateTime.fromMillis(fromMs, { zone: spec.timezone }).startOf('day').minus({ days: 1 });
@@ -146,9 +174,7 @@ export function wallClock(ms: number, zone: string): string {
 }
 
 /** Where a moment stands, in real epoch ms. `closesAt` is null when the window never closes. */
-export type WindowState =
-  | { open: true; openedAt: number; closesAt: number | null }
-  | { open: false; opensAt: number; closesAt: number };
+export type WindowState = { open: true; openedAt: number; closesAt: number | null } | { open: false; opensAt: number; closesAt: number };
 
 /**
  * The windows of one session on its clock. Everything it returns is in real
@@ -158,15 +184,27 @@ export type WindowState =
 export class WindowCalendar {
   private readonly virtualStart: number;
 
-  constructor(readonly spec: WindowSpec | undefined, private readonly clock: SessionClock | undefined, private readonly realStart: number) {
+  constructor(
+    readonly spec: WindowSpec | undefined,
+    private readonly clock: SessionClock | undefined,
+    private readonly realStart: number,
+  ) {
     this.virtualStart = clock?.startAt ? Date.parse(clock.startAt) : realStart;
   }
 
-  get speed(): number { return this.clock?.speed ?? 1; }
-  get always(): boolean { return !this.spec; }
+  get speed(): number {
+    return this.clock?.speed ?? 1;
+  }
+  get always(): boolean {
+    return !this.spec;
+  }
 
-  toVirtual(real: number): number { return this.virtualStart + (real - this.realStart) * this.speed; }
-  toReal(virtual: number): number { return this.realStart + (virtual - this.virtualStart) / this.speed; }
+  toVirtual(real: number): number {
+    return this.virtualStart + (real - this.realStart) * this.speed;
+  }
+  toReal(virtual: number): number {
+    return this.realStart + (virtual - this.virtualStart) / this.speed;
+  }
 
   /** The open periods, in real time, that meet [fromReal, toReal]. */
   periods(fromReal: number, toReal: number): Period[] {
@@ -226,9 +264,13 @@ export class WindowCalendar {
     if (!this.spec) return fromReal + openMs;
     const week = (7 * DAY_MS) / this.speed;
     let left = Math.abs(openMs);
-    for (let step = 0; step < 520; step++) { // ten years at most
-      const [lo, hi] = openMs >= 0 ? [fromReal + step * week, fromReal + (step + 1) * week] : [fromReal - (step + 1) * week, fromReal - step * week];
-      const periods = this.periods(lo, hi).map(([a, b]): Period => [Math.max(a, lo), Math.min(b, hi)]).filter(([a, b]) => b > a);
+    for (let step = 0; step < 520; step++) {
+      // ten years at most
+      const [lo, hi] =
+        openMs >= 0 ? [fromReal + step * week, fromReal + (step + 1) * week] : [fromReal - (step + 1) * week, fromReal - step * week];
+      const periods = this.periods(lo, hi)
+        .map(([a, b]): Period => [Math.max(a, lo), Math.min(b, hi)])
+        .filter(([a, b]) => b > a);
       if (openMs < 0) periods.reverse();
       for (const [a, b] of periods) {
         if (left <= b - a) return openMs >= 0 ? a + left : b - left;

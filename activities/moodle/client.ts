@@ -26,29 +26,58 @@ export function encodeParams(params: Record<string, Param>): URLSearchParams {
   return out;
 }
 
-const ErrorBody = z.object({ exception: z.string(), errorcode: z.string().optional(), message: z.string(), debuginfo: z.string().optional() });
+const ErrorBody = z.object({
+  exception: z.string(),
+  errorcode: z.string().optional(),
+  message: z.string(),
+  debuginfo: z.string().optional(),
+});
 
 const Warning = z.looseObject({ item: z.string().optional(), itemid: z.number().optional(), warningcode: z.string(), message: z.string() });
 export const SiteInfo = z.looseObject({
-  sitename: z.string(), siteurl: z.string(), userid: z.number(),
-  release: z.string().optional(), version: z.string().optional(),
+  sitename: z.string(),
+  siteurl: z.string(),
+  userid: z.number(),
+  release: z.string().optional(),
+  version: z.string().optional(),
   functions: z.array(z.looseObject({ name: z.string(), version: z.string() })),
 });
 export const Category = z.looseObject({
-  id: z.number(), name: z.string(), idnumber: z.string().nullable().optional(), parent: z.number(), path: z.string(), depth: z.number(),
+  id: z.number(),
+  name: z.string(),
+  idnumber: z.string().nullable().optional(),
+  parent: z.number(),
+  path: z.string(),
+  depth: z.number(),
 });
 export const Course = z.looseObject({
-  id: z.number(), fullname: z.string(), shortname: z.string(), categoryid: z.number(),
-  idnumber: z.string().nullable().optional(), visible: z.number().optional(), format: z.string().optional(),
+  id: z.number(),
+  fullname: z.string(),
+  shortname: z.string(),
+  categoryid: z.number(),
+  idnumber: z.string().nullable().optional(),
+  visible: z.number().optional(),
+  format: z.string().optional(),
 });
 const FileContent = z.looseObject({ type: z.string(), filename: z.string().optional(), filesize: z.number().nullable().optional() });
 export const Section = z.looseObject({
-  id: z.number(), section: z.number(), name: z.string(),
+  id: z.number(),
+  section: z.number(),
+  name: z.string(),
   modules: z.array(z.looseObject({ id: z.number(), modname: z.string(), name: z.string(), contents: z.array(FileContent).optional() })),
 });
 export const StoredFile = z.looseObject({
-  contextid: z.number(), component: z.string(), filearea: z.string(), itemid: z.number(), filepath: z.string(), filename: z.string(),
-  isdir: z.boolean(), url: z.string(), timemodified: z.number(), timecreated: z.number().optional(), filesize: z.number(),
+  contextid: z.number(),
+  component: z.string(),
+  filearea: z.string(),
+  itemid: z.number(),
+  filepath: z.string(),
+  filename: z.string(),
+  isdir: z.boolean(),
+  url: z.string(),
+  timemodified: z.number(),
+  timecreated: z.number().optional(),
+  filesize: z.number(),
 });
 export type MoodleCategory = z.infer<typeof Category>;
 export type MoodleStoredFile = z.infer<typeof StoredFile>;
@@ -65,8 +94,12 @@ export type MoodleSection = z.infer<typeof Section>;
 
 /** The web-service functions the archiver calls: the token's external service must hold every one. */
 export const REQUIRED_FUNCTIONS = [
-  'core_webservice_get_site_info', 'core_course_get_categories', 'core_course_get_courses_by_field', 'core_course_get_contents',
-  'core_course_update_courses', 'core_course_create_categories',
+  'core_webservice_get_site_info',
+  'core_course_get_categories',
+  'core_course_get_courses_by_field',
+  'core_course_get_contents',
+  'core_course_update_courses',
+  'core_course_create_categories',
 ] as const;
 
 export class MoodleClient {
@@ -90,14 +123,25 @@ export class MoodleClient {
       });
       if (res.statusCode === 403) throw new MoodleError('web-services-disabled', this.site.siteId, fn, 'HTTP 403 from the REST server');
       if (res.statusCode >= 500) throw new MoodleError('transient', this.site.siteId, fn, `HTTP ${res.statusCode}`);
-      if (res.statusCode !== 200) throw new MoodleError('unexpected-response', this.site.siteId, fn, `HTTP ${res.statusCode} (is ${this.site.url} the site's wwwroot?)`);
+      if (res.statusCode !== 200)
+        throw new MoodleError(
+          'unexpected-response',
+          this.site.siteId,
+          fn,
+          `HTTP ${res.statusCode} (is ${this.site.url} the site's wwwroot?)`,
+        );
       text = res.body;
     } catch (e) {
       if (e instanceof MoodleError) throw e;
       // got's error carries the request body, token included: keep only its code.
       const code = e instanceof RequestError ? e.code : 'ERR_UNKNOWN';
       const timeout = this.site.timeoutSeconds ?? 120;
-      throw new MoodleError('transient', this.site.siteId, fn, code === 'ETIMEDOUT' ? `no answer within ${timeout} s` : `network error ${code}`);
+      throw new MoodleError(
+        'transient',
+        this.site.siteId,
+        fn,
+        code === 'ETIMEDOUT' ? `no answer within ${timeout} s` : `network error ${code}`,
+      );
     }
     let json: unknown;
     try {
@@ -109,7 +153,13 @@ export class MoodleClient {
     if (err.success) {
       const { exception, errorcode, message, debuginfo } = err.data;
       const kind = classifyMoodleError(errorcode);
-      throw new MoodleError(kind, this.site.siteId, fn, `${errorcode ?? exception}: ${message}${debuginfo ? ` (${debuginfo.split('\n')[0]})` : ''}`, errorcode);
+      throw new MoodleError(
+        kind,
+        this.site.siteId,
+        fn,
+        `${errorcode ?? exception}: ${message}${debuginfo ? ` (${debuginfo.split('\n')[0]})` : ''}`,
+        errorcode,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -125,14 +175,22 @@ export class MoodleClient {
 
   /** The category and, when asked, every descendant. */
   categories(criteria: Record<string, string | number>, addSubcategories = true) {
-    return this.call('core_course_get_categories', {
-      criteria: Object.entries(criteria).map(([key, value]) => ({ key, value: String(value) })),
-      addsubcategories: addSubcategories,
-    }, z.array(Category));
+    return this.call(
+      'core_course_get_categories',
+      {
+        criteria: Object.entries(criteria).map(([key, value]) => ({ key, value: String(value) })),
+        addsubcategories: addSubcategories,
+      },
+      z.array(Category),
+    );
   }
 
   async coursesByField(field: 'id' | 'ids' | 'shortname' | 'idnumber' | 'category', value: string | number) {
-    const res = await this.call('core_course_get_courses_by_field', { field, value: String(value) }, z.object({ courses: z.array(Course), warnings: z.array(Warning).optional() }));
+    const res = await this.call(
+      'core_course_get_courses_by_field',
+      { field, value: String(value) },
+      z.object({ courses: z.array(Course), warnings: z.array(Warning).optional() }),
+    );
     return res.courses;
   }
 
@@ -144,7 +202,14 @@ export class MoodleClient {
   async updateCourses(courses: ({ id: number } & Record<string, string | number>)[]) {
     const res = await this.call('core_course_update_courses', { courses }, z.object({ warnings: z.array(Warning) }));
     const w = res.warnings[0];
-    if (w) throw new MoodleError(w.warningcode === 'invalidrecord' ? 'missing-record' : 'transient', this.site.siteId, 'core_course_update_courses', `${w.warningcode}: ${w.message}`, w.warningcode);
+    if (w)
+      throw new MoodleError(
+        w.warningcode === 'invalidrecord' ? 'missing-record' : 'transient',
+        this.site.siteId,
+        'core_course_update_courses',
+        `${w.warningcode}: ${w.message}`,
+        w.warningcode,
+      );
   }
 
   async deleteCourses(courseIds: number[]) {
@@ -154,9 +219,20 @@ export class MoodleClient {
 
   /** The files of a course's backup area, where backup.php without --destination leaves its .mbz. */
   async backupAreaFiles(courseId: number): Promise<MoodleStoredFile[]> {
-    const res = await this.call('core_files_get_files', {
-      contextid: -1, contextlevel: 'course', instanceid: courseId, component: 'backup', filearea: 'course', itemid: 0, filepath: '/', filename: '',
-    }, z.object({ files: z.array(StoredFile) }));
+    const res = await this.call(
+      'core_files_get_files',
+      {
+        contextid: -1,
+        contextlevel: 'course',
+        instanceid: courseId,
+        component: 'backup',
+        filearea: 'course',
+        itemid: 0,
+        filepath: '/',
+        filename: '',
+      },
+      z.object({ files: z.array(StoredFile) }),
+    );
     return res.files.filter((f) => !f.isdir);
   }
 
@@ -171,12 +247,20 @@ export class MoodleClient {
     const url = new URL(path, this.site.url.replace(/\/?$/, '/'));
     url.searchParams.set('token', this.site.token);
     const what = `download of ${decodeURIComponent(path.split('/').pop() ?? '')}`;
-    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-`, ...(ifEtag ? { 'if-range': `"${ifEtag}"` } : {}) } : {};
-    const stream = got.stream(url, { headers, timeout: { connect: 30_000, response: (this.site.timeoutSeconds ?? 120) * 1000 }, retry: { limit: 0 }, throwHttpErrors: false });
+    const headers: Record<string, string> =
+      offset > 0 ? { range: `bytes=${offset}-`, ...(ifEtag ? { 'if-range': `"${ifEtag}"` } : {}) } : {};
+    const stream = got.stream(url, {
+      headers,
+      timeout: { connect: 30_000, response: (this.site.timeoutSeconds ?? 120) * 1000 },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+    });
     const res = await new Promise<import('got').Response>((resolve, reject) => {
       stream.once('response', resolve);
       // got's error names the URL, token included: keep only its code.
-      stream.once('error', (e: unknown) => reject(new MoodleError('transient', this.site.siteId, what, `network error ${e instanceof RequestError ? e.code : 'ERR_UNKNOWN'}`)));
+      stream.once('error', (e: unknown) =>
+        reject(new MoodleError('transient', this.site.siteId, what, `network error ${e instanceof RequestError ? e.code : 'ERR_UNKNOWN'}`)),
+      );
     });
     if (res.statusCode === 416 && offset > 0) {
       // The file is shorter than what we hold: it changed; start over.
@@ -184,7 +268,10 @@ export class MoodleClient {
       return this.download(file, 0);
     }
     const type = String(res.headers['content-type'] ?? '');
-    if (res.statusCode >= 500) { stream.destroy(); throw new MoodleError('transient', this.site.siteId, what, `HTTP ${res.statusCode}`); }
+    if (res.statusCode >= 500) {
+      stream.destroy();
+      throw new MoodleError('transient', this.site.siteId, what, `HTTP ${res.statusCode}`);
+    }
     if (type.startsWith('application/json')) {
       // Moodle's file endpoint answers its errors as JSON, with 200 or 404.
       let text = '';
@@ -193,11 +280,24 @@ export class MoodleClient {
       const kind = body.errorcode === 'filenotfound' ? 'missing-record' : classifyMoodleError(body.errorcode);
       throw new MoodleError(kind, this.site.siteId, what, `${body.errorcode ?? res.statusCode}: ${body.error ?? ''}`, body.errorcode);
     }
-    if (res.statusCode !== 200 && res.statusCode !== 206) { stream.destroy(); throw new MoodleError('unexpected-response', this.site.siteId, what, `HTTP ${res.statusCode}`); }
-    const etag = String(res.headers.etag ?? '').replace(/^W\//, '').replace(/"/g, '');
+    if (res.statusCode !== 200 && res.statusCode !== 206) {
+      stream.destroy();
+      throw new MoodleError('unexpected-response', this.site.siteId, what, `HTTP ${res.statusCode}`);
+    }
+    const etag = String(res.headers.etag ?? '')
+      .replace(/^W\//, '')
+      .replace(/"/g, '');
     if (res.statusCode === 206) {
       const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(res.headers['content-range'] ?? ''));
-      if (!m || Number(m[1]) !== offset) { stream.destroy(); throw new MoodleError('unexpected-response', this.site.siteId, what, `Content-Range "${res.headers['content-range']}" for bytes=${offset}-`); }
+      if (!m || Number(m[1]) !== offset) {
+        stream.destroy();
+        throw new MoodleError(
+          'unexpected-response',
+          this.site.siteId,
+          what,
+          `Content-Range "${res.headers['content-range']}" for bytes=${offset}-`,
+        );
+      }
       return { body: stream, offset, total: Number(m[3]), etag };
     }
     return { body: stream, offset: 0, total: Number(res.headers['content-length'] ?? -1), etag };

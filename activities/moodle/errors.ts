@@ -15,8 +15,10 @@ export type MoodleFailureKind =
   | 'transient';
 
 const FIX: Partial<Record<MoodleFailureKind, string>> = {
-  'invalid-token': 'check the token in the worker environment (MOODLE_TOKEN_<SITE>) against Site administration > Server > Web services > Manage tokens',
-  'access-denied': 'add the function to the external service of this token (Site administration > Server > Web services > External services)',
+  'invalid-token':
+    'check the token in the worker environment (MOODLE_TOKEN_<SITE>) against Site administration > Server > Web services > Manage tokens',
+  'access-denied':
+    'add the function to the external service of this token (Site administration > Server > Web services > External services)',
   'web-services-disabled': 'enable web services and the REST protocol on the Moodle site',
   'missing-capability': "give the token's user the capability named in the message",
   'host-misconfigured': 'fix the site\'s "cli" or "staging" settings in the worker config',
@@ -24,8 +26,15 @@ const FIX: Partial<Record<MoodleFailureKind, string>> = {
 };
 
 const NON_RETRYABLE = new Set<MoodleFailureKind>([
-  'invalid-token', 'access-denied', 'web-services-disabled', 'missing-capability', 'invalid-parameter',
-  'missing-record', 'unexpected-response', 'host-misconfigured', 'unsupported-release',
+  'invalid-token',
+  'access-denied',
+  'web-services-disabled',
+  'missing-capability',
+  'invalid-parameter',
+  'missing-record',
+  'unexpected-response',
+  'host-misconfigured',
+  'unsupported-release',
 ]);
 
 export class MoodleError extends Error {

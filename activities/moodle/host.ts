@@ -20,7 +20,10 @@ export interface CliRun {
 }
 
 export class MoodleHost {
-  constructor(readonly siteId: string, private readonly cmd: HostCommand) {}
+  constructor(
+    readonly siteId: string,
+    private readonly cmd: HostCommand,
+  ) {}
 
   /** Runs one admin/cli script; each output line goes to onLine (heartbeats); abort kills it. */
   run(script: string, args: string[], onLine: (line: string) => void = () => {}, signal?: AbortSignal): Promise<CliRun> {
@@ -38,7 +41,9 @@ export class MoodleHost {
       partial = lines.pop() ?? '';
       lines.forEach(onLine);
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), this.cmd.timeoutSeconds * 1000);
     return new Promise((resolve, reject) => {
       child.on('error', (e) => {
@@ -66,14 +71,18 @@ export class MoodleHost {
   /** Whether the admin scripts answer their --help as Moodle's do: the command line and the Moodle directory are right. */
   async probe(): Promise<{ ok: boolean; detail: string }> {
     const expected: Record<string, string> = {
-      'backup.php': 'Perform backup of the given course.', 'restore_backup.php': 'Restore backup into provided category',
+      'backup.php': 'Perform backup of the given course.',
+      'restore_backup.php': 'Restore backup into provided category',
       'delete_course.php': 'CLI script to delete a course.',
     };
     for (const [script, firstLine] of Object.entries(expected)) {
       const r = await this.run(script, ['--help']).catch((e: Error) => ({ exitCode: -1, stdout: e.message, stderr: '' }));
       const out = `${r.stdout}${r.stderr}`.trim();
       if (r.exitCode !== 0 || !out.includes(firstLine)) {
-        return { ok: false, detail: `${this.cmd.command.join(' ')} ${join(this.cmd.moodleDir, 'admin', 'cli', script)} --help gave exit ${r.exitCode}: ${out.split('\n')[0].slice(0, 160)}` };
+        return {
+          ok: false,
+          detail: `${this.cmd.command.join(' ')} ${join(this.cmd.moodleDir, 'admin', 'cli', script)} --help gave exit ${r.exitCode}: ${out.split('\n')[0].slice(0, 160)}`,
+        };
       }
     }
     return { ok: true, detail: `${Object.keys(expected).join(', ')} run with ${this.cmd.command.join(' ')} in ${this.cmd.moodleDir}` };
@@ -96,7 +105,11 @@ export class MoodleHost {
 
   private backupFailure(courseId: number, r: CliRun): MoodleError {
     return this.failure('backup.php', r, [
-      [/Destination directory does not exists? or not writable/, 'host-misconfigured', 'the staging folder is not writable by the Moodle CLI user'],
+      [
+        /Destination directory does not exists? or not writable/,
+        'host-misconfigured',
+        'the staging folder is not writable by the Moodle CLI user',
+      ],
       [/Can't find data record in database table course/, 'missing-record', `course ${courseId} does not exist`],
       [/No admin account/, 'host-misconfigured', 'Moodle has no admin account'],
     ]);

@@ -12,7 +12,8 @@ export function releaseProblem(release: string | undefined): string | undefined 
   if (!m) return `its release is unknown (site info said "${release ?? ''}")`;
   const [major, minor] = [Number(m[1]), Number(m[2])];
   const at = (v: readonly [number, number]) => major * 100 + minor - (v[0] * 100 + v[1]);
-  if (at(SUPPORTED_RELEASES.oldest) < 0 || at(SUPPORTED_RELEASES.newest) > 0) return `it runs Moodle ${release}; this tool supports ${SUPPORTED_RANGE}`;
+  if (at(SUPPORTED_RELEASES.oldest) < 0 || at(SUPPORTED_RELEASES.newest) > 0)
+    return `it runs Moodle ${release}; this tool supports ${SUPPORTED_RANGE}`;
   return undefined;
 }
 

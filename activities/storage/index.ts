@@ -19,17 +19,30 @@ export const packageName = (course: PhaseRequest['course'], shortname: string) =
 export async function sealCourse(sites: Sites, storage: StorageSettings, { course, facts }: PhaseRequest): Promise<CourseFacts> {
   const name = packageName(course, facts.shortname!);
   const manifest: Manifest = {
-    format: PACKAGE_FORMAT, createdAt: new Date().toISOString(), retentionUntil: facts.retentionUntil ?? null,
-    session: course.session, vintage: course.vintage,
-    source: { siteId: course.sourceSiteId, url: sites.settings(course.sourceSiteId).url, moodleRelease: facts.backupInfo?.moodleRelease ?? '' },
+    format: PACKAGE_FORMAT,
+    createdAt: new Date().toISOString(),
+    retentionUntil: facts.retentionUntil ?? null,
+    session: course.session,
+    vintage: course.vintage,
+    source: {
+      siteId: course.sourceSiteId,
+      url: sites.settings(course.sourceSiteId).url,
+      moodleRelease: facts.backupInfo?.moodleRelease ?? '',
+    },
     course: {
-      id: course.courseId, shortname: facts.shortname!, fullname: facts.fullname!, idnumber: facts.idnumber ?? '',
-      categoryId: facts.sourceCategoryId!, categoryPath: facts.categoryPath ?? '',
+      id: course.courseId,
+      shortname: facts.shortname!,
+      fullname: facts.fullname!,
+      idnumber: facts.idnumber ?? '',
+      categoryId: facts.sourceCategoryId!,
+      categoryPath: facts.categoryPath ?? '',
     },
     members: [{ name: MBZ_MEMBER, bytes: facts.mbzBytes!, sha256: facts.mbzSha256! }],
   };
   // Written again on a retry: the store only shows a package once it is whole.
-  const packageSha256 = await writePackage(storeOf(storage), name, manifest, join(storage.staging, facts.backupName!), (n) => heartbeat({ written: n }));
+  const packageSha256 = await writePackage(storeOf(storage), name, manifest, join(storage.staging, facts.backupName!), (n) =>
+    heartbeat({ written: n }),
+  );
   return { storageLocation: name, packageSha256 };
 }
 
@@ -41,9 +54,12 @@ export async function verifySealed(storage: StorageSettings, { course, facts }: 
   const read = await readPackage(store, facts.storageLocation!, (n) => heartbeat({ read: n }));
   const m = read.manifest;
   const problems = [...read.problems];
-  if (facts.packageSha256 && read.packageSha256 !== facts.packageSha256) problems.push(`package sha256 ${read.packageSha256}, written as ${facts.packageSha256}`);
-  if (m && (m.course.id !== course.courseId || m.source.siteId !== course.sourceSiteId)) problems.push(`the manifest is of ${m.source.siteId} course ${m.course.id}`);
+  if (facts.packageSha256 && read.packageSha256 !== facts.packageSha256)
+    problems.push(`package sha256 ${read.packageSha256}, written as ${facts.packageSha256}`);
+  if (m && (m.course.id !== course.courseId || m.source.siteId !== course.sourceSiteId))
+    problems.push(`the manifest is of ${m.source.siteId} course ${m.course.id}`);
   const mbz = m?.members.find((x) => x.name === MBZ_MEMBER);
   if (m && mbz?.sha256 !== facts.mbzSha256) problems.push(`its .mbz has sha256 ${mbz?.sha256}, the transfer had ${facts.mbzSha256}`);
-  if (problems.length) throw ApplicationFailure.nonRetryable(`Package ${where} does not re-read clean: ${problems.join('; ')}`, 'VerificationFailed');
+  if (problems.length)
+    throw ApplicationFailure.nonRetryable(`Package ${where} does not re-read clean: ${problems.join('; ')}`, 'VerificationFailed');
 }

@@ -36,7 +36,13 @@ const hashing = (hash: ReturnType<typeof createHash>, onBytes?: (n: number) => v
 };
 
 /** Writes the package; returns its sha256. The .mbz is streamed from disk: memory stays flat. */
-export async function writePackage(store: ArchiveStore, name: string, manifest: Manifest, mbzPath: string, onBytes?: (n: number) => void): Promise<string> {
+export async function writePackage(
+  store: ArchiveStore,
+  name: string,
+  manifest: Manifest,
+  mbzPath: string,
+  onBytes?: (n: number) => void,
+): Promise<string> {
   const archive = new TarArchive();
   const out = store.writer(name);
   const hash = createHash('sha256');
@@ -98,7 +104,8 @@ export async function readPackage(store: ArchiveStore, name: string, onBytes?: (
     for (const m of manifest.members ?? []) {
       const got = seen.get(m.name);
       if (!got) problems.push(`member ${m.name} is missing`);
-      else if (got.sha256 !== m.sha256 || got.bytes !== m.bytes) problems.push(`member ${m.name}: ${got.bytes} bytes sha256 ${got.sha256}, the manifest says ${m.bytes} bytes sha256 ${m.sha256}`);
+      else if (got.sha256 !== m.sha256 || got.bytes !== m.bytes)
+        problems.push(`member ${m.name}: ${got.bytes} bytes sha256 ${got.sha256}, the manifest says ${m.bytes} bytes sha256 ${m.sha256}`);
     }
     for (const n of seen.keys()) if (!manifest.members?.some((m) => m.name === n)) problems.push(`member ${n} is not in the manifest`);
   }

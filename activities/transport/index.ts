@@ -26,7 +26,10 @@ function sharedPath(sites: Sites): Driver {
     const expected = { bytes: facts.mbzBytes, sha256: facts.mbzSha256 };
     if (route.mode === 'move' && !existsSync(src) && existsSync(part)) return checkMoved(part, facts, sink); // moved before the last attempt died
     if (!existsSync(src)) {
-      throw ApplicationFailure.nonRetryable(`Backup ${src} is not visible from this host: is the source staging folder mounted here (transports[].sourceMount)?`, 'StagingNotShared');
+      throw ApplicationFailure.nonRetryable(
+        `Backup ${src} is not visible from this host: is the source staging folder mounted here (transports[].sourceMount)?`,
+        'StagingNotShared',
+      );
     }
     if (route.mode === 'move') {
       try {
@@ -38,8 +41,16 @@ function sharedPath(sites: Sites): Driver {
       }
     }
     const received = await receiveResumable({
-      dest, name: facts.backupName!, expected, bytesPerSecond: mbps(route), alsoTo: sink,
-      open: async (offset) => ({ body: createReadStream(src, { start: offset, highWaterMark: 1 << 20 }), offset, total: statSync(src).size }),
+      dest,
+      name: facts.backupName!,
+      expected,
+      bytesPerSecond: mbps(route),
+      alsoTo: sink,
+      open: async (offset) => ({
+        body: createReadStream(src, { start: offset, highWaterMark: 1 << 20 }),
+        offset,
+        total: statSync(src).size,
+      }),
     });
     if (route.mode === 'move') rmSync(src, { force: true });
     return received;
@@ -53,7 +64,10 @@ async function checkMoved(part: string, facts: CourseFacts, sink: Writable): Pro
   const sha256 = hash.digest('hex');
   const bytes = statSync(part).size;
   if (sha256 !== facts.mbzSha256 || bytes !== facts.mbzBytes) {
-    throw ApplicationFailure.nonRetryable(`Moved backup ${part} does not match what the backup phase wrote (${bytes} bytes, sha256 ${sha256}); retry the course from its backup`, 'ChecksumMismatch');
+    throw ApplicationFailure.nonRetryable(
+      `Moved backup ${part} does not match what the backup phase wrote (${bytes} bytes, sha256 ${sha256}); retry the course from its backup`,
+      'ChecksumMismatch',
+    );
   }
   return { part, bytes, sha256, sent: 0, resumedFrom: bytes };
 }
@@ -64,10 +78,17 @@ function moodleWs(sites: Sites): Driver {
     const source = sites.moodle(course.sourceSiteId);
     const file = (await source.backupAreaFiles(course.courseId)).find((f) => f.filename === facts.backupName);
     if (!file) {
-      throw ApplicationFailure.nonRetryable(`${facts.backupName} is no longer in the backup area of ${course.sourceSiteId} course ${course.courseId}; retry the course once its backup is there`, 'BackupNotFound');
+      throw ApplicationFailure.nonRetryable(
+        `${facts.backupName} is no longer in the backup area of ${course.sourceSiteId} course ${course.courseId}; retry the course once its backup is there`,
+        'BackupNotFound',
+      );
     }
     return receiveResumable({
-      dest, name: facts.backupName!, expected: { bytes: file.filesize }, bytesPerSecond: mbps(route), alsoTo: sink,
+      dest,
+      name: facts.backupName!,
+      expected: { bytes: file.filesize },
+      bytesPerSecond: mbps(route),
+      alsoTo: sink,
       open: async (offset, prior) => {
         const d = await source.download(file, offset, prior?.etag);
         return { body: d.body, offset: d.offset, total: d.total, sha1: d.etag || undefined };
@@ -85,9 +106,17 @@ export function transportActivities(sites: Sites) {
       const dest = join(sites.staging(course.targetSiteId), facts.backupName!);
       const reader = backupInfoReader();
       const received = await drivers[route.driver](req, route, dest, reader.sink);
-      const backupInfo = await reader.info.catch((e: Error) => { throw new Error(`${received.part} ${e.message}`); });
+      const backupInfo = await reader.info.catch((e: Error) => {
+        throw new Error(`${received.part} ${e.message}`);
+      });
       renameSync(received.part, dest);
-      return { mbzBytes: received.bytes, mbzSha256: received.sha256, transferredBytes: received.sent, resumedFrom: received.resumedFrom, backupInfo };
+      return {
+        mbzBytes: received.bytes,
+        mbzSha256: received.sha256,
+        transferredBytes: received.sent,
+        resumedFrom: received.resumedFrom,
+        backupInfo,
+      };
     },
   };
 }

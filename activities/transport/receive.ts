@@ -14,7 +14,11 @@ import { pipeline } from 'node:stream/promises';
 import { throttle } from './throttle';
 
 /** What each heartbeat carries: where a retry resumes, and which version of the file it was. */
-export interface TransferProgress { offset: number; total: number; etag?: string }
+export interface TransferProgress {
+  offset: number;
+  total: number;
+  etag?: string;
+}
 
 export interface Incoming {
   body: Readable | NodeJS.ReadableStream;
@@ -127,7 +131,11 @@ export async function readThrough(file: string, hashes: Hash[], sink?: Writable,
 async function feedSink(sink: Writable | undefined, chunk: Buffer): Promise<void> {
   if (!sink || sink.destroyed || sink.write(chunk)) return;
   await new Promise<void>((done) => {
-    const go = () => { sink.off('drain', go); sink.off('close', go); done(); };
+    const go = () => {
+      sink.off('drain', go);
+      sink.off('close', go);
+      done();
+    };
     sink.on('drain', go);
     sink.on('close', go);
   });

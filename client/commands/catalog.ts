@@ -19,7 +19,8 @@ export function registerCatalogCommands(program: Command): void {
   };
   const asJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x), 2);
 
-  catalogCmd.command('find <query...>')
+  catalogCmd
+    .command('find <query...>')
     .description('where a course is now: by source id ("12" or "prod:12"), shortname, idnumber, or words of its full name')
     .option('--json', 'as JSON')
     .action(async (words: string[], o: { json?: boolean }) => {
@@ -29,8 +30,9 @@ export function registerCatalogCommands(program: Command): void {
       });
     });
 
-  catalogCmd.command('verify')
-    .description('walk the ledger\'s hash chain and compare each catalog row with it; exit 1 on any edited or removed entry')
+  catalogCmd
+    .command('verify')
+    .description("walk the ledger's hash chain and compare each catalog row with it; exit 1 on any edited or removed entry")
     .option('--json', 'as JSON')
     .action(async (o: { json?: boolean }) => {
       const report = await withCatalog((catalog) => catalog.verifyLedger());
@@ -40,20 +42,28 @@ export function registerCatalogCommands(program: Command): void {
       if (report.problems.length) process.exitCode = 1;
     });
 
-  catalogCmd.command('expire')
+  catalogCmd
+    .command('expire')
     .description('delete the archives whose retention has passed (on their hosts, by a workflow), logged in the ledger')
     .option('--dry-run', 'list what would be deleted, delete nothing')
     .option('--as-of <date>', 'judge retention at this date instead of now (ISO)')
     .action(async (o: { dryRun?: boolean; asOf?: string }) => {
       const asOf = o.asOf ? new Date(o.asOf) : new Date();
-      if (Number.isNaN(asOf.getTime())) program.error(`--as-of: "${o.asOf}" is not a date; write it as 2031-09-01 or 2031-09-01T00:00:00Z`, { exitCode: 2 });
+      if (Number.isNaN(asOf.getTime()))
+        program.error(`--as-of: "${o.asOf}" is not a date; write it as 2031-09-01 or 2031-09-01T00:00:00Z`, { exitCode: 2 });
       await withCatalog(async (catalog, cfg) => {
         const client = await connectClient(cfg);
         try {
           const { due, result } = await expireDue(client, cfg, catalog, asOf, Boolean(o.dryRun));
-          if (!due.length) { console.log(`Nothing to expire as of ${asOf.toISOString()}.`); return; }
+          if (!due.length) {
+            console.log(`Nothing to expire as of ${asOf.toISOString()}.`);
+            return;
+          }
           console.log(renderCatalogRows(due));
-          if (!result) { console.log(`\nDry run: ${due.length} archive(s) would be deleted.`); return; }
+          if (!result) {
+            console.log(`\nDry run: ${due.length} archive(s) would be deleted.`);
+            return;
+          }
           console.log(`\nExpired ${result.expired.length} of ${due.length}.`);
           for (const f of result.failed) console.log(`  failed: catalog entry ${f.catalogId}: ${f.message}`);
           if (result.failed.length) process.exitCode = 1;
@@ -63,14 +73,18 @@ export function registerCatalogCommands(program: Command): void {
       });
     });
 
-  catalogCmd.command('rebuild')
-    .description('re-read every package of a cold storage and record each in the catalog (after the catalog was lost); run it where the storage is mounted')
+  catalogCmd
+    .command('rebuild')
+    .description(
+      're-read every package of a cold storage and record each in the catalog (after the catalog was lost); run it where the storage is mounted',
+    )
     .requiredOption('--storage <id>', 'the storage to read, from the config')
     .action(async (o: { storage: string }) => {
       const report = await withCatalog((catalog, cfg) => rebuildFromStorage(cfg, catalog, o.storage));
-      console.log(`Rebuilt from ${o.storage}: ${report.recorded} recorded, ${report.unchanged} already there, ${report.broken.length} broken`);
+      console.log(
+        `Rebuilt from ${o.storage}: ${report.recorded} recorded, ${report.unchanged} already there, ${report.broken.length} broken`,
+      );
       for (const b of report.broken) console.log(`  broken: ${b.name}: ${b.problems.join('; ')}`);
       if (report.broken.length) process.exitCode = 1;
     });
-
 }

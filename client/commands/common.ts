@@ -17,19 +17,22 @@ export const collect = (v: string, all: string[] = []) => [...all, v];
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The root command: each group of commands registers itself on it. */
-export const program = new Command().name('moodle-archiver').description('Archive Moodle course categories with Temporal')
+export const program = new Command()
+  .name('moodle-archiver')
+  .description('Archive Moodle course categories with Temporal')
   .option('-c, --config <file>', 'config file (or ARCHIVER_CONFIG)', process.env.ARCHIVER_CONFIG ?? 'archiver.config.json');
 
 export const config = () => loadConfig(program.opts<{ config: string }>().config, { requireTokens: false });
 
 /** Runs one operator action on a session with a client, then closes it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
-export const act = <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) => async (...args: A) => {
-  const client = await connectClient(config());
-  try {
-    await fn(client, ...args);
-  } finally {
-    await client.connection.close();
-  }
-};
-
+export const act =
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
+  <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) =>
+    async (...args: A) => {
+      const client = await connectClient(config());
+      try {
+        await fn(client, ...args);
+      } finally {
+        await client.connection.close();
+      }
+    };

@@ -11,54 +11,84 @@ import { act, config, int } from './common';
 
 export function registerInspectCommands(program: Command): void {
   const course = program.command('course').description('one course of a session');
-  course.command('show <session> <courseId>')
+  course
+    .command('show <session> <courseId>')
     .description('a course: its phases with times, attempts and last error, its live step and heartbeat, its catalog row')
     .option('--json', 'as JSON')
-    .action(act(async (client, session: string, id: string, o: { json?: boolean }) => {
-      const courseId = int('courseId')(id);
-      const cfg = config();
-      const catalog = await Catalog.open(cfg.catalog.url);
-      try {
-        const details = await courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId));
-        console.log(o.json ? JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2) : renderCourse(details, workflowLink(cfg, details.workflowId)));
-      } finally {
-        await catalog.close();
-      }
-    }));
+    .action(
+      act(async (client, session: string, id: string, o: { json?: boolean }) => {
+        const courseId = int('courseId')(id);
+        const cfg = config();
+        const catalog = await Catalog.open(cfg.catalog.url);
+        try {
+          const details = await courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId));
+          console.log(
+            o.json
+              ? JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2)
+              : renderCourse(details, workflowLink(cfg, details.workflowId)),
+          );
+        } finally {
+          await catalog.close();
+        }
+      }),
+    );
 
   const sessions = program.command('sessions').description('every archive session');
-  sessions.command('list')
+  sessions
+    .command('list')
     .description('sessions, newest first, with their state, percent done and failures')
     .option('--query <filter>', 'a visibility filter on top, e.g. \'ArchiveVintage="2024-2025"\'')
     .option('--json', 'as JSON')
-    .action(act(async (client, o: { query?: string; json?: boolean }) => {
-      const rows = await listSessions(client, { query: o.query });
-      if (o.json) { console.log(JSON.stringify(rows, null, 2)); return; }
-      if (!rows.length) { console.log('No session.'); return; }
-      console.log(table(['session', 'vintage', 'state', 'done', '%', 'failed', 'started', 'ended'], rows.map((r) => [
-        r.session, r.vintage, r.state || r.execution.toLowerCase(), r.total !== null ? `${r.done}/${r.total}` : '-', r.percent ?? '-',
-        r.failed ?? '-', r.startedAt.slice(0, 16).replace('T', ' '), r.closedAt?.slice(0, 16).replace('T', ' ') ?? '',
-      ])).join('\n'));
-    }));
+    .action(
+      act(async (client, o: { query?: string; json?: boolean }) => {
+        const rows = await listSessions(client, { query: o.query });
+        if (o.json) {
+          console.log(JSON.stringify(rows, null, 2));
+          return;
+        }
+        if (!rows.length) {
+          console.log('No session.');
+          return;
+        }
+        console.log(
+          table(
+            ['session', 'vintage', 'state', 'done', '%', 'failed', 'started', 'ended'],
+            rows.map((r) => [
+              r.session,
+              r.vintage,
+              r.state || r.execution.toLowerCase(),
+              r.total !== null ? `${r.done}/${r.total}` : '-',
+              r.percent ?? '-',
+              r.failed ?? '-',
+              r.startedAt.slice(0, 16).replace('T', ' '),
+              r.closedAt?.slice(0, 16).replace('T', ' ') ?? '',
+            ]),
+          ).join('\n'),
+        );
+      }),
+    );
 
-  program.command('report <session>')
+  program
+    .command('report <session>')
     .description('write <session>.csv and <session>.html: counts, durations, failures with reasons, a Web UI link per course')
     .option('--out <dir>', 'folder to write them in', '.')
-    .action(act(async (client, session: string, o: { out: string }) => {
-      const cfg = config();
-      const catalog = await Catalog.open(cfg.catalog.url);
-      try {
-        const report = await sessionReport(client, session, {
-          config: cfg, catalogRows: await catalog.listSession(session),
-        });
-        mkdirSync(o.out, { recursive: true });
-        const base = join(o.out, session.replace(/[^A-Za-z0-9._-]/g, '_'));
-        writeFileSync(`${base}.csv`, reportCsv(report));
-        writeFileSync(`${base}.html`, reportHtml(report));
-        console.log(`Wrote ${base}.csv and ${base}.html (${report.courses.length} courses)`);
-      } finally {
-        await catalog.close();
-      }
-    }));
-
+    .action(
+      act(async (client, session: string, o: { out: string }) => {
+        const cfg = config();
+        const catalog = await Catalog.open(cfg.catalog.url);
+        try {
+          const report = await sessionReport(client, session, {
+            config: cfg,
+            catalogRows: await catalog.listSession(session),
+          });
+          mkdirSync(o.out, { recursive: true });
+          const base = join(o.out, session.replace(/[^A-Za-z0-9._-]/g, '_'));
+          writeFileSync(`${base}.csv`, reportCsv(report));
+          writeFileSync(`${base}.html`, reportHtml(report));
+          console.log(`Wrote ${base}.csv and ${base}.html (${report.courses.length} courses)`);
+        } finally {
+          await catalog.close();
+        }
+      }),
+    );
 }

@@ -22,11 +22,20 @@ export function sessionOptions(cmd: Command, what: { category: boolean }): Comma
     .option('--max-concurrency <n>', 'the most a live `concurrency` change may set', int('--max-concurrency'))
     .option('--window <"days from-to">', 'an allowed window, e.g. "mon-fri 19:00-07:00" (repeat for more); none: any time', collect)
     .option('--timezone <zone>', 'time zone of the windows (IANA name)', 'Europe/Paris')
-    .option('--safety-margin <fraction>', 'a course starts only if its predicted duration plus this fraction fits in the window', num('--safety-margin'))
+    .option(
+      '--safety-margin <fraction>',
+      'a course starts only if its predicted duration plus this fraction fits in the window',
+      num('--safety-margin'),
+    )
     .option('--clock-speed <n>', 'rehearsals: the windows read a clock this many times faster than real time', num('--clock-speed'))
-    .option('--clock-start <iso>', 'rehearsals: the windows\' clock at the session start, e.g. 2026-11-27T18:30:00+01:00')
+    .option('--clock-start <iso>', "rehearsals: the windows' clock at the session start, e.g. 2026-11-27T18:30:00+01:00")
     .option('--delete-source', 'delete each source course once its archive is verified', false)
-    .option('--failure-hold <hours>', 'how long failed courses wait for retry or skip before the session ends', int('--failure-hold'), DEFAULT_FAILURE_HOLD_HOURS);
+    .option(
+      '--failure-hold <hours>',
+      'how long failed courses wait for retry or skip before the session ends',
+      int('--failure-hold'),
+      DEFAULT_FAILURE_HOLD_HOURS,
+    );
 }
 
 /** The session input those options describe (not validated yet). */
@@ -35,17 +44,23 @@ export function sessionFields(o: any) {
   const selection = {
     moreCategoryIds: o.alsoCategory ? parseIdList('--also-category', o.alsoCategory) : undefined,
     courseIds: o.course ? parseIdList('--course', o.course) : undefined,
-    excludeShortnames: o.excludeShortname, excludeIdnumbers: o.excludeIdnumber,
+    excludeShortnames: o.excludeShortname,
+    excludeIdnumbers: o.excludeIdnumber,
   };
   return {
-    sourceSiteId: o.sourceSite, sourceCategoryId: o.category,
-    includeSubcategories: o.subcategories, targetSiteId: o.targetSite, targetCategoryId: o.targetCategory,
+    sourceSiteId: o.sourceSite,
+    sourceCategoryId: o.category,
+    includeSubcategories: o.subcategories,
+    targetSiteId: o.targetSite,
+    targetCategoryId: o.targetCategory,
     selection: Object.values(selection).some((v) => v !== undefined) ? selection : undefined,
-    mirrorSubcategories: o.mirror, concurrency: o.concurrency, deleteSource: o.deleteSource, failureHoldHours: o.failureHold,
+    mirrorSubcategories: o.mirror,
+    concurrency: o.concurrency,
+    deleteSource: o.deleteSource,
+    failureHoldHours: o.failureHold,
     maxConcurrency: o.maxConcurrency,
     windows: o.window ? { timezone: o.timezone, windows: (o.window as string[]).map(parseWindowOption) } : undefined,
     clock: o.clockSpeed !== undefined || o.clockStart !== undefined ? { speed: o.clockSpeed ?? 1, startAt: o.clockStart } : undefined,
     prediction: o.safetyMargin !== undefined ? { safetyMargin: o.safetyMargin } : undefined,
   };
 }
-

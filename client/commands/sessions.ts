@@ -5,16 +5,30 @@ import { sessionWorkflowId } from '../../contract';
 import { progressBar, renderStatus } from '../render';
 import { SessionInputError, validateSessionInput } from '../session-input';
 import { PLAN_FORMATS, renderPlan, runPlan } from '../plan';
-import { cancelSession, pauseSession, resumeSession, retryCourses, sessionStatus, setConcurrency, skipCourses, startSession, type SessionStatus } from '../sessions';
+import {
+  cancelSession,
+  pauseSession,
+  resumeSession,
+  retryCourses,
+  sessionStatus,
+  setConcurrency,
+  skipCourses,
+  startSession,
+  type SessionStatus,
+} from '../sessions';
 import { connectClient } from '../connection';
 import { act, config, int, sleep } from './common';
 import { sessionFields, sessionOptions } from './session-options';
 
 export function registerSessionCommands(program: Command): void {
-  sessionOptions(program.command('start')
-    .description('start an archive session for a category')
-    .requiredOption('--session <name>', 'session name (workflow ID archive-session/<name>)')
-    .requiredOption('--vintage <label>', 'academic vintage, e.g. 2024-2025'), { category: true })
+  sessionOptions(
+    program
+      .command('start')
+      .description('start an archive session for a category')
+      .requiredOption('--session <name>', 'session name (workflow ID archive-session/<name>)')
+      .requiredOption('--vintage <label>', 'academic vintage, e.g. 2024-2025'),
+    { category: true },
+  )
     .option('--wait', 'show progress until the session ends')
     .action(async (o) => {
       const cfg = config();
@@ -26,20 +40,30 @@ export function registerSessionCommands(program: Command): void {
       if (o.wait) await watch(input.session, { everyMs: 1000, untilSettled: true, courses: 10 });
     });
 
-  sessionOptions(program.command('plan')
-    .description('dry run: the courses a session would archive, skip or leave out, their sizes, and how long it would take in its windows'), { category: true })
+  sessionOptions(
+    program
+      .command('plan')
+      .description(
+        'dry run: the courses a session would archive, skip or leave out, their sizes, and how long it would take in its windows',
+      ),
+    { category: true },
+  )
     .option('--start <iso>', 'when the session would start (default: now), e.g. 2026-12-04T19:00:00+01:00')
     .addOption(new Option('--format <format>', 'output').choices(PLAN_FORMATS).default('table'))
-    .action(act(async (client, o) => {
-      const cfg = config();
-      // A plan names no session: placeholders pass the shared validation, and the workflow ignores them.
-      const input = validateSessionInput({ session: 'plan', vintage: 'plan', ...sessionFields(o) }, cfg);
-      if (o.start !== undefined && Number.isNaN(Date.parse(o.start))) throw new SessionInputError([`--start: "${o.start}" is not a date-time; write e.g. 2026-12-04T19:00:00+01:00`]);
-      const report = await runPlan(client, cfg, { ...input, startAt: o.start });
-      console.log(renderPlan(report, o.format, input.windows?.timezone));
-    }));
+    .action(
+      act(async (client, o) => {
+        const cfg = config();
+        // A plan names no session: placeholders pass the shared validation, and the workflow ignores them.
+        const input = validateSessionInput({ session: 'plan', vintage: 'plan', ...sessionFields(o) }, cfg);
+        if (o.start !== undefined && Number.isNaN(Date.parse(o.start)))
+          throw new SessionInputError([`--start: "${o.start}" is not a date-time; write e.g. 2026-12-04T19:00:00+01:00`]);
+        const report = await runPlan(client, cfg, { ...input, startAt: o.start });
+        console.log(renderPlan(report, o.format, input.windows?.timezone));
+      }),
+    );
 
-  program.command('status <session>')
+  program
+    .command('status <session>')
     .description("a session's progress: counts per status and phase, rate and ETA, running and failed courses")
     .option('--watch', 'refresh until nothing is left to run')
     .option('--courses <n>', 'running courses shown in detail', int('--courses'), 10)
@@ -47,47 +71,70 @@ export function registerSessionCommands(program: Command): void {
       await watch(session, { everyMs: 2000, untilSettled: Boolean(o.watch), courses: o.courses });
     });
 
-  program.command('pause <session>').description('start no new course until resumed')
+  program
+    .command('pause <session>')
+    .description('start no new course until resumed')
     .option('--drain', 'also hold running courses at their next phase boundary (the running phase finishes)')
-    .action(act(async (client, session: string, o: { drain?: boolean }) => {
-      await pauseSession(client, session, { drain: o.drain });
-      console.log(o.drain
-        ? `Paused ${session} with drain: running courses finish their phase and hold; none starts`
-        : `Paused ${session}: running courses finish, no new one starts`);
-    }));
+    .action(
+      act(async (client, session: string, o: { drain?: boolean }) => {
+        await pauseSession(client, session, { drain: o.drain });
+        console.log(
+          o.drain
+            ? `Paused ${session} with drain: running courses finish their phase and hold; none starts`
+            : `Paused ${session}: running courses finish, no new one starts`,
+        );
+      }),
+    );
 
-  program.command('concurrency <session> <n>').description('courses at once from now on, without a restart')
-    .action(act(async (client, session: string, n: string) => {
-      const previous = await setConcurrency(client, session, int('n')(n));
-      console.log(`Concurrency of ${session}: ${previous} -> ${n}`);
-    }));
+  program
+    .command('concurrency <session> <n>')
+    .description('courses at once from now on, without a restart')
+    .action(
+      act(async (client, session: string, n: string) => {
+        const previous = await setConcurrency(client, session, int('n')(n));
+        console.log(`Concurrency of ${session}: ${previous} -> ${n}`);
+      }),
+    );
 
-  program.command('resume <session>').description('resume a paused session').action(act(async (client, session: string) => {
-    await resumeSession(client, session);
-    console.log(`Resumed ${session}`);
-  }));
+  program
+    .command('resume <session>')
+    .description('resume a paused session')
+    .action(
+      act(async (client, session: string) => {
+        await resumeSession(client, session);
+        console.log(`Resumed ${session}`);
+      }),
+    );
 
-  program.command('retry <session> [courseIds...]')
+  program
+    .command('retry <session> [courseIds...]')
     .description('send failed courses back (all failed ones without ids); each resumes at the phase that failed')
-    .action(act(async (client, session: string, ids: string[]) => {
-      const queued = await retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined);
-      console.log(`Queued for retry in ${session}: ${queued.join(', ')}`);
-    }));
+    .action(
+      act(async (client, session: string, ids: string[]) => {
+        const queued = await retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined);
+        console.log(`Queued for retry in ${session}: ${queued.join(', ')}`);
+      }),
+    );
 
-  program.command('skip <session> <courseIds...>')
+  program
+    .command('skip <session> <courseIds...>')
     .description('give up on courses: failed ones close as skipped, pending ones are never started')
-    .action(act(async (client, session: string, ids: string[]) => {
-      const skipped = await skipCourses(client, session, ids.map(int('courseId')));
-      console.log(`Skipped in ${session}: ${skipped.join(', ')}`);
-    }));
+    .action(
+      act(async (client, session: string, ids: string[]) => {
+        const skipped = await skipCourses(client, session, ids.map(int('courseId')));
+        console.log(`Skipped in ${session}: ${skipped.join(', ')}`);
+      }),
+    );
 
-  program.command('cancel <session>')
+  program
+    .command('cancel <session>')
     .description('stop a session: backups and transfers stop at once, restores and deletions finish first; staging files are removed')
-    .action(act(async (client, session: string) => {
-      await cancelSession(client, session);
-      console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
-    }));
-
+    .action(
+      act(async (client, session: string) => {
+        await cancelSession(client, session);
+        console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
+      }),
+    );
 }
 
 /** Shows a session's status; with `untilSettled`, refreshes it until nothing is left to run. */
@@ -121,4 +168,3 @@ export async function watch(session: string, opts: { everyMs: number; untilSettl
     await client.connection.close();
   }
 }
-

@@ -19,7 +19,13 @@ Example:
 \$sudo -u www-data /usr/bin/php admin/cli/backup.php --courseid=2 --destination=/moodle/backup/\n`;
 
 export async function backup(site: CliSite, argv: string[], out: (s: string) => void): Promise<number> {
-  const { options, unknown } = cliParams(argv, { courseid: undefined, courseshortname: undefined, destination: undefined, help: undefined, h: 'help' });
+  const { options, unknown } = cliParams(argv, {
+    courseid: undefined,
+    courseshortname: undefined,
+    destination: undefined,
+    help: undefined,
+    h: 'help',
+  });
   if (unknown.length) {
     out(`Unrecognised options:\n  ${unknown.join('\n  ')}\nPlease use --help option.\n`);
     return 1;
@@ -31,7 +37,12 @@ export async function backup(site: CliSite, argv: string[], out: (s: string) => 
   const dest = typeof options.destination === 'string' ? options.destination.replace(/\/+$/, '') : undefined;
   if (dest !== undefined) {
     let ok = false;
-    try { ok = statSync(dest).isDirectory(); accessSync(dest, constants.W_OK); } catch { ok = false; }
+    try {
+      ok = statSync(dest).isDirectory();
+      accessSync(dest, constants.W_OK);
+    } catch {
+      ok = false;
+    }
     if (!ok) {
       out('Destination directory does not exists or not writable.\n');
       return 0; // sic: Moodle exits 0 here

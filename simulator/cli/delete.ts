@@ -24,13 +24,27 @@ Example:
 const FEEDBACK_BEFORE_MODULES = ['Completion tracking', 'Grades, Items, Categories', 'Outcomes', 'Scales', 'Settings', 'Letters', 'Blocks'];
 const FEEDBACK_AFTER_MODULES = ['Activity modules', 'Questions', 'Content bank', 'Enrolment methods', 'Groupings', 'Groups'];
 const MODULE_NAME: Record<string, string> = {
-  assign: 'Assignment', forum: 'Forum', page: 'Page', resource: 'File', label: 'Text and media area', url: 'URL', quiz: 'Quiz', folder: 'Folder', book: 'Book',
+  assign: 'Assignment',
+  forum: 'Forum',
+  page: 'Page',
+  resource: 'File',
+  label: 'Text and media area',
+  url: 'URL',
+  quiz: 'Quiz',
+  folder: 'Folder',
+  book: 'Book',
 };
 
 export async function deleteCourse(site: CliSite, argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const { options, unknown } = cliParams(argv, {
-    courseid: undefined, 'non-interactive': undefined, disablerecyclebin: undefined, showsql: undefined,
-    showdebugging: undefined, help: undefined, c: 'courseid', h: 'help',
+    courseid: undefined,
+    'non-interactive': undefined,
+    disablerecyclebin: undefined,
+    showsql: undefined,
+    showdebugging: undefined,
+    help: undefined,
+    c: 'courseid',
+    h: 'help',
   });
   if (unknown.length) {
     err(`Unrecognised options:\n  ${unknown.join('\n  ')}\nPlease use --help option.\n`);

@@ -25,8 +25,16 @@ Example:
 
 export async function restore(site: CliSite, argv: string[], out: (s: string) => void): Promise<number> {
   const { options, unknown } = cliParams(argv, {
-    file: undefined, categoryid: undefined, courseid: undefined, showdebugging: undefined, help: undefined,
-    f: 'file', c: 'categoryid', C: 'courseid', s: 'showdebugging', h: 'help',
+    file: undefined,
+    categoryid: undefined,
+    courseid: undefined,
+    showdebugging: undefined,
+    help: undefined,
+    f: 'file',
+    c: 'categoryid',
+    C: 'courseid',
+    s: 'showdebugging',
+    h: 'help',
   });
   if (unknown.length) {
     out(`Unrecognised options:\n  ${unknown.join('\n  ')}\nPlease use --help option.\n`);
@@ -64,8 +72,12 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
     const settings = await site.settings();
     const declared = backup.files.reduce((n, f) => n + f.filesize, 0);
     await sleep(simulatedSeconds(settings, declared, backup.activities.length));
-    const { fail } = await site.rpc<{ fail: false | 'fail' | 'lose-activity' }>('takeFault', { script: 'restore', shortname: backup.course.shortname });
-    if (fail === 'lose-activity') backup.activities.pop(); // restored "successfully", one activity short
+    const { fail } = await site.rpc<{ fail: false | 'fail' | 'lose-activity' }>('takeFault', {
+      script: 'restore',
+      shortname: backup.course.shortname,
+    });
+    if (fail === 'lose-activity')
+      backup.activities.pop(); // restored "successfully", one activity short
     else if (fail) {
       out('== Cleaning temp data ==\n!!! Exception - error/restore_not_executable_awaiting_required !!!\n');
       return 1;

@@ -20,16 +20,20 @@ export class CliSite {
   /** Plain node:http: a script starts for each course, and fetch would load undici at every start. */
   rpc<T>(op: string, args: Record<string, unknown> = {}): Promise<T> {
     return new Promise((resolveBody, reject) => {
-      const req = request(`${this.wwwroot}/__sim/${op}`, { method: 'POST', headers: { 'x-sim-secret': this.secret, 'content-type': 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
-          if (res.statusCode !== 200) reject(new Error(body.error ?? `database error ${res.statusCode}`));
-          else resolveBody(body);
-        });
-      });
+      const req = request(
+        `${this.wwwroot}/__sim/${op}`,
+        { method: 'POST', headers: { 'x-sim-secret': this.secret, 'content-type': 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
+            if (res.statusCode !== 200) reject(new Error(body.error ?? `database error ${res.statusCode}`));
+            else resolveBody(body);
+          });
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify(args));
     });
@@ -44,14 +48,23 @@ export class CliSite {
 }
 
 /** Moodle's cli_get_params: --name=value, --flag, -x=value; anything else is an unknown option. */
-export function cliParams(argv: string[], known: Record<string, string | undefined>): { options: Record<string, string | true>; unknown: string[] } {
+export function cliParams(
+  argv: string[],
+  known: Record<string, string | undefined>,
+): { options: Record<string, string | true>; unknown: string[] } {
   const options: Record<string, string | true> = {};
   const unknown: string[] = [];
   for (const arg of argv) {
     const m = /^(--?)([^=]+)(?:=(.*))?$/.exec(arg);
-    if (!m) { unknown.push(arg); continue; }
+    if (!m) {
+      unknown.push(arg);
+      continue;
+    }
     const name = m[1] === '--' ? m[2] : known[m[2]];
-    if (!name || !(name in known) || (m[1] === '-' && !known[m[2]])) { unknown.push(arg); continue; }
+    if (!name || !(name in known) || (m[1] === '-' && !known[m[2]])) {
+      unknown.push(arg);
+      continue;
+    }
     options[name] = m[3] ?? true;
   }
   return { options, unknown };
