@@ -10,7 +10,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient, type ArchivedCourse, type LedgerEntry } from '../generated/prisma/sqlite/client';
 import { PrismaClient as PgPrismaClient } from '../generated/prisma/postgresql/client';
 import { migrate, migrationsDir } from '../prisma/migrate';
-import { PHASES, phaseIndex, type CatalogPhaseTime } from '../workflows/phases';
+import { PHASES, phaseIndex, type CatalogPhaseTime, type Phase, type PhaseName } from '../workflows/phases';
 import type { CourseFacts } from '../workflows/types';
 
 export type CatalogRow = ArchivedCourse;
@@ -64,11 +64,14 @@ export interface LedgerReport {
 // Each phase that the catalog times names its column in the phase table (Pick: the row must have it).
 type CatalogTimes = Pick<CatalogRow, CatalogPhaseTime>;
 
+/** The rows as the Phase interface: a row may or may not name a catalog column. */
+const TIMED: readonly (Phase & { name: PhaseName })[] = PHASES;
+
 /** The phase whose step writes the catalog row: it is timed when the row is written. */
-const RECORDING_PHASE = PHASES.find((p) => p.steps.some((s) => s.activity === 'recordArchive'))!;
+const RECORDING_PHASE = TIMED.find((p) => p.steps.some((s) => s.activity === 'recordArchive'))!;
 
 /** Times of phases an earlier run may have done, which a resumed run cannot know. */
-const EARLIER_TIMES = new Set<string>(PHASES.flatMap((p) => (p.catalogTime && p !== RECORDING_PHASE ? [p.catalogTime] : [])));
+const EARLIER_TIMES = new Set<string>(TIMED.flatMap((p) => (p.catalogTime && p !== RECORDING_PHASE ? [p.catalogTime] : [])));
 
 /** The phase times of a row recorded now: each earlier phase's end as the course measured it (null if an
  * earlier run did it), the recording phase now, the later ones not yet. */
@@ -76,7 +79,7 @@ export function catalogTimes(phaseTimes: CourseFacts['phaseTimes'], now: Date): 
   const at = (ms: number | undefined) => (ms ? new Date(ms) : null);
   const recording = phaseIndex(RECORDING_PHASE.name);
   return Object.fromEntries(
-    PHASES.flatMap((p) =>
+    TIMED.flatMap((p) =>
       p.catalogTime
         ? [[p.catalogTime, phaseIndex(p.name) < recording ? at(phaseTimes?.[p.name]?.[1]) : p === RECORDING_PHASE ? now : null]]
         : [],

@@ -2,7 +2,8 @@
 // instants next to the Paris wall-clock time they stand for.
 import { describe, expect, it } from 'vitest';
 import { openPeriods, parseDays, WindowCalendar, windowSpecProblems, type WindowSpec } from '../workflows/windows';
-import { DurationPredictor, phaseCosts } from '../workflows/prediction';
+import { PHASE_NAMES } from '../workflows/phases';
+import { DurationPredictor, phaseCosts, phaseHosts } from '../workflows/prediction';
 import { sessionProgress } from '../workflows/session-progress';
 import { defaultPlan, SessionState, type SessionPlan } from '../workflows/session-state';
 
@@ -128,14 +129,7 @@ describe('WindowCalendar', () => {
 });
 
 describe('DurationPredictor', () => {
-  const hosts = {
-    prepare: 'main',
-    backup: 'prod',
-    transport: 'archive',
-    restore: 'archive',
-    postprocess: 'main',
-    cleanup: 'prod',
-  } as const;
+  const hosts = phaseHosts({ sourceSiteId: 'prod', targetSiteId: 'archive' });
 
   it('grows with both size and activities, from the defaults before any measurement', () => {
     const p = new DurationPredictor(phaseCosts(), {}, hosts);
@@ -179,14 +173,7 @@ describe('what a session starts next', () => {
   );
   const zero = { fixedSeconds: 0, secondsPerMB: 0, secondsPerActivity: 0 };
   // Only backups cost anything here: one second per MB.
-  const costs = phaseCosts({
-    prepare: zero,
-    transport: zero,
-    restore: zero,
-    postprocess: zero,
-    cleanup: zero,
-    backup: { ...zero, secondsPerMB: 1 },
-  });
+  const costs = phaseCosts({ ...Object.fromEntries(PHASE_NAMES.map((p) => [p, zero])), backup: { ...zero, secondsPerMB: 1 } });
   const plan = (): SessionPlan => ({ calendar, costs, hosts: defaultPlan(0).hosts, safetyMargin: 0.25, poolLimit: 10 });
   const mb = (courseId: number, megabytes: number) => ({ courseId, bytes: megabytes * 1e6, activities: 0 });
   const session = () => {
