@@ -80,7 +80,7 @@ if (o.windows) {
   console.log(
     `Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`,
   );
-  console.log(`Follow it live in another terminal: moodle-archiver --config ${configFile} status ${input.session} --watch`);
+  console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
 }
 const bar = progressBar();
 // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
