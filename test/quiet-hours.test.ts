@@ -142,8 +142,9 @@ describe('courses still running when the window closes', () => {
 
   it('finish the phase they are in, then hold with no admin script running until the next window', { timeout: 120_000 }, async () => {
     const tiny = { fixedSeconds: 0.01, secondsPerMB: 0, secondsPerActivity: 0 };
-    // Monday 18:58 at the start; windows Monday 19:00-21:00 (4 s) and Tuesday from 01:00 (after an 8 s gap,
-    // room for a running phase to finish and hold on a loaded machine).
+    // Monday 18:58 at the start; windows Monday 19:00-21:00 (4 s), then from Tuesday 01:00 (after an 8 s gap,
+    // room for a running phase to finish and hold on a loaded machine) to the end of the week: the rest of
+    // the session never waits for next Monday.
     const input = stack.sessionInput({
       concurrency: 3,
       deleteSource: true,
@@ -151,7 +152,8 @@ describe('courses still running when the window closes', () => {
         timezone: 'UTC',
         windows: [
           { days: 'mon', from: '19:00', to: '21:00' },
-          { days: 'tue', from: '01:00', to: '07:00' },
+          { days: 'tue', from: '01:00', to: '24:00' },
+          { days: 'wed-sun', from: '00:00', to: '24:00' },
         ],
       },
       clock: { speed: 1800, startAt: '2026-11-30T18:58:00Z' },
