@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_WORKERS } from './test/namespace';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    // One Temporal dev server and 2 cores: files run one after another.
-    fileParallelism: false,
+    // One Temporal dev server for all; three files at once. Most suites wait (heartbeat timeouts, outages,
+    // window timers, transfer rates) more than they compute, and every suite has its own sites, queues
+    // and session names, so they share the machine as production's sessions do.
+    fileParallelism: true,
+    maxWorkers: TEST_WORKERS,
     testTimeout: 180_000,
     hookTimeout: 120_000,
   },

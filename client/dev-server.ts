@@ -40,7 +40,8 @@ export interface DevServer {
 }
 
 export async function startDevServer(
-  opts: { port?: number; uiPort?: number; dbFile?: string; headless?: boolean } = {},
+  /** namespaces: created besides "default", each with the search attributes. */
+  opts: { port?: number; uiPort?: number; dbFile?: string; headless?: boolean; namespaces?: string[] } = {},
 ): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
@@ -48,6 +49,7 @@ export async function startDevServer(
   else args.push('--ui-port', String(opts.uiPort ?? port + 1000));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE_NAME[key.type]}`);
+  for (const ns of opts.namespaces ?? []) args.push('--namespace', ns);
   const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -33,6 +33,8 @@ export interface RigOptions {
   contentScale?: number;
   latency?: SiteSettings['latency'];
   mainQueue?: string;
+  /** The Temporal namespace (default: "default"). */
+  namespace?: string;
   maxConcurrentJobs?: number;
   logLevel?: ArchiverConfig['logLevel'];
   /** Changes the raw config (storages, transports, retention, notifications) before anything reads it. */
@@ -89,7 +91,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     env[tokenEnvName(siteId)] = Object.keys(site.store.data.settings.tokens)[0];
   }
   const rawConfig = {
-    temporal: { address: opts.temporalAddress, namespace: 'default' },
+    temporal: { address: opts.temporalAddress, namespace: opts.namespace ?? 'default' },
     mainQueue: opts.mainQueue ?? 'archive-main',
     catalog: { url: `file:${join(dir, 'catalog.sqlite')}` },
     sites,

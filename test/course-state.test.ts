@@ -13,6 +13,7 @@ import { courseDecisionSignal, courseProgressQuery } from '../workflows/messages
 import { PHASE_NAMES, PHASES, type PhaseActivityName } from '../workflows/phases';
 import type { CourseFacts, CourseInput } from '../workflows/types';
 import { until } from './harness';
+import { testNamespace } from './namespace';
 
 const names = (course: CourseState) => [...course.phasesToRun()].map((p) => p.name);
 
@@ -118,12 +119,12 @@ describe('archiveCourse over stub activities', () => {
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
     workers = await Promise.all([
-      Worker.create({ connection, taskQueue: main, workflowBundle: bundle, activities: stubs }),
-      Worker.create({ connection, taskQueue: siteQueue(input.sourceSiteId), activities: stubs }),
-      Worker.create({ connection, taskQueue: siteQueue(input.targetSiteId), activities: stubs }),
+      Worker.create({ connection, namespace: testNamespace, taskQueue: main, workflowBundle: bundle, activities: stubs }),
+      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(input.sourceSiteId), activities: stubs }),
+      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(input.targetSiteId), activities: stubs }),
     ]);
     running = Promise.all(workers.map((w) => w.run())).then(() => undefined);
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: testNamespace });
   });
   afterAll(async () => {
     for (const w of workers ?? []) w.shutdown();

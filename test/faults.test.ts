@@ -20,11 +20,14 @@ import { freePort, startDevServer } from '../client/dev-server';
 import { retryCourses, sessionStatus, startSession, type SessionStatus } from '../client/sessions';
 import { seedLargeCourse } from '../simulator/seed';
 import { startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
+import { testNamespace } from './namespace';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 const FULL = process.env.TEST_LANE === 'full';
 const COURSES = Number(process.env.FAULT_COURSES ?? (FULL ? 50 : 12));
 const MB = 1_000_000;
+/** The 503 outage: long enough for several retries of every call in flight (the quick lane's 15 s waits out the same backoff). */
+const OUTAGE_S = FULL ? 30 : 15;
 /** How long a faulted session may take, all recoveries included. */
 const SESSION_DEADLINE_MS = 600_000;
 const TEST_TIMEOUT_MS = SESSION_DEADLINE_MS + 120_000;
@@ -231,7 +234,7 @@ describe(`a ${COURSES}-course session through each fault`, () => {
 
     it('workers and the session carry on from the history the server kept', { timeout: TEST_TIMEOUT_MS }, async () => {
       dir = mkdtempSync(join(tmpdir(), 'archiver-restart-'));
-      const serverOpts = { port: await freePort(), headless: true, dbFile: join(dir, 'temporal.sqlite') };
+      const serverOpts = { port: await freePort(), headless: true, dbFile: join(dir, 'temporal.sqlite'), namespaces: [testNamespace] };
       server = await startDevServer(serverOpts);
       stack = await startStack({ courses: COURSES, configure: moodleWs, temporalAddress: server.address });
       const run = await begin(stack);
@@ -258,17 +261,24 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       await stack?.stop();
     });
 
-    it('a source Moodle answering 503 for 30 s: retried past, nothing fails', { timeout: TEST_TIMEOUT_MS }, async () => {
+    it(`a source Moodle answering 503 for ${OUTAGE_S} s: retried past, nothing fails`, { timeout: TEST_TIMEOUT_MS }, async () => {
       stack = await startStack({ courses: COURSES, configure: moodleWs });
       const prod = stack.sim.sites.prod.store;
       const run = await begin(stack);
       await waitFor(stack, run.session, doneAtLeast(Math.floor(COURSES / 5)));
       prod.data.restFaults = [{ kind: 'http-503', times: -1 }];
-      // The outage itself: 30 s of 503 on every web-service call and file download.
-      await new Promise((r) => setTimeout(r, 30_000));
+      // The outage itself, a set length of time: 503 on every web-service call and file download.
+      await new Promise((r) => setTimeout(r, OUTAGE_S * 1000));
       prod.data.restFaults = [];
       await waitFor(stack, run.session, (s) => s.finished);
-      const row = await tally(stack, run.session, run.courseIds, run.started, 'Moodle 503 for 30 s', 'every web-service call and download');
+      const row = await tally(
+        stack,
+        run.session,
+        run.courseIds,
+        run.started,
+        `Moodle 503 for ${OUTAGE_S} s`,
+        'every web-service call and download',
+      );
       expectNothingLost(row);
       expect(row.archived).toBe(run.courseIds.length);
     });

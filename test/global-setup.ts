@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../client/dev-server';
 import { workflowsPath } from '../workers/run';
+import { TEST_NAMESPACES } from './namespace';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,7 +19,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-test-'));
   const [server, bundle] = await Promise.all([
-    startDevServer({ headless: true }),
+    // A namespace per test worker: suites run three at a time, and each stack's site queues (site/prod,
+    // site/archive) must reach only its own workers.
+    startDevServer({ headless: true, namespaces: TEST_NAMESPACES }),
     bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
   ]);
   const bundlePath = join(dir, 'workflows-bundle.js');

@@ -14,6 +14,7 @@ import { temporalBinary } from '../client/dev-server';
 import { startRig, type Rig, type RigOptions, type WorkerProcess } from '../rig/rig';
 import type { RunningWorkers } from '../workers/run';
 import type { SessionInput } from '../workflows/types';
+import { testNamespace } from './namespace';
 
 let counter = 0;
 
@@ -56,6 +57,7 @@ export async function startStack(
     temporalAddress: address,
     maxConcurrentJobs: opts.maxConcurrentJobs,
     mainQueue: `archive-main-${process.pid}-${n}`,
+    namespace: testNamespace,
     configure: (raw, d) => {
       if (opts.notifications) raw.notifications = opts.notifications;
       opts.configure?.(raw, d);
@@ -72,7 +74,7 @@ export async function startStack(
           },
         }
       : await rig.startWorkers({ connection, workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') } });
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: testNamespace });
   const prod = rig.sim.sites.prod.store;
   return {
     ...rig,
@@ -82,7 +84,7 @@ export async function startStack(
     vintageCategoryId: rig.vintageCategory.id,
     archivesCategoryId: rig.archivesCategory.id,
     vintageCourseIds: () => prod.coursesUnder(rig.vintageCategory.id).map((c) => c.id),
-    sessionInput: (overrides = {}) => rig.sessionInput({ session: `s${n}-${Date.now()}`, ...overrides }),
+    sessionInput: (overrides = {}) => rig.sessionInput({ session: `s${process.pid}-${n}-${Date.now()}`, ...overrides }),
     async runSession(input) {
       const handle = await startSession(client, rig.config, input);
       return handle.result();
@@ -117,7 +119,13 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms
 
 /** Runs the `temporal` CLI against the test server, as an operator would. */
 export async function temporalCli(args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(temporalBinary(), [...args, '--address', inject('temporalAddress')]);
+  const { stdout } = await promisify(execFile)(temporalBinary(), [
+    ...args,
+    '--address',
+    inject('temporalAddress'),
+    '--namespace',
+    testNamespace,
+  ]);
   return stdout;
 }
 

@@ -9,6 +9,7 @@ import { parse } from 'csv-parse/sync';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../workflows/types';
+import { testNamespace } from './namespace';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
 
@@ -104,7 +105,7 @@ describe('notifications, sessions list, course show and report', () => {
       total: 6,
       counts: { succeeded: 5, failed: 1 },
       failed: [{ courseId: broken, phase: 'backup' }],
-      link: `http://localhost:8233/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`,
+      link: `http://localhost:8233/namespaces/${testNamespace}/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`,
     });
     expect(ended!.subject).toBe(`[archiver] ${input.session} completed-with-failures: 5 archived, 1 failed, 0 skipped of 6`);
     // Email: the same two, to the configured recipients.
@@ -152,7 +153,7 @@ describe('notifications, sessions list, course show and report', () => {
     const html = readFileSync(join(out, `${input.session}.html`), 'utf8');
     expect(html).toContain('Failures (1)');
     for (const id of sources)
-      expect(html).toContain(`/namespaces/default/workflows/${encodeURIComponent(`archive-course/${input.session}/${id}`)}`);
+      expect(html).toContain(`/namespaces/${testNamespace}/workflows/${encodeURIComponent(`archive-course/${input.session}/${id}`)}`);
     expect(html).not.toMatch(/<script|<link |src="http/); // self-contained
   });
 });
