@@ -42,6 +42,9 @@ describe('pause and resume', () => {
   it('the simulator keeps its sites across a restart', async () => {
     const before = structuredClone(stack.sim.sites.archive.store.data.courses.map((c) => [c.id, c.shortname, c.visible]));
     expect(before.length).toBeGreaterThan(0);
+    // What a stop does before a restart: the last second's changes reach the state file (they are written
+    // at most once a second while the site runs; reading the file before that raced the timer).
+    stack.sim.sites.archive.store.flush();
     const other = await startSimulator({ dataDir: join(stack.dir, 'moodle'), sites: [{ siteId: 'archive' }] });
     try {
       expect(other.sites.archive.store.data.courses.map((c) => [c.id, c.shortname, c.visible])).toEqual(before);

@@ -1,5 +1,5 @@
 // Bounded history: a session that continues as new every few course starts
-// (60 courses rolling over every 5 in `npm test`, 300 every 25 in the full
+// (36 courses rolling over every 3 in `npm test`, 300 every 25 in the full
 // lane: the same bound, twelve runs either way). Every course is archived
 // exactly once, the counts survive each roll-over, `progress` stays coherent
 // while it rolls over, and no run's history grows with the size of the vintage.
@@ -10,8 +10,8 @@ import { startStack, until, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
 
 const FULL = process.env.TEST_LANE === 'full';
-const COURSES = FULL ? 300 : 60;
-const CAN_AFTER = FULL ? 25 : 5;
+const COURSES = FULL ? 300 : 36;
+const CAN_AFTER = FULL ? 25 : 3;
 
 describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} starts`, () => {
   let stack: Stack;
@@ -25,7 +25,7 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
   it('archives every course exactly once with counts and progress right across runs', { timeout: 900_000 }, async () => {
     const sources = stack.vintageCourseIds();
     expect(sources).toHaveLength(COURSES);
-    const input = stack.sessionInput({ deleteSource: true, concurrency: 10, pageSize: FULL ? 40 : 8, continueAsNewAfter: CAN_AFTER });
+    const input = stack.sessionInput({ deleteSource: true, concurrency: 10, pageSize: FULL ? 40 : 6, continueAsNewAfter: CAN_AFTER });
     const handle = await startSession(stack.client, stack.config, input);
 
     // Read progress all along, through every roll-over.
