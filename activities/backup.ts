@@ -5,12 +5,13 @@
 // will find it by web service.
 import { activityInfo, heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { withHeartbeats } from './heartbeat';
 import { readThrough } from './transport/receive';
 import type { Sites } from './sites';
+import { makeSharedDir } from './shared-dir';
 
 async function sha256File(path: string, onProgress?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
@@ -48,7 +49,7 @@ export function backupActivities(sites: Sites) {
       }
       const staging = sites.staging(course.sourceSiteId);
       const dir = join(staging, course.session);
-      mkdirSync(dir, { recursive: true });
+      makeSharedDir(dir);
       const file = await withHeartbeats((onLine) => host.backup(course.courseId, dir, onLine, cancellationSignal()));
       const mbzSha256 = await sha256File(file, (bytes) => heartbeat({ hashed: bytes }));
       return { backupName: relative(staging, join(dir, basename(file))), mbzBytes: statSync(file).size, mbzSha256 };

@@ -6,6 +6,7 @@
 // Each failed check says what to change, and where in Moodle.
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeSharedDir } from './shared-dir';
 import { MoodleError } from './moodle/errors';
 import { REQUIRED_FUNCTIONS } from './moodle/client';
 import { releaseProblem, SUPPORTED_RANGE } from './moodle/releases';
@@ -114,10 +115,33 @@ export function doctorActivities(sites: Sites) {
               fix: `set sites.${siteId}.cli.command to the php command line of this host, run as the web server's user (e.g. ["sudo", "-u", "www-data", "php"]), and sites.${siteId}.cli.moodleDir to the folder that holds admin/cli/backup.php`,
             },
       );
-      checks.push(stagingCheck(sites.staging(siteId), largestCourseBytes, `sites.${siteId}.staging`));
+      const staging = stagingCheck(sites.staging(siteId), largestCourseBytes, `sites.${siteId}.staging`);
+      checks.push(staging.ok && cli.ok ? await cliWriteCheck(sites, siteId, staging) : staging);
       return checks;
     },
   };
+}
+
+/**
+ * backup.php writes into a session folder the worker makes, as the CLI user: make one as a session does and
+ * have the CLI user write in it. The worker's own write (stagingCheck) proves nothing for that user.
+ */
+async function cliWriteCheck(sites: Sites, siteId: string, staging: SetupCheck): Promise<SetupCheck> {
+  const root = sites.staging(siteId);
+  const dir = join(root, `.archiver-doctor-${process.pid}`);
+  try {
+    makeSharedDir(dir);
+    const probe = await sites.host(siteId).canWrite(dir);
+    if (probe.ok) return { ...staging, detail: `${staging.detail}; the CLI user writes in the folders a session makes there` };
+    return {
+      check: 'staging',
+      ok: false,
+      detail: probe.detail,
+      fix: `give ${root} the CLI user's group with group write and setgid (e.g. chgrp www-data ${root} && chmod 2775 ${root}): the folders a session makes there take its group and mode`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Writable, and room for the largest course twice: backup.php writes the file inside moodledata, then to the destination. */

@@ -1,7 +1,7 @@
 // Stands in for `php` on a simulated Moodle host: `php.ts <moodleDir>/admin/cli/<script>.php [options]`.
 // The host adapter runs it exactly as it runs the real php binary.
-import { basename, dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { CliSite } from './cli/site';
 import { backup } from './cli/backup';
 import { restore } from './cli/restore';
@@ -9,6 +9,19 @@ import { deleteCourse } from './cli/delete';
 
 async function main(): Promise<number> {
   const [script, ...args] = process.argv.slice(2);
+  // The one inline PHP the archiver runs (doctor's write probe, activities/moodle/host.ts): make and
+  // remove a file in the folder it names, as this (the CLI) user.
+  if (script === '-r' && args[0]?.includes('file_put_contents') && args[1]) {
+    const probe = join(args[1], `.archiver-probe-${process.pid}`);
+    try {
+      writeFileSync(probe, 'probe');
+      rmSync(probe);
+      return 0;
+    } catch (e) {
+      process.stdout.write(`file_put_contents(${probe}): Failed to open stream: ${(e as Error).message}`);
+      return 3;
+    }
+  }
   if (!script) {
     process.stderr.write('Usage: php <script> [args]\n');
     return 1;

@@ -36,6 +36,30 @@ describe('Moodle web services through the simulator', () => {
     expect(failure.type).toBe('Moodle:invalid-token');
   });
 
+  it('downloads from a Range past the end, or after the file changed, take the whole file again', async () => {
+    const moodle = client(stack.env.MOODLE_TOKEN_PROD);
+    const [courseId] = stack.vintageCourseIds();
+    await new MoodleHost('prod', {
+      command: stack.sim.phpCommand,
+      moodleDir: stack.sim.sites.prod.moodleDir,
+      timeoutSeconds: 60,
+    }).backupToArea(courseId);
+    const [file] = await moodle.backupAreaFiles(courseId);
+    const read = async (d: Awaited<ReturnType<MoodleClient['download']>>) => {
+      let n = 0;
+      for await (const chunk of d.body) n += (chunk as Buffer).length;
+      return n;
+    };
+    // Moodle answers a Range past the end with 200 and the whole file.
+    const past = await moodle.download(file, file.filesize + 10);
+    expect([past.offset, past.total, await read(past)]).toEqual([0, file.filesize, file.filesize]);
+    // It ignores If-Range: a 206 of another version (another ETag) is refused, and the whole file asked for.
+    const changed = await moodle.download(file, 100, 'ffffffffffffffffffffffffffffffffffffffff');
+    expect([changed.offset, await read(changed)]).toEqual([0, file.filesize]);
+    const same = await moodle.download(file, 100, past.etag);
+    expect([same.offset, await read(same)]).toEqual([100, file.filesize - 100]);
+  });
+
   it('reads categories, courses and contents with the real encoding', async () => {
     const moodle = client(stack.env.MOODLE_TOKEN_PROD);
     const info = await moodle.siteInfo();
@@ -174,6 +198,21 @@ describe('the admin-CLI host adapter on the stand-in scripts', () => {
       kind: 'host-misconfigured',
       retryable: false,
     });
+  });
+
+  it('takes a wrong moodleDir or a missing CLI user for a configuration error, never retried', async () => {
+    const wrongDir = new MoodleHost('prod', { command: stack.sim.phpCommand, moodleDir: '/var/www/nomoodle', timeoutSeconds: 60 });
+    await expect(wrongDir.backup(stack.vintageCourseIds()[0], tmpdir())).rejects.toMatchObject({
+      kind: 'host-misconfigured',
+      retryable: false,
+      message: expect.stringMatching(/no \/var\/www\/nomoodle\/admin\/cli\/backup\.php: is cli\.moodleDir the folder/),
+    });
+    const noUser = new MoodleHost('prod', {
+      command: ['sh', '-c', 'echo "runuser: user nosuchuser does not exist" >&2; exit 1', 'php'],
+      moodleDir: stack.sim.sites.prod.moodleDir,
+      timeoutSeconds: 60,
+    });
+    await expect(noUser.deleteCourse(1)).rejects.toMatchObject({ kind: 'host-misconfigured', retryable: false });
   });
 
   it("maps restore_backup.php's known error outputs, and a script past its timeout", async () => {

@@ -11,6 +11,8 @@ export type MoodleFailureKind =
   | 'unexpected-response'
   | 'host-command-failed'
   | 'host-misconfigured'
+  /** The course itself holds what Moodle refuses (a name with markup): the source course must be edited. */
+  | 'invalid-course-data'
   | 'unsupported-release'
   | 'transient';
 
@@ -34,6 +36,7 @@ const NON_RETRYABLE = new Set<MoodleFailureKind>([
   'missing-record',
   'unexpected-response',
   'host-misconfigured',
+  'invalid-course-data',
   'unsupported-release',
 ]);
 

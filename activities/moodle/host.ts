@@ -19,6 +19,17 @@ export interface CliRun {
   stderr: string;
 }
 
+/** The options the archiver passes each admin script (below): its --help must list every one. */
+const SCRIPT_OPTIONS: Record<string, string[]> = {
+  'backup.php': ['--courseid', '--destination'],
+  'restore_backup.php': ['--file', '--categoryid'],
+  'delete_course.php': ['--courseid', '--non-interactive', '--disablerecyclebin'],
+};
+
+/** PHP for canWrite: make and remove a file in the folder given as its argument; exit 3 with the reason if it cannot. */
+export const WRITE_PROBE =
+  "$f = $argv[1] . '/.archiver-probe-' . getmypid(); if (@file_put_contents($f, 'probe') === false) { echo error_get_last()['message'] ?? 'not writable'; exit(3); } unlink($f);";
+
 export class MoodleHost {
   constructor(
     readonly siteId: string,
@@ -68,24 +79,53 @@ export class MoodleHost {
     });
   }
 
-  /** Whether the admin scripts answer their --help as Moodle's do: the command line and the Moodle directory are right. */
+  /**
+   * Whether the admin scripts run and take the options the archiver passes them: the command line and the
+   * Moodle directory are right. Behaviour, not wording: help texts change between releases (4.5.11 gained --cmid).
+   */
   async probe(): Promise<{ ok: boolean; detail: string }> {
-    const expected: Record<string, string> = {
-      'backup.php': 'Perform backup of the given course.',
-      'restore_backup.php': 'Restore backup into provided category',
-      'delete_course.php': 'CLI script to delete a course.',
-    };
-    for (const [script, firstLine] of Object.entries(expected)) {
+    for (const [script, options] of Object.entries(SCRIPT_OPTIONS)) {
       const r = await this.run(script, ['--help']).catch((e: Error) => ({ exitCode: -1, stdout: e.message, stderr: '' }));
       const out = `${r.stdout}${r.stderr}`.trim();
-      if (r.exitCode !== 0 || !out.includes(firstLine)) {
+      const missing = options.filter((o) => !new RegExp(`(^|[\\s,])${o}\\b`, 'm').test(out));
+      if (r.exitCode !== 0 || missing.length) {
+        const why = r.exitCode !== 0 ? `exit ${r.exitCode}` : `no ${missing.join(', ')} in its options`;
         return {
           ok: false,
-          detail: `${this.cmd.command.join(' ')} ${join(this.cmd.moodleDir, 'admin', 'cli', script)} --help gave exit ${r.exitCode}: ${out.split('\n')[0].slice(0, 160)}`,
+          detail: `${this.cmd.command.join(' ')} ${join(this.cmd.moodleDir, 'admin', 'cli', script)} --help gave ${why}: ${out.split('\n')[0].slice(0, 160)}`,
         };
       }
     }
-    return { ok: true, detail: `${Object.keys(expected).join(', ')} run with ${this.cmd.command.join(' ')} in ${this.cmd.moodleDir}` };
+    return {
+      ok: true,
+      detail: `${Object.keys(SCRIPT_OPTIONS).join(', ')} run with ${this.cmd.command.join(' ')} in ${this.cmd.moodleDir}`,
+    };
+  }
+
+  /**
+   * Whether the CLI user (not the worker) can make a file in `dir`: backup.php writes there as that user.
+   * PHP itself does the write, through the configured command line.
+   */
+  async canWrite(dir: string): Promise<{ ok: boolean; detail: string }> {
+    const [bin, ...pre] = this.cmd.command;
+    const code = await new Promise<{ exitCode: number; out: string }>((resolve) => {
+      const child = spawn(bin, [...pre, '-r', WRITE_PROBE, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.cmd.timeoutSeconds * 1000);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        resolve({ exitCode: -1, out: e.message });
+      });
+      child.on('close', (c) => {
+        clearTimeout(timer);
+        resolve({ exitCode: c ?? -1, out: out.trim() });
+      });
+    });
+    return code.exitCode === 0
+      ? { ok: true, detail: `${this.cmd.command.join(' ')} can write in ${dir}` }
+      : { ok: false, detail: `${this.cmd.command.join(' ')} cannot write in ${dir}: ${code.out.split('\n')[0].slice(0, 200)}` };
   }
 
   /** backup.php --destination: the produced file is only known from its "Writing ..." line. */
@@ -123,6 +163,12 @@ export class MoodleHost {
     throw this.failure('restore_backup.php', r, [
       [/Incorrect category ID/, 'missing-record', `target category ${categoryId} does not exist`],
       [/requested file could not be found/, 'missing-record', `backup file ${file} is not on the target host`],
+      // Restore checks the backup's names as plain text: a tag in the full or short name stops it before any course is made.
+      [
+        /setting_invalid_text/,
+        'invalid-course-data',
+        'the backup holds a name with HTML markup, which restore refuses (setting_invalid_text)',
+      ],
     ]);
   }
 
@@ -136,7 +182,20 @@ export class MoodleHost {
 
   private failure(script: string, r: CliRun, known: [RegExp, MoodleError['kind'], string][]): MoodleError {
     const out = `${r.stdout}\n${r.stderr}`;
-    for (const [re, kind, detail] of known) if (re.test(out)) return new MoodleError(kind, this.siteId, script, detail);
+    // The host's set-up, whatever the script: no retry will find a missing script or user.
+    const setup: [RegExp, MoodleError['kind'], string][] = [
+      [
+        /Could not open input file/,
+        'host-misconfigured',
+        `no ${join(this.cmd.moodleDir, 'admin', 'cli', script)}: is cli.moodleDir the folder that holds admin/cli?`,
+      ],
+      [
+        /(user|group) .* does not exist|unknown (user|login)|is not in the sudoers/i,
+        'host-misconfigured',
+        `the command line ${this.cmd.command.join(' ')} cannot run as its user: ${out.trim().split('\n')[0].slice(0, 160)}`,
+      ],
+    ];
+    for (const [re, kind, detail] of [...setup, ...known]) if (re.test(out)) return new MoodleError(kind, this.siteId, script, detail);
     const bang = /^!!! (.*) !!!$/m.exec(out)?.[1];
     const last = out.trim().split('\n').filter(Boolean).pop() ?? '';
     return new MoodleError('host-command-failed', this.siteId, script, `exit ${r.exitCode}: ${bang ?? last}`);

@@ -4,7 +4,7 @@
 // (for the verification before deletion).
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
@@ -12,6 +12,7 @@ import type { TransportSettings } from '../../contract';
 import { backupInfoReader } from '../mbz-info';
 import type { Sites } from '../sites';
 import { readThrough, receiveResumable, type Received } from './receive';
+import { makeSharedDir } from '../shared-dir';
 
 /** Brings the backup to `<dest>.part`, and writes its bytes, in order, to `sink` as they come. */
 type Driver = (req: PhaseRequest, route: TransportSettings, dest: string, sink: Writable) => Promise<Received>;
@@ -33,7 +34,7 @@ function sharedPath(sites: Sites): Driver {
     }
     if (route.mode === 'move') {
       try {
-        mkdirSync(dirname(part), { recursive: true });
+        makeSharedDir(dirname(part));
         renameSync(src, part); // one disk: nothing to copy
         return await checkMoved(part, facts, sink);
       } catch (e) {

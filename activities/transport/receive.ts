@@ -7,11 +7,12 @@
 // read what it needs from it: a file named `dest` is always complete.
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { throttle } from './throttle';
+import { makeSharedDir } from '../shared-dir';
 
 /** What each heartbeat carries: where a retry resumes, and which version of the file it was. */
 export interface TransferProgress {
@@ -53,7 +54,7 @@ export async function receiveResumable(opts: {
   alsoTo?: Writable;
 }): Promise<Received> {
   const part = `${opts.dest}.part`;
-  mkdirSync(dirname(part), { recursive: true });
+  makeSharedDir(dirname(part));
   const prior = activityInfo().heartbeatDetails as TransferProgress | undefined;
   const onDisk = existsSync(part) ? statSync(part).size : 0;
   let offset = prior?.offset ? Math.min(prior.offset, onDisk) : 0;

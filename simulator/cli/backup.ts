@@ -6,11 +6,13 @@ import { courseActivityCount, courseDeclaredBytes } from '../state';
 import { defaultBackupFilename, writeMbz } from '../mbz';
 import { CliSite, cliParams, simulatedSeconds, sleep } from './site';
 
-const HELP = `Perform backup of the given course.
+// As 4.5.11+ prints it (fixtures/moodle/cli/backup.help.out): 4.5.11 added --cmid and reworded the first line.
+const HELP = `Perform backup of the given course or course module.
 
 Options:
 --courseid=INTEGER          Course ID for backup.
---courseshortname=STRING    Course shortname for backup.
+--courseshortname=STRING    Course shortname for backup. This option is ignored if courseid is set.
+--cmid=INTEGER              Course module ID for backup. This option is ignored if courseid or courseshortname is set.
 --destination=STRING        Path where to store backup file. If not set the backup
                             will be stored within the course backup file area.
 -h, --help                  Print out this help.
@@ -22,6 +24,7 @@ export async function backup(site: CliSite, argv: string[], out: (s: string) => 
   const { options, unknown } = cliParams(argv, {
     courseid: undefined,
     courseshortname: undefined,
+    cmid: undefined,
     destination: undefined,
     help: undefined,
     h: 'help',
