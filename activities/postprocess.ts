@@ -10,6 +10,7 @@ import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { catalogTimes, type Catalog } from './catalog';
 import { courseShape, shapeDifferences } from './course-shape';
+import { displayedName } from './moodle/text';
 import type { Sites } from './sites';
 import { verifySealed } from './storage';
 
@@ -19,8 +20,9 @@ export function backupDifferences(course: PhaseRequest['course'], facts: CourseF
   if (!b) return []; // a resumed run: the backup was checked by the run that made it
   const diffs: string[] = [];
   if (b.originalCourseId !== course.courseId) diffs.push(`the backup is of course ${b.originalCourseId}, not ${course.courseId}`);
-  if (b.shortname !== facts.shortname) diffs.push(`backup shortname "${b.shortname}", source "${facts.shortname}"`);
-  if (b.fullname !== facts.fullname) diffs.push(`backup full name "${b.fullname}", source "${facts.fullname}"`);
+  // The backup holds names raw; the source's came through the web services (moodle/text.ts).
+  if (displayedName(b.shortname) !== facts.shortname) diffs.push(`backup shortname "${b.shortname}", source "${facts.shortname}"`);
+  if (displayedName(b.fullname) !== facts.fullname) diffs.push(`backup full name "${b.fullname}", source "${facts.fullname}"`);
   if (facts.sectionCount !== undefined && b.sectionCount !== facts.sectionCount)
     diffs.push(`backup sections ${b.sectionCount}, source ${facts.sectionCount}`);
   const src = facts.activitiesByType ?? {};

@@ -4,10 +4,14 @@
 // that mark (and, after a crash between restore and mark, for the unmarked
 // copy) instead of restoring a second time. A cold storage: the course is
 // sealed into a package (storage/).
-import { activityInfo, cancellationSignal } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, cancellationSignal, log } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
+import { moodleFailureType } from '../contract';
 import { withHeartbeats } from './heartbeat';
+import type { MoodleClient } from './moodle/client';
+import { MoodleError } from './moodle/errors';
+import type { MoodleHost } from './moodle/host';
 import type { Sites } from './sites';
 import { sealCourse } from './storage';
 
@@ -16,6 +20,45 @@ export const archiveIdnumber = (siteId: string, courseId: number) => `archive:${
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The empty course restore_backup.php makes first ("Course restoration in progress"), shortname restoring, restoring_1… */
+const PLACEHOLDER = /^restoring(_\d+)?$/;
+
+/** Deletes the placeholders made in `category` since `since` (unix seconds): this worker's failed restore's. */
+async function removePlaceholders(target: MoodleClient, host: MoodleHost, category: number, since: number): Promise<void> {
+  const left = (await target.coursesByField('category', category)).filter(
+    (c) => PLACEHOLDER.test(c.shortname) && (c.timecreated ?? 0) >= since,
+  );
+  for (const p of left) await host.deleteCourse(p.id);
+}
+
+/**
+ * One restore at a time on each target site, from this worker. Two restores at once collide on the users
+ * their courses share (nearly all courses share students): a unique-key error, and a placeholder course left.
+ */
+const restoring = new Map<string, Promise<unknown>>();
+async function oneRestoreAtATime<T>(siteId: string, restore: () => Promise<T>): Promise<T> {
+  const before = restoring.get(siteId) ?? Promise.resolve();
+  const mine = before.catch(() => undefined).then(restore);
+  restoring.set(siteId, mine);
+  try {
+    return await mine;
+  } finally {
+    if (restoring.get(siteId) === mine) restoring.delete(siteId);
+  }
+}
+
+/** Said once, not retried: only an edit of the source course lets restore take it. */
+function markupFailure(course: PhaseRequest['course'], facts: CourseFacts): ApplicationFailure {
+  const b = facts.backupInfo;
+  const tagged = (name: string) => /<[^>]*>/.test(name);
+  const fields = b ? [tagged(b.fullname) && 'full name', tagged(b.shortname) && 'short name'].filter(Boolean) : [];
+  const field = fields.length ? fields.join(' and ') : 'full name or short name';
+  return ApplicationFailure.nonRetryable(
+    `${course.sourceSiteId} course ${course.courseId} (${facts.shortname}): its ${field} holds HTML markup${b ? ` ("${b.fullname}")` : ''}, which Moodle's restore refuses (setting_invalid_text). Remove the markup from the ${field} in the source course's settings, then retry the course.`,
+    moodleFailureType('invalid-course-data'),
+  );
+}
+
 export function restoreActivities(sites: Sites) {
   return {
     async restoreCourse(req: PhaseRequest): Promise<CourseFacts> {
@@ -23,26 +66,46 @@ export function restoreActivities(sites: Sites) {
       const storage = sites.storage(course.targetSiteId);
       if (storage) return sealCourse(sites, storage, req);
       const target = sites.moodle(course.targetSiteId);
-      const mark = archiveIdnumber(course.sourceSiteId, course.courseId);
-      const [marked] = await target.coursesByField('idnumber', mark);
+      const category = facts.targetCategoryId!;
+      // Only where this session restores: a copy another session made in another category is not ours. Idnumbers
+      // are unique on a site, so a second copy's mark names its category.
+      const plain = archiveIdnumber(course.sourceSiteId, course.courseId);
+      const [holder] = await target.coursesByField('idnumber', plain);
+      if (holder?.categoryid === category) return { targetCourseId: holder.id };
+      const mark = holder ? `${plain}@${category}` : plain;
+      const [marked] = holder ? await target.coursesByField('idnumber', mark) : [];
       if (marked) return { targetCourseId: marked.id };
       if (activityInfo().attempt > 1) {
         // Restore renames on a clash (X_1, "X copy 1"), so an unmarked copy of ours matches these.
         const short = new RegExp(`^${escapeRe(facts.shortname!)}(_\\d+)?$`);
         const full = new RegExp(`^${escapeRe(facts.fullname!)}( copy \\d+)?$`);
-        const orphans = (await target.coursesByField('category', facts.targetCategoryId!)).filter(
+        const orphans = (await target.coursesByField('category', category)).filter(
           (c) => !c.idnumber && short.test(c.shortname) && full.test(c.fullname),
         );
         if (orphans.length === 1) {
-          await target.updateCourses([{ id: orphans[0].id, idnumber: mark }]);
+          await target.updateCourses([{ id: orphans[0].id, idnumber: mark, visible: 0 }]);
           return { targetCourseId: orphans[0].id };
         }
       }
       const file = join(sites.staging(course.targetSiteId), facts.backupName!);
+      const host = sites.host(course.targetSiteId);
       const id = await withHeartbeats((onLine) =>
-        sites.host(course.targetSiteId).restore(file, facts.targetCategoryId!, onLine, cancellationSignal()),
+        oneRestoreAtATime(course.targetSiteId, async () => {
+          const started = Math.floor(Date.now() / 1000) - 1;
+          try {
+            return await host.restore(file, category, onLine, cancellationSignal());
+          } catch (e) {
+            // restore_backup.php made its "Course restoration in progress" course first and leaves it on failure.
+            await removePlaceholders(target, host, category, started).catch((cleanup: Error) =>
+              log.warn(`could not remove the placeholder course a failed restore left in category ${category}: ${cleanup.message}`),
+            );
+            throw e instanceof MoodleError && e.kind === 'invalid-course-data' ? markupFailure(course, facts) : e;
+          }
+        }),
       );
-      await target.updateCourses([{ id, idnumber: mark }]);
+      // Marked and hidden at once: restore keeps the source's visibility, and a copy that later fails
+      // verification must not sit visible, with its enrolments, on the archive site.
+      await target.updateCourses([{ id, idnumber: mark, visible: 0 }]);
       return { targetCourseId: id };
     },
   };

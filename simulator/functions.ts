@@ -30,10 +30,24 @@ const PURPOSE: Record<string, string> = {
   label: 'content',
 };
 
+/**
+ * Moodle's format_string, as the web services apply it to names: tags stripped, then `&` (unless it starts an
+ * entity), `<` and `>` escaped; quotes are left alone. A real 4.5 answers `Maths & Physics` as `Maths &amp; Physics`.
+ */
+export function formatString<T extends string | undefined>(raw: T): T {
+  // A test may leave a field out (a plugin's answer): it stays out.
+  if (typeof raw !== 'string') return raw;
+  return raw
+    .replace(/<[^>]*>?/g, '')
+    .replace(/&(?!#?\w+;)/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;') as T;
+}
+
 function formatCategory(c: SimCategory, store: SiteStore) {
   return {
     id: c.id,
-    name: c.name,
+    name: formatString(c.name),
     idnumber: c.idnumber,
     description: c.description,
     descriptionformat: c.descriptionformat,
@@ -62,12 +76,12 @@ function courseSummary(c: SimCourse, store: SiteStore, wwwroot: string) {
   const site = c.format === 'site';
   return {
     id: c.id,
-    fullname: c.fullname,
-    displayname: c.fullname,
-    shortname: c.shortname,
+    fullname: formatString(c.fullname),
+    displayname: formatString(c.fullname),
+    shortname: formatString(c.shortname),
     courseimage: `${wwwroot}/pluginfile.php/${c.contextid}/course/generated/course.svg`,
     categoryid: c.category,
-    categoryname: cat?.name ?? '',
+    categoryname: formatString(cat?.name ?? ''),
     sortorder: (cat?.sortorder ?? 0) + 1,
     summary: c.summary,
     summaryformat: site ? 0 : 1,
@@ -124,11 +138,11 @@ function formatCourseRecord(c: SimCourse, store: SiteStore) {
   const site = c.format === 'site';
   return {
     id: c.id,
-    shortname: c.shortname,
+    shortname: formatString(c.shortname),
     categoryid: c.category,
     categorysortorder: (store.category(c.category)?.sortorder ?? 0) + 1,
-    fullname: c.fullname,
-    displayname: c.fullname,
+    fullname: formatString(c.fullname),
+    displayname: formatString(c.fullname),
     idnumber: c.idnumber,
     summary: c.summary,
     summaryformat: site ? 0 : 1,

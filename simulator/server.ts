@@ -51,8 +51,8 @@ export interface RunningSite {
   store: SiteStore;
   /** Folder that stands for the Moodle code directory (holds admin/cli/*.php). */
   moodleDir: string;
-  /** Admin scripts running now on this host, and the most that ever ran at once, by script and 'all'. */
-  scripts: { running: Record<string, number>; peak: Record<string, number> };
+  /** Admin scripts running now on this host, the most that ever ran at once, and how many started, by script and 'all'. */
+  scripts: { running: Record<string, number>; peak: Record<string, number>; started: Record<string, number> };
   /** What its file endpoint sent. */
   downloads: DownloadStats;
   /** Holds admin scripts at their start while closed: tests use it to catch courses in a known phase. */
@@ -237,8 +237,9 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
     case 'category':
       return { category: store.category(Number(args.id)) ?? null };
     case 'scriptStarted': {
-      const { running, peak } = site.scripts;
+      const { running, peak, started } = site.scripts;
       for (const name of [String(args.script), 'all']) {
+        started[name] = (started[name] ?? 0) + 1;
         running[name] = (running[name] ?? 0) + 1;
         peak[name] = Math.max(peak[name] ?? 0, running[name]);
       }
@@ -264,7 +265,7 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
         format: 'topics',
         startdate: 0,
         enddate: 0,
-        visible: 1,
+        visible: 0, // hidden while it is restored, as Moodle's
         contextid: store.newId('context'),
         timecreated: NOW(),
         timemodified: NOW(),
@@ -368,7 +369,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
       url: '',
       store,
       moodleDir: siteDir,
-      scripts: { running: {}, peak: {} },
+      scripts: { running: {}, peak: {}, started: {} },
       gates: new ScriptGates(),
       downloads: { bytesSent: 0, backups: [] },
     };

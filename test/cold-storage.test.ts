@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { Manifest } from '../activities/storage/package';
 import type { PhaseRequest } from '../workflows/types';
-import { archiverCli, startStack, writeConfigFile, type Stack } from './harness';
+import { archiveIdnumber } from '../activities/restore';
+import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -247,5 +248,36 @@ describe('verification before deletion on a Moodle target', () => {
     const events = (await stack.catalog.ledgerOf('prod', lossy)).map((e) => e.event);
     expect(events).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
     for (const id of others) expect(prod.course(id)).toBeUndefined();
+  });
+});
+
+describe('a course renamed while its backup runs', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ courses: 1 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('fails verification, and its copy on the archive site is hidden from the start', async () => {
+    const [id] = stack.vintageCourseIds();
+    const prod = stack.sim.sites.prod;
+    prod.gates.close('backup.php');
+    const run = stack.runSession(stack.sessionInput({ deleteSource: true, failureHoldHours: 0 }));
+    await until(
+      async () => prod.gates.waiting('backup.php'),
+      (n) => n === 1,
+      60_000,
+    );
+    // A teacher edits the course name after the archiver read it, before backup.php reads it.
+    prod.store.course(id)!.fullname = 'Renamed by its teacher';
+    prod.store.save();
+    prod.gates.open('backup.php');
+    const result = await run;
+    expect(result.failed).toEqual([expect.objectContaining({ courseId: id, phase: 'postprocess', errorType: 'VerificationFailed' })]);
+    const copy = stack.sim.sites.archive.store.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', id));
+    expect(copy?.visible).toBe(0);
+    expect(prod.store.course(id)).toBeDefined();
   });
 });

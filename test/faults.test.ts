@@ -368,6 +368,8 @@ describe(`a ${COURSES}-course session through each fault`, () => {
       const stuck = await waitFor(stack, run.session, settledOrStuck);
       expect(stuck.state).toBe('awaiting-decisions');
       expect(stuck.failed.map((f) => [f.courseId, f.phase])).toEqual([[broken, 'restore']]);
+      // Each failed attempt's "Course restoration in progress" placeholder was removed after it.
+      expect(stack.sim.sites.archive.store.data.courses.filter((c) => /^restoring(_\d+)?$/.test(c.shortname))).toEqual([]);
       const row = await tally(
         stack,
         run.session,

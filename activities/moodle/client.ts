@@ -4,6 +4,7 @@
 import got, { RequestError } from 'got';
 import { z } from 'zod';
 import { classifyMoodleError, MoodleError } from './errors';
+import { decodeName } from './text';
 
 export interface MoodleSite {
   siteId: string;
@@ -42,9 +43,11 @@ export const SiteInfo = z.looseObject({
   version: z.string().optional(),
   functions: z.array(z.looseObject({ name: z.string(), version: z.string() })),
 });
+/** A name as format_string gave it: decoded (moodle/text.ts). */
+const Name = z.string().transform(decodeName);
 export const Category = z.looseObject({
   id: z.number(),
-  name: z.string(),
+  name: Name,
   idnumber: z.string().nullable().optional(),
   parent: z.number(),
   path: z.string(),
@@ -52,12 +55,13 @@ export const Category = z.looseObject({
 });
 export const Course = z.looseObject({
   id: z.number(),
-  fullname: z.string(),
-  shortname: z.string(),
+  fullname: Name,
+  shortname: Name,
   categoryid: z.number(),
   idnumber: z.string().nullable().optional(),
   visible: z.number().optional(),
   format: z.string().optional(),
+  timecreated: z.number().optional(),
 });
 const FileContent = z.looseObject({ type: z.string(), filename: z.string().optional(), filesize: z.number().nullable().optional() });
 export const Section = z.looseObject({
@@ -240,7 +244,9 @@ export class MoodleClient {
    * Opens a stored file through webservice/pluginfile.php, from `offset` on (HTTP Range).
    * core_files_get_files names it by its browser-session URL (/pluginfile.php/), which
    * answers a token with the login page: the path is moved under /webservice/.
-   * `ifEtag`: resume only if the file is still this version; otherwise the whole file comes back.
+   * `ifEtag`: resume only if the file is still this version. A real Moodle ignores If-Range and answers a
+   * Range past the end with 200 and the whole file: a 206 of another version is refused here and the whole
+   * file asked for; a 200 is the whole file (offset 0), whatever was asked.
    */
   async download(file: Pick<MoodleStoredFile, 'url'>, offset: number, ifEtag?: string): Promise<Download> {
     const path = new URL(file.url).pathname.replace(/^.*?\/pluginfile\.php\//, 'webservice/pluginfile.php/');
@@ -297,6 +303,11 @@ export class MoodleClient {
           what,
           `Content-Range "${res.headers['content-range']}" for bytes=${offset}-`,
         );
+      }
+      if (ifEtag && etag && etag !== ifEtag) {
+        // The file changed since the bytes we hold: they belong to another version.
+        stream.destroy();
+        return this.download(file, 0);
       }
       return { body: stream, offset, total: Number(m[3]), etag };
     }

@@ -67,6 +67,14 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
     out('== Preprocessing backup file ==\n!!! Exception - Call to a member function destroy() on null !!!\n');
     return 1;
   }
+  // Restore's settings take the course names as PARAM_TEXT: a tag (other than multi-language ones) stops it
+  // while preprocessing, before the placeholder course is made (as 4.5.11 does; exit 1).
+  const tagged = (name: string) => /<(?!\/?(lang|span)\b)[^>]*>/.test(name);
+  if (tagged(backup.course.fullname) || tagged(backup.course.shortname)) {
+    rmSync(tempdir, { recursive: true, force: true });
+    out('== Cleaning temp data ==\n!!! Exception - error/setting_invalid_text !!!\n');
+    return 1;
+  }
   try {
     const { id } = await site.rpc<{ id: number }>('createRestoringCourse', { categoryId });
     const settings = await site.settings();
