@@ -52,6 +52,11 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
       return {};
     },
 
+    /** At a session's end, on each of its hosts: its folder in staging, with whatever a skipped or failed course left. */
+    async removeSessionStaging({ siteId, session }: { siteId: string; session: string }): Promise<void> {
+      rmSync(join(sites.staging(siteId), session), { recursive: true, force: true });
+    },
+
     async closeCatalogEntry({ course, facts }: PhaseRequest): Promise<CourseFacts> {
       await catalog.markCleaned(course.sourceSiteId, course.courseId, facts.sourceDeleted === true, new Date());
       return {};

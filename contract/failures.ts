@@ -5,6 +5,8 @@ export const FailureType = {
   /** The session's category, a single course or a vintage's category is not on the source site. */
   CategoryNotFound: 'CategoryNotFound',
   CourseNotFound: 'CourseNotFound',
+  /** The session's target category is not on the target site. */
+  TargetCategoryNotFound: 'TargetCategoryNotFound',
   VintageCategoryNotFound: 'VintageCategoryNotFound',
   VintageCategoryAmbiguous: 'VintageCategoryAmbiguous',
   NoVintageYet: 'NoVintageYet',
@@ -28,6 +30,7 @@ export const moodleFailureType = (kind: string) => `Moodle:${kind}`;
 export const SESSION_NON_RETRYABLE: FailureType[] = [
   FailureType.CategoryNotFound,
   FailureType.CourseNotFound,
+  FailureType.TargetCategoryNotFound,
   FailureType.VintageCategoryNotFound,
   FailureType.VintageCategoryAmbiguous,
 ];

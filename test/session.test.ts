@@ -1,5 +1,7 @@
 // Whole sessions on real parts: the Temporal dev server, the simulated
 // Moodle sites with their admin-CLI stand-ins, the SQLite catalog.
+import { WorkflowFailedError } from '@temporalio/client';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveIdnumber } from '../activities/restore';
 import { startStack, type Stack } from './harness';
@@ -20,6 +22,10 @@ describe(`an archive session of ${COURSES} courses`, () => {
   it('archives, verifies and hides every course, records it in the catalog, then deletes the sources', async () => {
     const sources = stack.vintageCourseIds();
     expect(sources).toHaveLength(COURSES);
+    // A name with an ampersand and an entity: the web services answer it escaped (format_string), the backup raw.
+    const named = stack.sim.sites.prod.store.data.courses.find((c) => c.id === sources[0])!;
+    named.fullname = 'Maths & Physics: caf&eacute; > 3';
+    stack.sim.sites.prod.store.save();
     const prodCourses = new Map(stack.sim.sites.prod.store.data.courses.map((c) => [c.id, structuredClone(c)]));
     // Pages of 3: later pages are read after earlier sources were deleted.
     const input = stack.sessionInput({ deleteSource: true, pageSize: 3 });
@@ -57,6 +63,9 @@ describe(`an archive session of ${COURSES} courses`, () => {
       expect(row!.mbzSha256).toBe(child.facts.mbzSha256);
       expect(Number(row!.mbzBytes)).toBe(child.facts.mbzBytes);
     }
+    // Recorded as a reader sees it; the copy holds the raw name, as the source did.
+    expect((await stack.catalog.find('prod', sources[0]))!.fullname).toBe('Maths & Physics: café > 3');
+    expect(archive.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', sources[0]))!.fullname).toBe(named.fullname);
     expect(stack.vintageCourseIds()).toEqual([]);
   });
 });
@@ -85,6 +94,18 @@ describe('a session that keeps its sources, run twice', () => {
     expect(stack.sim.sites.archive.store.data.courses).toHaveLength(COURSES);
     expect(stack.vintageCourseIds()).toEqual(sources);
   });
+
+  it('is refused at its start, before any backup, when its target category does not exist', async () => {
+    const backupsBefore = stack.sim.sites.prod.scripts.started['backup.php'] ?? 0;
+    const err = await stack.runSession(stack.sessionInput({ targetCategoryId: 99_999 })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    // The session's failure, caused by its checkSites activity's.
+    expect((err as WorkflowFailedError).cause?.cause).toMatchObject({
+      type: 'TargetCategoryNotFound',
+      message: expect.stringMatching(/^targetCategoryId: category 99999 does not exist on archive; create it/),
+    });
+    expect(stack.sim.sites.prod.scripts.started['backup.php'] ?? 0).toBe(backupsBefore);
+  });
 });
 
 describe('a session where one course cannot be backed up', () => {
@@ -96,19 +117,31 @@ describe('a session where one course cannot be backed up', () => {
     await stack?.stop();
   });
 
-  it('completes with all others archived and the failed course listed, its source intact', async () => {
+  it('completes with all others archived and the failed courses listed, their sources intact', async () => {
     const sources = stack.vintageCourseIds();
     const broken = sources[5];
     stack.sim.sites.prod.store.data.faults.push({ script: 'backup', courseId: broken, times: -1 });
+    // A full name with markup: Moodle's restore refuses it whatever the retries (setting_invalid_text).
+    const tagged = sources[2];
+    stack.sim.sites.prod.store.data.courses.find((c) => c.id === tagged)!.fullname = '<b>Bold</b> course';
     stack.sim.sites.prod.store.save();
 
     const result = await stack.runSession(stack.sessionInput({ deleteSource: true, failureHoldHours: 0 }));
 
-    expect(result.counts).toEqual({ succeeded: COURSES - 1, failed: 1, skipped: 0, cancelled: 0 });
-    expect(result.failed).toHaveLength(1);
-    expect(result.failed[0]).toMatchObject({ courseId: broken, phase: 'backup', errorType: 'Moodle:host-command-failed' });
-    expect(result.failed[0].message).toContain('Error reading from database');
-    expect(stack.vintageCourseIds()).toEqual([broken]);
+    expect(result.counts).toEqual({ succeeded: COURSES - 2, failed: 2, skipped: 0, cancelled: 0 });
+    const failed = new Map(result.failed.map((f) => [f.courseId, f]));
+    expect(failed.get(broken)).toMatchObject({ phase: 'backup', errorType: 'Moodle:host-command-failed' });
+    expect(failed.get(broken)!.message).toContain('Error reading from database');
+    // Said once, naming the course and the field to edit; restore ran once for it and left nothing behind.
+    expect(failed.get(tagged)).toMatchObject({ phase: 'restore', errorType: 'Moodle:invalid-course-data' });
+    expect(failed.get(tagged)!.message).toMatch(
+      /course \d+ \(.+\): its full name holds HTML markup .*setting_invalid_text.*Remove the markup/,
+    );
+    expect(stack.sim.sites.archive.scripts.started['restore_backup.php']).toBe(COURSES - 1);
+    expect(stack.sim.sites.archive.store.data.courses).toHaveLength(COURSES - 2);
+    // The failed courses closed (no hold): nothing of the session is left in either staging folder.
+    for (const site of ['prod', 'archive']) expect(readdirSync(stack.config.sites[site].staging), `${site} staging`).toEqual([]);
+    expect(stack.vintageCourseIds().sort((a, b) => a - b)).toEqual([tagged, broken].sort((a, b) => a - b));
     expect(await stack.catalog.find('prod', broken)).toBeNull();
     expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', broken))).toBe(false);
   });

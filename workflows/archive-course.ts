@@ -166,6 +166,10 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         const decision = course.applyDecision();
         if (decision) upsertSearchAttributes([{ key: ArchiveStatus, value: progress.status }]);
         if (decision === 'retry') continue;
+        // Closed for good (skipped, or no decision in time): no retry will use its backup on either host.
+        await CancellationScope.nonCancellable(async () => {
+          for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS);
+        });
         if (decision === 'skip') return { ...course.outcome(), facts };
         // No decision in time: close as failed, so the Web UI shows it so.
         throw ApplicationFailure.nonRetryable(`${failure.phase}: ${failure.message}`, failure.errorType);

@@ -65,6 +65,7 @@ import {
   MAX_CONCURRENCY,
   SESSION_NON_RETRYABLE,
   sessionOfWorkflowId,
+  siteQueue,
 } from '../contract';
 
 const { selectCourses, checkSites, findVintageCategory } = proxyActivities<Activities>({
@@ -349,10 +350,26 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     });
   };
 
+  /** Once no course of the session runs: its folder on each host (what skipped or failed courses left there). */
+  async function removeSessionFolders(): Promise<void> {
+    for (const siteId of new Set([input.sourceSiteId, input.targetSiteId])) {
+      const { removeSessionStaging } = proxyActivities<Activities>({
+        taskQueue: siteQueue(siteId),
+        startToCloseTimeout: '5m',
+        retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 10 },
+      });
+      await removeSessionStaging({ siteId, session: input.session });
+    }
+  }
+
   let ending: 'done' | 'roll-over';
   try {
-    // Once per session: both sites answer, with a release this tool supports.
-    if (!state.data.sites.length) state.data.sites = await checkSites({ siteIds: [input.sourceSiteId, input.targetSiteId] });
+    // Once per session: both sites answer, with a release this tool supports, and the target category exists.
+    if (!state.data.sites.length)
+      state.data.sites = await checkSites({
+        siteIds: [input.sourceSiteId, input.targetSiteId],
+        target: { siteId: input.targetSiteId, categoryId: input.targetCategoryId },
+      });
     ending = await run();
   } catch (err) {
     if (!isCancellation(err)) {
@@ -374,12 +391,14 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       // Courses stop at once where they can, after their phase where they must (restore, cleanup).
       await condition(() => state.inFlightCount === 0, '1 hour');
     });
+    await CancellationScope.nonCancellable(removeSessionFolders);
     setStatus('cancelled');
     await tellEnd('cancelled');
     throw err;
   }
   await condition(allHandlersFinished);
   if (ending === 'roll-over') return await continueAsNew<typeof archiveSession>(input, state.data);
+  await removeSessionFolders();
   setStatus(state.data.counts.failed ? 'completed-with-failures' : 'completed');
   await tellEnd(status);
   return sessionProgress(state, Date.now());
