@@ -85,6 +85,17 @@ export interface SessionStatus extends SessionProgress {
   courses: CourseStatus[];
 }
 
+/** Why a session stopped on an error (the failure of the activity that stopped it), or undefined if it did not. */
+export async function sessionStopReason(client: Client, session: string): Promise<string | undefined> {
+  const handle = sessionHandle(client, session);
+  if ((await handle.describe()).status.name !== 'FAILED') return undefined;
+  const err = await handle.result().then(
+    () => undefined,
+    (e: unknown) => e as { cause?: { message: string; cause?: { message: string } } },
+  );
+  return err?.cause?.cause?.message ?? err?.cause?.message;
+}
+
 export async function sessionStatus(client: Client, session: string, opts: { courses?: number } = {}): Promise<SessionStatus> {
   const progress = await sessionHandle(client, session).query(progressQuery);
   const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);

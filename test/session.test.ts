@@ -4,7 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveIdnumber } from '../activities/restore';
-import { startStack, type Stack } from './harness';
+import { archiverCli, startStack, type Stack } from './harness';
 import { courseWorkflowId } from '../contract';
 
 // Enough courses to fill the window of 5 more than once and to spread over the vintage's subcategories.
@@ -97,7 +97,8 @@ describe('a session that keeps its sources, run twice', () => {
 
   it('is refused at its start, before any backup, when its target category does not exist', async () => {
     const backupsBefore = stack.sim.sites.prod.scripts.started['backup.php'] ?? 0;
-    const err = await stack.runSession(stack.sessionInput({ targetCategoryId: 99_999 })).catch((e: unknown) => e);
+    const input = stack.sessionInput({ targetCategoryId: 99_999 });
+    const err = await stack.runSession(input).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     // The session's failure, caused by its checkSites activity's.
     expect((err as WorkflowFailedError).cause?.cause).toMatchObject({
@@ -105,6 +106,12 @@ describe('a session that keeps its sources, run twice', () => {
       message: expect.stringMatching(/^targetCategoryId: category 99999 does not exist on archive; create it/),
     });
     expect(stack.sim.sites.prod.scripts.started['backup.php'] ?? 0).toBe(backupsBefore);
+    // The administrator's status says why, and fails.
+    const status = await archiverCli(stack, ['status', input.session]).then(
+      () => 'exit 0',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(status).toMatch(/stopped on an error: targetCategoryId: category 99999 does not exist on archive/);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   resumeSession,
   retryCourses,
   sessionStatus,
+  sessionStopReason,
   setConcurrency,
   skipCourses,
   startSession,
@@ -153,6 +154,14 @@ export async function watch(session: string, opts: { everyMs: number; untilSettl
         process.stderr.write(`status unavailable for now (${(e as Error).message}); trying again\n`);
         await sleep(opts.everyMs);
         continue;
+      }
+      // A session stopped by an error (its target category missing, a site unsupported) says why, and fails the command.
+      const stopped = await sessionStopReason(client, session);
+      if (stopped) {
+        bar.stop();
+        console.log(`${renderStatus(session, s)}\n\nSession ${session} stopped on an error: ${stopped}`);
+        process.exitCode = 1;
+        return s;
       }
       // On a terminal the table is redrawn in place, the bar below it; in a log, only the bar ticks.
       if (live) process.stdout.write(`\x1b[H\x1b[2J${renderStatus(session, s)}\n\n`);
