@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
-import { TEST_WORKERS } from './test/namespace';
+import { TEST_WORKERS } from './test/namespace.ts';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/moodle/**', 'node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     // One Temporal dev server for all; three files at once. Most suites wait (heartbeat timeouts, outages,
     // window timers, transfer rates) more than they compute, and every suite has its own sites, queues

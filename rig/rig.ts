@@ -41,7 +41,7 @@ export interface RigOptions {
   configure?: (raw: Record<string, unknown>, dir: string) => void;
 }
 
-/** A worker as its own process: what production runs, and what a fault test kills. */
+/** A worker as its own process: what production runs, what a fault test kills, and what the real-Moodle suite runs. */
 export interface WorkerProcess {
   proc: ChildProcess;
   /** Resolves once it logged that its workers started; rejects if it exits first. */
@@ -140,7 +140,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   };
 }
 
-function workerProcess(configFile: string, env: Record<string, string>, queues?: string[]): WorkerProcess {
+export function workerProcess(configFile: string, env: Record<string, string>, queues?: string[]): WorkerProcess {
   const args = ['--import', 'tsx', WORKER_MAIN, '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])];
   const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

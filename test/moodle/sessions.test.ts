@@ -1,0 +1,125 @@
+// Against two real Moodle 4.5 sites: a session over moodle-ws (backups pulled
+// through the source's web services), one into a cold storage, and the
+// set-up mistakes that must hold a course for the operator with its source
+// intact, or refuse the session before any backup.
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { archiveIdnumber } from '../../activities/restore';
+import { until } from '../harness';
+import { client, deploy, enrolledUsernames, makeCourses, restorePlaceholders, runSession, type Deployment } from './real-sites';
+
+const sourceGone = async (ids: number[]) => {
+  for (const id of ids) expect(await client('prod').coursesByField('id', id), `source ${id}`).toEqual([]);
+};
+const newArchiveCategory = async (name: string) =>
+  (await client('archive').createCategories([{ name, parent: 0, idnumber: `${name}-${Date.now()}` }]))[0].id;
+
+describe('real Moodle: sessions by other routes, and mistakes held for the operator', () => {
+  let d: Deployment | undefined;
+  afterEach(async () => {
+    await d?.stop();
+    d = undefined;
+  });
+
+  it('over moodle-ws: the backup pulled from the course backup area, verified, the source deleted', async () => {
+    d = await deploy('moodle-ws', (raw) => {
+      raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
+    });
+    const made = await makeCourses('prod', { category: '2024-2025/WS', shortnames: ['WS-A', 'WS-B'], sharedUsers: 3 });
+    const students = await Promise.all(made.courses.map((c) => enrolledUsernames('prod', c.id)));
+    const target = await newArchiveCategory('ArchivesWS');
+    const status = await runSession(
+      d,
+      `real-ws-${Date.now()}`,
+      ['--category', String(made.category.id), '--target-site', 'archive', '--target-category', String(target), '--delete-source'],
+      made.courses.length,
+    );
+    expect(status.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    await sourceGone(made.courses.map((c) => c.id));
+    for (const [i, c] of made.courses.entries()) {
+      const [copy] = await client('archive').coursesByField('idnumber', archiveIdnumber('prod', c.id));
+      expect(copy).toMatchObject({ shortname: c.shortname, visible: 0, categoryid: target });
+      expect(await enrolledUsernames('archive', copy.id)).toEqual(students[i]);
+    }
+    expect(await restorePlaceholders('archive')).toEqual([]);
+  });
+
+  it('into a cold storage: a package per course, verified, the source deleted', async () => {
+    const cold = mkdtempSync(join(tmpdir(), 'cold-'));
+    d = await deploy('cold', (raw) => {
+      raw.storages = { cold: { path: join(cold, 'archive'), staging: join(cold, 'incoming') } };
+      raw.transports = [{ from: 'prod', to: 'cold', driver: 'shared-path' }];
+    });
+    const made = await makeCourses('prod', { category: '2024-2025/Cold', shortnames: ['CO-A', 'CO-B'] });
+    const status = await runSession(
+      d,
+      `real-cold-${Date.now()}`,
+      ['--category', String(made.category.id), '--target-site', 'cold', '--delete-source'],
+      made.courses.length,
+    );
+    expect(status.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    await sourceGone(made.courses.map((c) => c.id));
+    const packages = readdirSync(join(cold, 'archive'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tar'));
+    expect(packages).toHaveLength(2);
+    expect(await d.cli(['catalog', 'verify'])).toMatch(/^Ledger intact: \d+ entries/);
+    expect(existsSync(join(cold, 'incoming')) ? readdirSync(join(cold, 'incoming')) : []).toEqual([]);
+  });
+
+  it('a wrong moodleDir on the target holds the course for the operator, its source intact', async () => {
+    d = await deploy('wrong-dir', (raw) => {
+      (raw.sites as Record<string, { cli: { moodleDir: string } }>).archive.cli.moodleDir = '/var/www/nomoodle';
+    });
+    const made = await makeCourses('prod', { category: '2024-2025/WrongDir', shortnames: ['WD-A'] });
+    const target = await newArchiveCategory('ArchivesWD');
+    const status = await runSession(
+      d,
+      `real-wd-${Date.now()}`,
+      ['--category', String(made.category.id), '--target-site', 'archive', '--target-category', String(target), '--delete-source'],
+      1,
+    );
+    expect(status.failed).toEqual([
+      expect.objectContaining({
+        courseId: made.courses[0].id,
+        phase: 'restore',
+        errorType: 'Moodle:host-misconfigured',
+        message: expect.stringMatching(/no \/var\/www\/nomoodle\/admin\/cli\/restore_backup\.php/),
+      }),
+    ]);
+    expect(await client('prod').coursesByField('id', made.courses[0].id)).toHaveLength(1);
+  });
+
+  it('a target category that does not exist refuses the session before any backup', async () => {
+    d = await deploy('no-category');
+    const made = await makeCourses('prod', { category: '2024-2025/NoCat', shortnames: ['NC-A'] });
+    const session = `real-nc-${Date.now()}`;
+    await d.cli([
+      'start',
+      '--session',
+      session,
+      '--vintage',
+      '2024-2025',
+      '--source-site',
+      'prod',
+      '--category',
+      String(made.category.id),
+      '--target-site',
+      'archive',
+      '--target-category',
+      '99999',
+    ]);
+    // What the administrator reads: status names the reason, and fails.
+    const out = await until(
+      () =>
+        d!.cli(['status', session]).then(
+          () => '',
+          (e: { stdout: string }) => e.stdout,
+        ),
+      (o) => o !== '',
+      60_000,
+    );
+    expect(out).toMatch(/stopped on an error: targetCategoryId: category 99999 does not exist on archive/);
+    expect(await client('prod').backupAreaFiles(made.courses[0].id)).toEqual([]);
+  });
+});
