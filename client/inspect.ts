@@ -6,12 +6,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { CatalogRow } from '../activities/catalog';
 import { courseWorkflowId, sessionOfWorkflowId, sessionWorkflowId, workflowLink, type ArchiverConfig } from '../contract';
 import { progressQuery } from '../workflows/messages';
-import { PHASES, type PhaseName } from '../workflows/phases';
+import { DISCARD_STEPS, PHASES, type PhaseName } from '../workflows/phases';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-progress';
 import type { CourseFacts, CourseInput, CourseOutcome } from '../workflows/types';
 import { courseStatus, type CourseStatus } from './sessions';
 
+const DISCARD_ACTIVITIES = new Set<string>(DISCARD_STEPS.map((s) => s.activity));
 const PHASE_OF_ACTIVITY = new Map<string, PhaseName>(PHASES.flatMap((p) => p.steps.map((s): [string, PhaseName] => [s.activity, p.name])));
 
 /** A session's progress: its live query while it runs, its result once completed; null otherwise. */
@@ -73,7 +74,8 @@ export async function listSessions(client: Client, opts: { query?: string; limit
 }
 
 export interface PhaseRecord {
-  phase: PhaseName;
+  /** 'discard': a cancelled or closed course's staging files removed (the cleanup steps that delete nothing). */
+  phase: PhaseName | 'discard';
   startedAt: string | null;
   endedAt: string | null;
   seconds: number | null;
@@ -97,8 +99,11 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
         : null;
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      const phase = PHASE_OF_ACTIVITY.get(scheduled.activityType?.name ?? '');
-      if (!phase) continue;
+      const name = scheduled.activityType?.name ?? '';
+      const inPhase = PHASE_OF_ACTIVITY.get(name);
+      if (!inPhase) continue;
+      // Staging removals outside a cleanup (which starts with deleteSourceCourse) discard a course that ends without an archive.
+      const phase = DISCARD_ACTIVITIES.has(name) && records.at(-1)?.phase !== 'cleanup' ? 'discard' : inPhase;
       // The steps of one phase (cleanup has four) make one record, retries of the phase a new one.
       let rec = records.at(-1);
       if (!rec || rec.phase !== phase || rec.outcome !== 'completed') {

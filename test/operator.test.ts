@@ -127,6 +127,8 @@ describe('notifications, sessions list, course show and report', () => {
     expect(bad.phases.map((p: { phase: string; outcome: string; attempts: number }) => [p.phase, p.outcome, p.attempts])).toEqual([
       ['prepare', 'completed', 1],
       ['backup', 'failed', 3],
+      // Closed without a decision: its staging files removed (both hosts), nothing deleted.
+      ['discard', 'completed', 2],
     ]);
     expect(bad.phases[1].lastError).toMatch(/backup/i);
     expect(bad.catalog).toBeNull();
