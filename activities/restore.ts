@@ -54,7 +54,9 @@ function markupFailure(course: PhaseRequest['course'], facts: CourseFacts): Appl
   const fields = b ? [tagged(b.fullname) && 'full name', tagged(b.shortname) && 'short name'].filter(Boolean) : [];
   const field = fields.length ? fields.join(' and ') : 'full name or short name';
   return ApplicationFailure.nonRetryable(
-    `${course.sourceSiteId} course ${course.courseId} (${facts.shortname}): its ${field} holds HTML markup${b ? ` ("${b.fullname}")` : ''}, which Moodle's restore refuses (setting_invalid_text). Remove the markup from the ${field} in the source course's settings, then retry the course.`,
+    `${course.sourceSiteId} course ${course.courseId} (${facts.shortname}): its ${field} holds HTML markup` +
+      `${b ? ` ("${b.fullname}")` : ''}, which Moodle's restore refuses (setting_invalid_text). ` +
+      `Remove the markup from the ${field} in the source course's settings, then retry the course.`,
     moodleFailureType('invalid-course-data'),
   );
 }

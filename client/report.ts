@@ -40,6 +40,17 @@ export function reportHtml(r: SessionReport): string {
   const failed = r.courses.filter((c) => c.reason);
   const bytes = r.courses.reduce((n, c) => n + (c.mbzBytes ?? 0), 0);
   const cell = (v: unknown) => `<td>${escape(v)}</td>`;
+  const courseRow = (c: (typeof r.courses)[number]) =>
+    [
+      `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>`,
+      cell(c.shortname),
+      `<td class="${escape(c.status)}">${escape(c.status)}</td>`,
+      cell(c.seconds !== null ? formatDuration(c.seconds * 1000) : ''),
+      cell(c.mbzBytes !== null ? (c.mbzBytes / 1e6).toFixed(1) : ''),
+      cell(c.targetCourseId ?? ''),
+      cell(c.sourceDeleted === null ? '' : c.sourceDeleted ? 'yes' : 'no'),
+      '</tr>',
+    ].join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Archive session ${escape(r.session)}</title>
 <style>
@@ -64,7 +75,7 @@ ${failed.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>$
 }
 <h2>Courses</h2>
 <table><tr><th>course</th><th>shortname</th><th>status</th><th>duration</th><th>backup MB</th><th>archive course</th><th>source deleted</th></tr>
-${r.courses.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>${cell(c.shortname)}<td class="${escape(c.status)}">${escape(c.status)}</td>${cell(c.seconds !== null ? formatDuration(c.seconds * 1000) : '')}${cell(c.mbzBytes !== null ? (c.mbzBytes / 1e6).toFixed(1) : '')}${cell(c.targetCourseId ?? '')}${cell(c.sourceDeleted === null ? '' : c.sourceDeleted ? 'yes' : 'no')}</tr>`).join('\n')}
+${r.courses.map(courseRow).join('\n')}
 </table>
 <p><small>Generated ${escape(r.generatedAt)} by moodle-session-archiver.</small></p>
 </body></html>
