@@ -246,7 +246,15 @@ describe('verification before deletion on a Moodle target', () => {
     expect(prod.course(lossy)).toBeDefined();
     expect(await stack.catalog.find('prod', lossy)).toBeNull();
     const events = (await stack.catalog.ledgerOf('prod', lossy)).map((e) => e.event);
-    expect(events).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
+    // Closed at once (no hold): its backups discarded on both hosts; nothing recorded as archived, nothing deleted.
+    expect(events).toEqual([
+      'prepareCourse',
+      'backupCourse',
+      'transportBackup',
+      'restoreCourse',
+      'removeSourceStaging',
+      'removeTargetStaging',
+    ]);
     for (const id of others) expect(prod.course(id)).toBeUndefined();
   });
 });
