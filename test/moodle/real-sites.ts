@@ -4,7 +4,7 @@
 // from the build; and ways to read what the sites then hold (web services,
 // and SQL for what no configured web service shows).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,10 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { sessionStatus, type SessionStatus } from '../../client/sessions';
 import { MoodleClient } from '../../activities/moodle/client';
-import { tokenEnvName } from '../../contract';
+import { courseWorkflowId, tokenEnvName } from '../../contract';
+import { PHASE_NAMES, type PhaseName } from '../../workflows/phases';
+import { DurationPredictor, phaseCosts, phaseHosts } from '../../workflows/prediction';
+import type { CourseFacts } from '../../workflows/types';
 import { workerProcess, type WorkerProcess } from '../../rig/rig';
 import { parseConfig } from '../../workers/config';
 import { runCli, until } from '../harness';
@@ -117,6 +120,44 @@ export async function runSession(d: Deployment, session: string, options: string
   } finally {
     await temporal.connection.close();
   }
+}
+
+/** Per phase: the seconds each course of a session took on the real sites, and what the model's defaults predict. */
+export interface PhaseFigures {
+  phase: PhaseName;
+  measured: number[];
+  predicted: number[];
+}
+
+/**
+ * Reads each course's phase times from its workflow's result and sets them beside the built-in duration model's
+ * defaults for the course's size; appends them to .data/moodle-phase-times.jsonl (the README's real-site figures).
+ */
+export async function phaseFigures(session: string, courses: { id: number; bytes: number; activities: number }[]): Promise<PhaseFigures[]> {
+  const temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+  const model = new DurationPredictor(phaseCosts(), {}, phaseHosts({ sourceSiteId: 'prod', targetSiteId: 'archive' }));
+  const rows = PHASE_NAMES.map((phase) => ({ phase, measured: [] as number[], predicted: [] as number[] }));
+  try {
+    for (const c of courses) {
+      const result = await temporal.workflow.getHandle(courseWorkflowId(session, c.id)).result();
+      for (const row of rows) {
+        const t = (result as { facts: CourseFacts }).facts.phaseTimes?.[row.phase];
+        if (!t) continue;
+        row.measured.push((t[1] - t[0]) / 1000);
+        row.predicted.push(model.phaseSeconds(row.phase, { bytes: c.bytes, activities: c.activities }));
+      }
+    }
+  } finally {
+    await temporal.connection.close();
+  }
+  mkdirSync('.data', { recursive: true });
+  appendFileSync('.data/moodle-phase-times.jsonl', `${JSON.stringify({ session, at: new Date().toISOString(), rows })}\n`);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+  console.log(
+    `[test:moodle] ${session}, ${courses.length} course(s), seconds per phase (measured mean / model default):\n` +
+      rows.map((r) => `  ${r.phase.padEnd(12)} ${mean(r.measured).toFixed(2).padStart(6)} / ${mean(r.predicted).toFixed(2)}`).join('\n'),
+  );
+  return rows;
 }
 
 export interface Deployment {

@@ -6,9 +6,19 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { courseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
 import { until } from '../harness';
-import { client, deploy, enrolledUsernames, makeCourses, restorePlaceholders, runSession, type Deployment } from './real-sites';
+import {
+  client,
+  deploy,
+  enrolledUsernames,
+  makeCourses,
+  phaseFigures,
+  restorePlaceholders,
+  runSession,
+  type Deployment,
+} from './real-sites';
 
 const sourceGone = async (ids: number[]) => {
   for (const id of ids) expect(await client('prod').coursesByField('id', id), `source ${id}`).toEqual([]);
@@ -29,14 +39,22 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     });
     const made = await makeCourses('prod', { category: '2024-2025/WS', shortnames: ['WS-A', 'WS-B'], sharedUsers: 3 });
     const students = await Promise.all(made.courses.map((c) => enrolledUsernames('prod', c.id)));
+    const sizes = await Promise.all(
+      made.courses.map(async (c) => {
+        const contents = await client('prod').contents(c.id);
+        return { id: c.id, bytes: courseShape(contents).declaredBytes, activities: contents.flatMap((x) => x.modules).length };
+      }),
+    );
     const target = await newArchiveCategory('ArchivesWS');
+    const session = `real-ws-${Date.now()}`;
     const status = await runSession(
       d,
-      `real-ws-${Date.now()}`,
+      session,
       ['--category', String(made.category.id), '--target-site', 'archive', '--target-category', String(target), '--delete-source'],
       made.courses.length,
     );
     expect(status.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    await phaseFigures(session, sizes);
     await sourceGone(made.courses.map((c) => c.id));
     for (const [i, c] of made.courses.entries()) {
       const [copy] = await client('archive').coursesByField('idnumber', archiveIdnumber('prod', c.id));

@@ -3,12 +3,14 @@
 // CLI as an administrator would, and the sites read afterwards.
 import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { courseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
 import {
   client,
   deploy,
   enrolledUsernames,
   makeCourses,
+  phaseFigures,
   restorePlaceholders,
   runSession,
   site,
@@ -61,18 +63,20 @@ describe('real Moodle: doctor and a shared-path session', () => {
     const [{ id: archiveCategory }] = await client('archive').createCategories([
       { name: 'Archives', parent: 0, idnumber: `ARCH-${Date.now()}` },
     ]);
-    const before = new Map<number, { students: string[]; modules: number; sections: number }>();
+    const before = new Map<number, { students: string[]; modules: number; sections: number; bytes: number }>();
     for (const c of made.courses) {
       const contents = await client('prod').contents(c.id);
       before.set(c.id, {
         students: await enrolledUsernames('prod', c.id),
         modules: contents.flatMap((s) => s.modules).length,
         sections: contents.length,
+        bytes: courseShape(contents).declaredBytes,
       });
     }
+    const session = `real-sp-${Date.now()}`;
     const status = await runSession(
       d,
-      `real-sp-${Date.now()}`,
+      session,
       [
         '--category',
         String(made.category.id),
@@ -94,6 +98,13 @@ describe('real Moodle: doctor and a shared-path session', () => {
         message: expect.stringMatching(/its full name holds HTML markup/),
       }),
     ]);
+
+    // The real sites' phase times, beside the duration model's defaults (README: real-site figures).
+    const figures = await phaseFigures(
+      session,
+      [a, b, amp].map((c) => ({ id: c.id, bytes: before.get(c.id)!.bytes, activities: before.get(c.id)!.modules })),
+    );
+    expect(figures.find((f) => f.phase === 'restore')!.measured).toHaveLength(3);
 
     const prod = client('prod');
     const archive = client('archive');
