@@ -364,3 +364,97 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     ]);
   });
 });
+
+/** Recordings of a real 4.5.11 where the simulator once differed (scripts/record-real-fixtures.ts). */
+const REAL = join(import.meta.dirname, 'fixtures', 'moodle-4.5.11');
+const real = (name: string) => readFileSync(join(REAL, name), 'utf8');
+
+describe('the simulator against recordings of a real Moodle 4.5.11', () => {
+  const token = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+  let dir: string;
+  let sim: RunningSimulator;
+  const run = promisify(execFile);
+  const script = async (name: string, args: string[]) => {
+    const [php, ...phpArgs] = sim.phpCommand;
+    const r = await run(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
+      (ok) => ({ ...ok, code: 0 }),
+      (e: { stdout: string; stderr: string; code: number }) => e,
+    );
+    return { output: r.stdout + r.stderr, code: r.code };
+  };
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'archiver-contract-real-'));
+    new SiteStore(join(dir, 'fixture'), fixtureSiteData(token));
+    sim = await startSimulator({ dataDir: dir, sites: [{ siteId: 'fixture' }] });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers names through format_string: tags stripped, &, < and > escaped, entities and quotes left', async () => {
+    const recorded = JSON.parse(real('names.format_string.json')) as {
+      raw: { fullname: string; shortname: string };
+      answered: { fullname: string; shortname: string; displayname: string };
+    }[];
+    const store = sim.sites.fixture.store;
+    const course = store.data.courses.find((c) => c.format !== 'site')!;
+    for (const { raw, answered } of recorded) {
+      Object.assign(course, raw);
+      store.save();
+      const res = await fetch(`${sim.sites.fixture.url}/webservice/rest/server.php`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          wstoken: token,
+          wsfunction: 'core_course_get_courses_by_field',
+          moodlewsrestformat: 'json',
+          field: 'id',
+          value: String(course.id),
+        }),
+      });
+      const [got] = ((await res.json()) as { courses: Record<string, unknown>[] }).courses;
+      expect({ fullname: got.fullname, shortname: got.shortname, displayname: got.displayname }).toEqual(answered);
+    }
+  });
+
+  it("prints backup.php's 4.5.11 help, and refuses to restore a backup whose full name holds markup as 4.5.11 does", async () => {
+    expect(await script('backup.php', ['--help'])).toEqual({ code: 0, output: real('backup.help.out') });
+    const store = sim.sites.fixture.store;
+    const course = store.data.courses.find((c) => c.format !== 'site')!;
+    course.fullname = '<b>Bold</b> course';
+    store.save();
+    const dest = mkdtempSync(join(tmpdir(), 'archiver-markup-'));
+    const made = await script('backup.php', [`--courseid=${course.id}`, `--destination=${dest}`]);
+    const file = /^Writing (.+\.mbz)$/m.exec(made.output)![1];
+    const before = store.data.courses.length;
+    const r = await script('restore_backup.php', [`--file=${file}`, '--categoryid=4']);
+    const neutral = `${r.output
+      .replace(/temp\/backup\/[0-9a-f]{32}/g, 'temp/backup/<hash>')
+      .split(join(store.layout.root, 'moodledata'))
+      .join('<dataroot>')}exit=${r.code}\n`;
+    expect(neutral).toBe(real('restore_err.markup-name.out'));
+    // Refused before its placeholder course is made.
+    expect(store.data.courses.length).toBe(before);
+  });
+
+  it('answers a Range past the end with the whole file, and ignores If-Range', async () => {
+    const recorded = JSON.parse(real('download.ranges.json')) as {
+      pastEnd: { status: number; contentRange: string | null };
+      staleIfRange: { status: number; contentRange: string | null };
+    };
+    const store = sim.sites.fixture.store;
+    const name = 'backup-moodle2-course-3-arch201-20261124-1056.mbz';
+    const mbz = readFileSync(join(FIXTURES, 'mbz', name));
+    mkdirSync(store.layout.backupArea(3), { recursive: true });
+    writeFileSync(join(store.layout.backupArea(3), name), mbz);
+    const url = `${sim.sites.fixture.url}/webservice/pluginfile.php/${store.course(3)!.contextid}/backup/course/${name}?token=${token}`;
+    const past = await fetch(url, { headers: { range: `bytes=${mbz.length + 10}-` } });
+    expect([past.status, past.headers.get('content-range'), (await past.arrayBuffer()).byteLength]).toEqual([
+      recorded.pastEnd.status,
+      recorded.pastEnd.contentRange,
+      mbz.length,
+    ]);
+    const stale = await fetch(url, { headers: { range: 'bytes=100-', 'if-range': '"ffffffffffffffffffffffffffffffffffffffff"' } });
+    expect([stale.status, (await stale.arrayBuffer()).byteLength]).toEqual([recorded.staleIfRange.status, mbz.length - 100]);
+  });
+});

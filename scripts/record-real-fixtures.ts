@@ -1,0 +1,119 @@
+// Records what a real Moodle 4.5 does where the simulator once differed, into
+// test/fixtures/moodle-4.5.11/, for the contract tests (test/contract.test.ts):
+// names answered through format_string, backup.php's --help, restore's refusal
+// of a name with markup, and a download's Range past the end and stale If-Range.
+//
+//   tsx scripts/record-real-fixtures.ts DIR/sites.json   (a stand-up's sites, as root)
+import { execFile } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MoodleClient } from '../activities/moodle/client';
+
+const run = promisify(execFile);
+const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'moodle-4.5.11');
+
+interface Site {
+  id: string;
+  wwwroot: string;
+  token: string;
+  moodleDir: string;
+  cli: string[];
+  staging: string;
+  dataroot: string;
+}
+
+/** Runs a command, keeping stdout, stderr and the exit code whatever it is. */
+async function capture(cmd: string[]): Promise<{ output: string; stdout: string; exit: number }> {
+  const [bin, ...args] = cmd;
+  return run(bin, args, { maxBuffer: 10 * 1024 * 1024 }).then(
+    (r) => ({ output: r.stdout + r.stderr, stdout: r.stdout, exit: 0 }),
+    (e: { stdout: string; stderr: string; code: number }) => ({ output: e.stdout + e.stderr, stdout: e.stdout, exit: e.code }),
+  );
+}
+
+async function main(sitesJson: string) {
+  const { sites, makeCourses } = JSON.parse(readFileSync(sitesJson, 'utf8')) as { sites: Site[]; makeCourses: string };
+  const [prod, archive] = ['prod', 'archive'].map((id) => sites.find((s) => s.id === id)!);
+  mkdirSync(OUT, { recursive: true });
+  const stamp = Date.now().toString(36).toUpperCase();
+  const names = [
+    { shortname: `FX-AMP-${stamp}`, fullname: 'Maths & Physics: caf&eacute; > 3 "quoted"' },
+    { shortname: `FX-TAG-${stamp}`, fullname: '<b>Bold</b> course' },
+  ];
+  const made = await capture([
+    ...prod.cli,
+    makeCourses,
+    `--moodle=${prod.moodleDir}`,
+    '--category=Fixtures',
+    `--shortnames=${names.map((n) => n.shortname).join(',')}`,
+    `--fullnames=${names.map((n) => n.fullname).join('|')}`,
+  ]);
+  const courses = (JSON.parse(made.stdout.trim().split('\n').pop()!) as { courses: { id: number; shortname: string }[] }).courses;
+
+  // 1. Names as the web services answer them, beside the raw names.
+  const moodle = new MoodleClient({ siteId: 'prod', url: prod.wwwroot, token: prod.token });
+  const answered = await Promise.all(
+    courses.map(async (c, i) => {
+      const res = await fetch(`${prod.wwwroot}/webservice/rest/server.php`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          wstoken: prod.token,
+          wsfunction: 'core_course_get_courses_by_field',
+          moodlewsrestformat: 'json',
+          field: 'id',
+          value: String(c.id),
+        }),
+      });
+      const [course] = ((await res.json()) as { courses: Record<string, unknown>[] }).courses;
+      return { raw: names[i], answered: { fullname: course.fullname, shortname: course.shortname, displayname: course.displayname } };
+    }),
+  );
+  writeFileSync(join(OUT, 'names.format_string.json'), `${JSON.stringify(answered, null, 2)}\n`);
+
+  // 2. backup.php --help as 4.5.11 prints it.
+  const help = await capture([...prod.cli, join(prod.moodleDir, 'admin', 'cli', 'backup.php'), '--help']);
+  writeFileSync(join(OUT, 'backup.help.out'), help.output);
+
+  // 3. restore_backup.php on a backup whose full name holds markup.
+  const tagged = courses[1];
+  await capture([
+    ...prod.cli,
+    join(prod.moodleDir, 'admin', 'cli', 'backup.php'),
+    `--courseid=${tagged.id}`,
+    `--destination=${archive.staging}`,
+  ]);
+  const file = readdirSync(archive.staging).find((f) => f.includes(`-course-${tagged.id}-`))!;
+  const restore = await capture([
+    ...archive.cli,
+    join(archive.moodleDir, 'admin', 'cli', 'restore_backup.php'),
+    `--file=${join(archive.staging, file)}`,
+    '--categoryid=1',
+  ]);
+  writeFileSync(
+    join(OUT, 'restore_err.markup-name.out'),
+    `${restore.output
+      .replace(/temp\/backup\/[0-9a-f]{32}/g, 'temp/backup/<hash>')
+      .split(archive.dataroot)
+      .join('<dataroot>')}exit=${restore.exit}\n`,
+  );
+
+  // 4. A backup-area download: a Range past the end, and a Range with a stale If-Range.
+  await capture([...prod.cli, join(prod.moodleDir, 'admin', 'cli', 'backup.php'), `--courseid=${courses[0].id}`]);
+  const [stored] = await moodle.backupAreaFiles(courses[0].id);
+  const url = `${prod.wwwroot}/webservice/pluginfile.php${new URL(stored.url).pathname.replace(/^.*?\/pluginfile\.php/, '')}?token=${prod.token}`;
+  const ask = async (headers: Record<string, string>) => {
+    const res = await fetch(url, { headers });
+    const body = await res.arrayBuffer();
+    return { request: headers, status: res.status, bytes: body.byteLength, contentRange: res.headers.get('content-range') };
+  };
+  const downloads = {
+    filesize: stored.filesize,
+    pastEnd: await ask({ range: `bytes=${stored.filesize + 10}-` }),
+    staleIfRange: await ask({ range: 'bytes=100-', 'if-range': '"ffffffffffffffffffffffffffffffffffffffff"' }),
+  };
+  writeFileSync(join(OUT, 'download.ranges.json'), `${JSON.stringify(downloads, null, 2)}\n`);
+  console.log(`recorded into ${OUT}`);
+}
+
+await main(process.argv[2] ?? `${process.env.MOODLE_SITES_JSON}`);
