@@ -45,15 +45,17 @@ const quick = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 // out. A failing admin script stops sooner: activities/failures.ts gives it SCRIPT_ATTEMPTS.
 const hostJob = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 };
 
-// Costs: 9.5 MB / 64 modules backed up in 2.6 s and restored in 3.8 s, 95 MB / 307 modules in
-// 17.5 s and 17.9 s (shared fixtures). Real sites differ; measurements take over within a few courses.
+// Costs, measured on two real Moodle 4.5.11 sites on 2 cores (npm run test:moodle, README "Real-site
+// figures"): an XS course (10 modules) prepared in 0.3 s, backed up in 0.9-1.2 s, restored in 1.5-1.7 s,
+// verified in 0.3 s, deleted in 1.0-1.1 s; an S course (9.4 MB, 64 modules) backed up in 3.9 s and
+// restored in 5.7 s. Real sites differ; measurements take over within a few courses.
 export const PHASES = [
   {
     name: 'prepare',
     steps: [{ activity: 'prepareCourse', queue: 'main' }],
     onCancel: 'abort',
     options: { startToCloseTimeout: '5m', retry: quick },
-    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
+    cost: { fixedSeconds: 0.3, secondsPerMB: 0, secondsPerActivity: 0.005 },
     catalogTime: 'preparedAt',
   },
   // Admin scripts heartbeat at least every 10 s: 30 s without one means their worker died, and
@@ -63,7 +65,7 @@ export const PHASES = [
     steps: [{ activity: 'backupCourse', queue: 'source' }],
     onCancel: 'abort',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 1, secondsPerMB: 0.16, secondsPerActivity: 0.01 },
+    cost: { fixedSeconds: 0.9, secondsPerMB: 0.22, secondsPerActivity: 0.014 },
     catalogTime: 'backedUpAt',
   },
   // A transfer heartbeats its offset all along: 30 s without one, and another attempt resumes it.
@@ -72,7 +74,7 @@ export const PHASES = [
     steps: [{ activity: 'transportBackup', queue: 'target' }],
     onCancel: 'abort',
     options: { startToCloseTimeout: '4h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 0.5, secondsPerMB: 0.02, secondsPerActivity: 0 },
+    cost: { fixedSeconds: 0.2, secondsPerMB: 0.02, secondsPerActivity: 0 },
     catalogTime: 'transportedAt',
   },
   {
@@ -80,7 +82,7 @@ export const PHASES = [
     steps: [{ activity: 'restoreCourse', queue: 'target' }],
     onCancel: 'finish',
     options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 1, secondsPerMB: 0.06, secondsPerActivity: 0.04 },
+    cost: { fixedSeconds: 1, secondsPerMB: 0.09, secondsPerActivity: 0.06 },
     catalogTime: 'restoredAt',
   },
   // Verified on the target host (a cold storage's package is re-read where it is mounted),
@@ -93,7 +95,7 @@ export const PHASES = [
     ],
     onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick },
-    cost: { fixedSeconds: 1, secondsPerMB: 0, secondsPerActivity: 0.01 },
+    cost: { fixedSeconds: 0.3, secondsPerMB: 0, secondsPerActivity: 0.005 },
     catalogTime: 'verifiedAt',
   },
   {
@@ -106,7 +108,7 @@ export const PHASES = [
     ],
     onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: hostJob },
-    cost: { fixedSeconds: 2, secondsPerMB: 0, secondsPerActivity: 0.02 },
+    cost: { fixedSeconds: 0.9, secondsPerMB: 0, secondsPerActivity: 0.02 },
     catalogTime: 'cleanedAt',
   },
 ] as const satisfies readonly Phase[];
