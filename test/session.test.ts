@@ -153,3 +153,34 @@ describe('a session where one course cannot be backed up', () => {
     expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', broken))).toBe(false);
   });
 });
+
+describe("a session whose course already has a copy in another session's category", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ courses: 2 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('restores its own copy where it restores, and leaves the other one alone', async () => {
+    const [id] = stack.vintageCourseIds();
+    const archive = stack.sim.sites.archive.store;
+    const archived = new Set(archive.subtree(stack.archivesCategoryId).map((c) => c.id));
+    const elsewhere = archive.data.categories.find((c) => !archived.has(c.id))!;
+    // Another session archived this course into another category earlier.
+    const theirs = { ...structuredClone(stack.sim.sites.prod.store.course(id)!), id: archive.newId('course'), category: elsewhere.id };
+    theirs.idnumber = archiveIdnumber('prod', id);
+    archive.data.courses.push(theirs);
+    archive.save();
+
+    const result = await stack.runSession(stack.sessionInput({ deleteSource: false, mirrorSubcategories: false }));
+
+    expect(result.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    // Restore renamed it (X_1): the other copy holds the shortname.
+    const ours = archive.data.courses.filter((c) => c.category === stack.archivesCategoryId && c.shortname.startsWith(theirs.shortname));
+    expect(ours.map((c) => c.idnumber)).toEqual([`${archiveIdnumber('prod', id)}@${stack.archivesCategoryId}`]);
+    expect((await stack.catalog.find('prod', id))!.targetCourseId).toBe(ours[0].id);
+    expect(archive.course(theirs.id)).toMatchObject({ category: elsewhere.id, idnumber: archiveIdnumber('prod', id) });
+  });
+});
