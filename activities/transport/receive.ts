@@ -71,14 +71,17 @@ export async function receiveResumable(opts: {
   if (offset > 0) await readThrough(part, sha1 ? [sha256, sha1] : [sha256], opts.alsoTo);
   let sent = 0;
   let last = 0;
+  let lastAt = Date.now();
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       sha256.update(chunk);
       sha1?.update(chunk);
       sent += chunk.length;
-      // Heartbeats are throttled by the SDK; calling it per MB is cheap.
-      if (sent - last >= 1 << 20) {
+      // Heartbeats are throttled by the SDK; calling it per MB is cheap. On a slow link (a low maxMBps),
+      // every 5 s as well: a megabyte may take longer than the heartbeat timeout.
+      if (sent - last >= 1 << 20 || Date.now() - lastAt >= 5000) {
         last = sent;
+        lastAt = Date.now();
         heartbeat({ offset: offset + sent, total: incoming.total, etag: incoming.sha1 } satisfies TransferProgress);
       }
       feedSink(opts.alsoTo, chunk).then(() => cb(null, chunk), cb);

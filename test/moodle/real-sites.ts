@@ -52,7 +52,7 @@ export interface MadeCourses {
 /** Courses made by Moodle's generator (make-courses.php), with students shared between them as on a real site. */
 export async function makeCourses(
   siteId: string,
-  opts: { category: string; shortnames: string[]; fullnames?: string[]; sharedUsers?: number },
+  opts: { category: string; shortnames: string[]; fullnames?: string[]; sharedUsers?: number; size?: 'XS' | 'S' },
 ): Promise<MadeCourses> {
   const s = site(siteId);
   const [bin, ...pre] = s.cli;
@@ -63,7 +63,7 @@ export async function makeCourses(
     `--category=${opts.category}`,
     `--shortnames=${opts.shortnames.join(',')}`,
     ...(opts.fullnames ? [`--fullnames=${opts.fullnames.join('|')}`] : []),
-    '--size=XS',
+    `--size=${opts.size ?? 'XS'}`,
     `--shared-users=${opts.sharedUsers ?? 3}`,
   ];
   const { stdout } = await run(bin, args, { maxBuffer: 10 * 1024 * 1024 });
@@ -171,7 +171,12 @@ export interface Deployment {
 }
 
 /** The archiver deployed on the real sites as the README tells an administrator to: config, tokens, one worker. */
-export async function deploy(name: string, configure: (raw: Record<string, unknown>) => void = () => {}): Promise<Deployment> {
+export async function deploy(
+  name: string,
+  configure: (raw: Record<string, unknown>) => void = () => {},
+  /** The queues its worker polls (default: all); a test starts the others' workers itself. */
+  queues?: string[],
+): Promise<Deployment> {
   const dir = mkdtempSync(join(tmpdir(), `archiver-${name}-`));
   const sites: Record<string, unknown> = {};
   const env: Record<string, string> = {};
@@ -195,7 +200,7 @@ export async function deploy(name: string, configure: (raw: Record<string, unkno
   parseConfig(raw, { env }); // refused here rather than in the worker's log
   const configFile = join(dir, 'archiver.config.json');
   writeFileSync(configFile, JSON.stringify(raw, null, 2));
-  const worker = workerProcess(configFile, env);
+  const worker = workerProcess(configFile, env, queues);
   await worker.started;
   return {
     dir,

@@ -5,7 +5,12 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { courseWorkflowId } from '../../contract';
+import { workerProcess } from '../../rig/rig';
+import type { CourseFacts } from '../../workflows/types';
 import { courseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
 import { until } from '../harness';
@@ -62,6 +67,63 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       expect(await enrolledUsernames('archive', copy.id)).toEqual(students[i]);
     }
     expect(await restorePlaceholders('archive')).toEqual([]);
+  });
+
+  it('a target worker killed mid-download: the next attempt resumes with a Range request and only fetches the rest', async () => {
+    // 1 MB/s: an S course's backup (about 9.5 MB) takes about 10 s to cross, heartbeating every MB.
+    d = await deploy(
+      'kill',
+      (raw) => {
+        raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws', maxMBps: 1 }];
+      },
+      ['archive-main-kill', 'site/prod'],
+    );
+    let target = workerProcess(d.configFile, d.env, ['site/archive']);
+    await target.started;
+    const made = await makeCourses('prod', { category: '2024-2025/Kill', shortnames: ['KL-A'], size: 'S' });
+    const [course] = made.courses;
+    const archiveCategory = await newArchiveCategory('ArchivesKill');
+    const session = `real-kill-${Date.now()}`;
+    const temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    try {
+      const done = runSession(
+        d,
+        session,
+        [
+          '--category',
+          String(made.category.id),
+          '--target-site',
+          'archive',
+          '--target-category',
+          String(archiveCategory),
+          '--delete-source',
+        ],
+        1,
+      );
+      // Part-way, as the server knows it: the transport's last recorded heartbeat.
+      const handle = temporal.workflow.getHandle(courseWorkflowId(session, course.id));
+      const offsetAtKill = await until(
+        async () => {
+          const pending = (await handle.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+          const payload = pending.find((a) => a.activityType?.name === 'transportBackup')?.heartbeatDetails?.payloads?.[0];
+          return payload ? ((defaultPayloadConverter.fromPayload(payload) as { offset?: number }).offset ?? 0) : 0;
+        },
+        (offset) => offset > 0,
+        120_000,
+      );
+      target.proc.kill('SIGKILL');
+      await target.exited;
+      target = workerProcess(d.configFile, d.env, ['site/archive']);
+      const status = await done;
+      expect(status.counts).toMatchObject({ succeeded: 1, failed: 0 });
+      const { facts } = (await handle.result()) as { facts: CourseFacts };
+      expect(facts.resumedFrom).toBeGreaterThanOrEqual(offsetAtKill);
+      expect(facts.transferredBytes).toBe(facts.mbzBytes! - facts.resumedFrom!);
+      await sourceGone([course.id]);
+    } finally {
+      await target.stop();
+      await temporal.connection.close();
+    }
   });
 
   it('into a cold storage: a package per course, verified, the source deleted', async () => {
