@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveIsComplete, skipReason, type Catalog } from './catalog';
 import { courseShape } from './course-shape';
+import { withHeartbeats } from './heartbeat';
 import type { MoodleCategory, MoodleClient } from './moodle/client';
 import { retentionUntil } from './retention';
 import type { Sites } from './sites';
@@ -50,52 +51,55 @@ async function categoryChain(source: MoodleClient, categoryId: number): Promise<
 
 export function prepareActivities(sites: Sites, catalog: Catalog) {
   return {
-    async prepareCourse({ course }: PhaseRequest): Promise<CourseFacts> {
-      const source = sites.moodle(course.sourceSiteId);
-      const [meta] = await source.coursesByField('id', course.courseId);
-      if (!meta)
-        throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
-      const shape = courseShape(await source.contents(course.courseId));
-      const chain = await categoryChain(source, meta.categoryid);
-      const until = retentionUntil(
-        sites.config.retention,
-        course.sourceSiteId,
-        chain.map((c) => ({ id: c.id, idnumber: c.idnumber ?? '' })),
-        new Date(),
-      );
-      const facts: CourseFacts = {
-        shortname: meta.shortname,
-        fullname: meta.fullname,
-        idnumber: meta.idnumber ?? '',
-        sourceCategoryId: meta.categoryid,
-        declaredBytes: shape.declaredBytes,
-        sectionCount: shape.sectionCount,
-        activityCount: shape.activityCount,
-        fileCount: shape.fileCount,
-        activitiesByType: shape.activitiesByType,
-        categoryPath: chain.map((c) => c.name).join(' / '),
-        ...(until ? { retentionUntil: until.toISOString() } : {}),
-      };
-      const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
-      if (archived && archiveIsComplete(archived, course.deleteSource)) return { ...facts, skipReason: skipReason(archived) };
-      if (archived && archived.targetSiteId === course.targetSiteId) {
-        // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
-        // verify the copy again in this run, then clean up.
-        return {
-          ...facts,
-          resumeAt: 'postprocess',
-          targetCourseId: archived.targetCourseId ?? undefined,
-          targetCategoryId: archived.targetCategoryId ?? undefined,
-          mbzBytes: Number(archived.mbzBytes),
-          mbzSha256: archived.mbzSha256,
-          storageLocation: archived.storageLocation ?? undefined,
-          packageSha256: archived.packageSha256 ?? undefined,
-        };
-      }
-      if (sites.storage(course.targetSiteId)) return facts; // a package has no category: its manifest names the source's
-      const target = sites.moodle(course.targetSiteId);
-      const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);
-      return { ...facts, targetCategoryId };
-    },
+    /** Heartbeats on a timer: its phase has a heartbeat timeout, so a lost worker's prepare is retried soon. */
+    prepareCourse: (req: PhaseRequest): Promise<CourseFacts> => withHeartbeats(() => prepare(req)),
   };
+
+  async function prepare({ course }: PhaseRequest): Promise<CourseFacts> {
+    const source = sites.moodle(course.sourceSiteId);
+    const [meta] = await source.coursesByField('id', course.courseId);
+    if (!meta)
+      throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
+    const shape = courseShape(await source.contents(course.courseId));
+    const chain = await categoryChain(source, meta.categoryid);
+    const until = retentionUntil(
+      sites.config.retention,
+      course.sourceSiteId,
+      chain.map((c) => ({ id: c.id, idnumber: c.idnumber ?? '' })),
+      new Date(),
+    );
+    const facts: CourseFacts = {
+      shortname: meta.shortname,
+      fullname: meta.fullname,
+      idnumber: meta.idnumber ?? '',
+      sourceCategoryId: meta.categoryid,
+      declaredBytes: shape.declaredBytes,
+      sectionCount: shape.sectionCount,
+      activityCount: shape.activityCount,
+      fileCount: shape.fileCount,
+      activitiesByType: shape.activitiesByType,
+      categoryPath: chain.map((c) => c.name).join(' / '),
+      ...(until ? { retentionUntil: until.toISOString() } : {}),
+    };
+    const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
+    if (archived && archiveIsComplete(archived, course.deleteSource)) return { ...facts, skipReason: skipReason(archived) };
+    if (archived && archived.targetSiteId === course.targetSiteId) {
+      // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
+      // verify the copy again in this run, then clean up.
+      return {
+        ...facts,
+        resumeAt: 'postprocess',
+        targetCourseId: archived.targetCourseId ?? undefined,
+        targetCategoryId: archived.targetCategoryId ?? undefined,
+        mbzBytes: Number(archived.mbzBytes),
+        mbzSha256: archived.mbzSha256,
+        storageLocation: archived.storageLocation ?? undefined,
+        packageSha256: archived.packageSha256 ?? undefined,
+      };
+    }
+    if (sites.storage(course.targetSiteId)) return facts; // a package has no category: its manifest names the source's
+    const target = sites.moodle(course.targetSiteId);
+    const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);
+    return { ...facts, targetCategoryId };
+  }
 }

@@ -54,7 +54,8 @@ export const PHASES = [
     name: 'prepare',
     steps: [{ activity: 'prepareCourse', queue: 'main' }],
     onCancel: 'abort',
-    options: { startToCloseTimeout: '5m', retry: quick },
+    // A heartbeat timeout, so a prepare lost with its worker is retried after 30 s, not after the whole 5 min.
+    options: { startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: quick },
     cost: { fixedSeconds: 0.3, secondsPerMB: 0, secondsPerActivity: 0.005 },
     catalogTime: 'preparedAt',
   },
@@ -121,7 +122,8 @@ export const DISCARD_STEPS = [
   { activity: 'removeSourceStaging', queue: 'source' },
   { activity: 'removeTargetStaging', queue: 'target' },
 ] as const satisfies readonly PhaseStep[];
-export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '5m', retry: quick };
+// File removals take a moment: a discard lost with its worker is retried after a minute.
+export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '1m', retry: quick };
 
 /** Every activity a phase step may name: activities/ must implement each as (PhaseRequest) => Promise<CourseFacts>. */
 export type PhaseActivityName = (typeof PHASES)[number]['steps'][number]['activity'] | (typeof DISCARD_STEPS)[number]['activity'];
