@@ -32,18 +32,24 @@ async function removePlaceholders(target: MoodleClient, host: MoodleHost, catego
 }
 
 /**
- * One restore at a time on each target site, from this worker. Two restores at once collide on the users
- * their courses share (nearly all courses share students): a unique-key error, and a placeholder course left.
+ * At most `restoresAtOnce` restores at a time on each target site, from this worker (1 by default). Two restores
+ * at once collide on the users their courses share (nearly all courses share students): a unique-key error, and
+ * a placeholder course left.
  */
-const restoring = new Map<string, Promise<unknown>>();
-async function oneRestoreAtATime<T>(siteId: string, restore: () => Promise<T>): Promise<T> {
-  const before = restoring.get(siteId) ?? Promise.resolve();
-  const mine = before.catch(() => undefined).then(restore);
-  restoring.set(siteId, mine);
+const restoring = new Map<string, { running: number; waiting: (() => void)[] }>();
+const restoresRunning = (siteId: string) => restoring.get(siteId)?.running ?? 0;
+async function limitRestores<T>(siteId: string, atOnce: number, restore: () => Promise<T>): Promise<T> {
+  let slot = restoring.get(siteId);
+  if (!slot) restoring.set(siteId, (slot = { running: 0, waiting: [] }));
+  if (slot.running >= atOnce) await new Promise<void>((go) => slot.waiting.push(go));
+  else slot.running++;
   try {
-    return await mine;
+    return await restore();
   } finally {
-    if (restoring.get(siteId) === mine) restoring.delete(siteId);
+    const next = slot.waiting.shift();
+    if (next)
+      next(); // the slot passes on
+    else slot.running--;
   }
 }
 
@@ -92,15 +98,18 @@ export function restoreActivities(sites: Sites) {
       const file = join(sites.staging(course.targetSiteId), facts.backupName!);
       const host = sites.host(course.targetSiteId);
       const id = await withHeartbeats((onLine) =>
-        oneRestoreAtATime(course.targetSiteId, async () => {
+        limitRestores(course.targetSiteId, sites.settings(course.targetSiteId).restoresAtOnce, async () => {
           const started = Math.floor(Date.now() / 1000) - 1;
           try {
             return await host.restore(file, category, onLine, cancellationSignal());
           } catch (e) {
             // restore_backup.php made its "Course restoration in progress" course first and leaves it on failure.
-            await removePlaceholders(target, host, category, started).catch((cleanup: Error) =>
-              log.warn(`could not remove the placeholder course a failed restore left in category ${category}: ${cleanup.message}`),
-            );
+            // Which one is ours is known only while no other restore of this worker runs into the site.
+            if (restoresRunning(course.targetSiteId) === 1)
+              await removePlaceholders(target, host, category, started).catch((cleanup: Error) =>
+                log.warn(`could not remove the placeholder course a failed restore left in category ${category}: ${cleanup.message}`),
+              );
+            else log.warn(`a failed restore may have left a placeholder course in category ${category}: other restores were running`);
             throw e instanceof MoodleError && e.kind === 'invalid-course-data' ? markupFailure(course, facts) : e;
           }
         }),

@@ -19,6 +19,12 @@ export interface SiteSettings {
   cli: { command: string[]; moodleDir: string; timeoutSeconds: number };
   /** At most this many backups/restores at once on this host, whatever the sessions. */
   maxConcurrentJobs: number;
+  /**
+   * Restores at once into this site, from one worker. Restores of courses that share users collide on a real
+   * Moodle (a unique-key error, a placeholder course left), and nearly all courses share students: 1 unless
+   * the courses share no users.
+   */
+  restoresAtOnce: number;
   requestTimeoutSeconds: number;
 }
 

@@ -50,6 +50,8 @@ const SiteConfig = z.object({
   ),
   /** At most this many backups/restores at once on this host, whatever the sessions. */
   maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
+  /** Restores at once into this site: concurrent restores of courses sharing users collide on a real Moodle. */
+  restoresAtOnce: z.number().int().min(1).max(64).default(1),
   requestTimeoutSeconds: z.number().positive().default(120),
 });
 
