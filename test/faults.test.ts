@@ -24,7 +24,7 @@ import { testNamespace } from './namespace';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 const FULL = process.env.TEST_LANE === 'full';
-const COURSES = Number(process.env.FAULT_COURSES ?? (FULL ? 50 : 12));
+const COURSES = Number(process.env.FAULT_COURSES ?? (FULL ? 50 : 10));
 const MB = 1_000_000;
 /** The 503 outage: long enough for several retries of every call in flight (the quick lane's 15 s waits out the same backoff). */
 const OUTAGE_S = FULL ? 30 : 15;
