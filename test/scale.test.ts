@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
 import { archiveIdnumber } from '../activities/restore';
 import { startStack, until, type Stack } from './harness';
-import { sessionWorkflowId } from '../contract';
+import { DEFAULT_CONTINUE_AS_NEW_AFTER, sessionWorkflowId } from '../contract';
 
 const FULL = process.env.TEST_LANE === 'full';
 const COURSES = FULL ? 300 : 36;
@@ -89,11 +89,15 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
       lengths.push((await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events!.length);
     }
     expect(lengths.length).toBeGreaterThanOrEqual(COURSES / CAN_AFTER);
-    const perStart = Math.max(...lengths) / CAN_AFTER;
+    // A course reports to whichever run is current, so one run's length depends on timing (reports of
+    // courses started by earlier runs land in it); the sum over all runs does not. Per course start,
+    // it also carries each run's fixed cost, so projecting it to a whole run errs on the safe side.
+    const total = lengths.reduce((a, b) => a + b, 0);
+    const perStart = total / COURSES;
     console.log(
-      `session runs: ${lengths.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(lengths.reduce((a, b) => a + b, 0) / lengths.length)}; about ${perStart.toFixed(1)} events per course start`,
+      `session runs: ${lengths.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(total / lengths.length)}; about ${perStart.toFixed(1)} events per course start`,
     );
-    // At the default of 200 starts per run, a run stays below the suggested-continue-as-new mark of the server.
-    expect(perStart * 200).toBeLessThan(10_000);
+    // At the default number of starts per run, a run stays below the server's suggested-continue-as-new mark.
+    expect(perStart * DEFAULT_CONTINUE_AS_NEW_AFTER).toBeLessThan(10_000);
   });
 });
