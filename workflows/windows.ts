@@ -137,26 +137,61 @@ interface CompiledRule {
 /** An open period, [start, end) in epoch ms. */
 export type Period = [number, number];
 
+/**
+ * What one spec's rules give, day by day, worked out once: a status query or a
+ * course's count walks up to two weeks of days, and luxon's zone arithmetic
+ * is what costs in a workflow task. Keyed by the day's start; a pure function
+ * of the spec, so replay sees the same values.
+ */
+interface SpecDays {
+  rules: CompiledRule[];
+  /** A day's start → its periods and the next day's start. */
+  days: Map<number, { periods: Period[]; next: number }>;
+}
+const specDays = new WeakMap<WindowSpec, SpecDays>();
+
+function daysOf(spec: WindowSpec): SpecDays {
+  let known = specDays.get(spec);
+  if (!known) {
+    known = {
+      rules: spec.windows.map((w) => ({ days: parseDays(w.days), from: parseTime(w.from, false), to: parseTime(w.to, true) })),
+      days: new Map(),
+    };
+    specDays.set(spec, known);
+  }
+  return known;
+}
+
+/** The periods of the rules that open on one day (some close the next day). */
+function dayPeriods(known: SpecDays, dayStart: number, zone: string): { periods: Period[]; next: number } {
+  const cached = known.days.get(dayStart);
+  if (cached) return cached;
+  const day = DateTime.fromMillis(dayStart, { zone });
+  const periods: Period[] = [];
+  for (const r of known.rules) {
+    if (!r.days.has(day.weekday)) continue;
+    // Wall-clock times: luxon moves a time that DST skips forward, so a spring night is an hour shorter.
+    const start = day.set({ hour: Math.floor(r.from / 60), minute: r.from % 60 }).toMillis();
+    const endDay = r.to > r.from ? day : day.plus({ days: 1 });
+    const end = (r.to === 1440 ? endDay.plus({ days: 1 }) : endDay.set({ hour: Math.floor(r.to / 60), minute: r.to % 60 })).toMillis();
+    periods.push([start, end]);
+  }
+  const entry = { periods, next: day.plus({ days: 1 }).toMillis() };
+  known.days.set(dayStart, entry);
+  return entry;
+}
+
 /** The open periods (merged where they touch or overlap) that meet [fromMs, toMs], in virtual time. */
 export function openPeriods(spec: WindowSpec, fromMs: number, toMs: number): Period[] {
-  const rules: CompiledRule[] = spec.windows.map((w) => ({
-    days: parseDays(w.days),
-    from: parseTime(w.from, false),
-    to: parseTime(w.to, true),
-  }));
+  const known = daysOf(spec);
   const raw: Period[] = [];
   // A window may have opened the day before (overnight), so start one day early.
-  let day = DateTime.fromMillis(fromMs, { zone: spec.timezone }).startOf('day').minus({ days: 1 });
-  const lastDay = DateTime.fromMillis(toMs, { zone: spec.timezone }).startOf('day');
-  for (; day <= lastDay; day = day.plus({ days: 1 })) {
-    for (const r of rules) {
-      if (!r.days.has(day.weekday)) continue;
-      // Wall-clock times: luxon moves a time that DST skips forward, so a spring night is an hour shorter.
-      const start = day.set({ hour: Math.floor(r.from / 60), minute: r.from % 60 }).toMillis();
-      const endDay = r.to > r.from ? day : day.plus({ days: 1 });
-      const end = (r.to === 1440 ? endDay.plus({ days: 1 }) : endDay.set({ hour: Math.floor(r.to / 60), minute: r.to % 60 })).toMillis();
-      if (end > fromMs && start < toMs) raw.push([start, end]);
-    }
+  const firstDay = DateTime.fromMillis(fromMs, { zone: spec.timezone }).startOf('day').minus({ days: 1 }).toMillis();
+  const lastDay = DateTime.fromMillis(toMs, { zone: spec.timezone }).startOf('day').toMillis();
+  for (let day = firstDay; day <= lastDay; ) {
+    const { periods, next } = dayPeriods(known, day, spec.timezone);
+    for (const [start, end] of periods) if (end > fromMs && start < toMs) raw.push([start, end]);
+    day = next;
   }
   raw.sort((a, b) => a[0] - b[0]);
   const merged: Period[] = [];
