@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/moodle/**', 'node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
-    // One Temporal dev server for all; three files at once. Most suites wait (heartbeat timeouts, outages,
+    // One Temporal dev server for all; four files at once. Most suites wait (heartbeat timeouts, outages,
     // window timers, transfer rates) more than they compute, and every suite has its own sites, queues
     // and session names, so they share the machine as production's sessions do.
     fileParallelism: true,
