@@ -11,6 +11,7 @@ import { MoodleError } from './moodle/errors';
 import { REQUIRED_FUNCTIONS } from './moodle/client';
 import { releaseProblem, SUPPORTED_RANGE } from './moodle/releases';
 import type { Sites } from './sites';
+import { tokenEnvName } from '../contract';
 
 export interface SetupCheck {
   check: 'web services' | 'functions' | 'release' | 'file transfer' | 'admin CLI' | 'staging' | 'worker';
@@ -27,7 +28,7 @@ function webServiceFix(e: unknown, siteId: string): string {
   const kind = e instanceof MoodleError ? e.kind : 'transient';
   switch (kind) {
     case 'invalid-token':
-      return `create a token for the archiver's user in ${TOKENS_PAGE}, and give it to the worker as MOODLE_TOKEN_${siteId.toUpperCase()}`;
+      return `create a token for the archiver's user in ${TOKENS_PAGE}, and give it to the worker as ${tokenEnvName(siteId)}`;
     case 'web-services-disabled':
       return 'turn on Site administration > General > Advanced features > Enable web services, then enable REST in Site administration > Server > Web services > Manage protocols';
     case 'access-denied':

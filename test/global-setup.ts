@@ -19,7 +19,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-test-'));
   const [server, bundle] = await Promise.all([
-    // A namespace per test worker: suites run three at a time, and each stack's site queues (site/prod,
+    // A namespace per test worker: suites run four at a time, and each stack's site queues (site/prod,
     // site/archive) must reach only its own workers.
     startDevServer({ headless: true, namespaces: TEST_NAMESPACES }),
     bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
