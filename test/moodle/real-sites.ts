@@ -93,6 +93,13 @@ export async function sql(siteId: string, query: string): Promise<string[][]> {
     .map((l) => l.split('\t'));
 }
 
+/** Runs one of the site's admin CLI scripts (e.g. admin/cli/cfg.php) as its CLI user. */
+export async function adminCli(siteId: string, script: string, args: string[]): Promise<string> {
+  const s = site(siteId);
+  const [bin, ...pre] = s.cli;
+  return (await run(bin, [...pre, join(s.moodleDir, script), ...args])).stdout;
+}
+
 /** Students enrolled in a course, by username: what a restore must bring along. */
 export async function enrolledUsernames(siteId: string, courseId: number): Promise<string[]> {
   const rows = await sql(
@@ -173,7 +180,8 @@ export interface Deployment {
 /** The archiver deployed on the real sites as the README tells an administrator to: config, tokens, one worker. */
 export async function deploy(
   name: string,
-  configure: (raw: Record<string, unknown>) => void = () => {},
+  /** Changes to the config, and to the worker's environment (its tokens). */
+  configure: (raw: Record<string, unknown>, env: Record<string, string>) => void = () => {},
   /** The queues its worker polls (default: all); a test starts the others' workers itself. */
   queues?: string[],
 ): Promise<Deployment> {
@@ -196,7 +204,7 @@ export async function deploy(
     sites,
     logLevel: 'info',
   };
-  configure(raw);
+  configure(raw, env);
   parseConfig(raw, { env }); // refused here rather than in the worker's log
   const configFile = join(dir, 'archiver.config.json');
   writeFileSync(configFile, JSON.stringify(raw, null, 2));

@@ -3,8 +3,10 @@
 // CLI as an administrator would, and the sites read afterwards.
 import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { courseShape } from '../../activities/course-shape';
+import { courseShape, shapeDifferences, type CourseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
+import { REQUIRED_FUNCTIONS } from '../../activities/moodle/client';
+import { tokenEnvName } from '../../contract';
 import {
   client,
   deploy,
@@ -12,6 +14,8 @@ import {
   makeCourses,
   phaseFigures,
   restorePlaceholders,
+  adminCli,
+  sql,
   runSession,
   site,
   type Deployment,
@@ -58,21 +62,69 @@ describe('real Moodle: doctor and a shared-path session', () => {
     }
   });
 
+  it('doctor names each other check a real host can break, with its fix', async () => {
+    const failure = (deployment: Deployment) =>
+      deployment.cli(['doctor']).then(
+        (out) => `passed:\n${out}`,
+        (e: { stdout: string }) => e.stdout,
+      );
+    // A function taken out of the token's service.
+    const fn = REQUIRED_FUNCTIONS[REQUIRED_FUNCTIONS.length - 1];
+    const inService = `externalserviceid IN (SELECT externalserviceid FROM mdl_external_tokens WHERE token = '${site('prod').token}')`;
+    await sql(
+      'prod',
+      `UPDATE mdl_external_services_functions SET functionname = '${fn}_off' WHERE functionname = '${fn}' AND ${inService}`,
+    );
+    try {
+      const out = await failure(d);
+      expect(out).toMatch(new RegExp(`FAIL functions: the token's service lacks ${fn}`));
+      expect(out).toMatch(/fix: add them in Site administration > Server > Web services > External services/);
+    } finally {
+      await sql(
+        'prod',
+        `UPDATE mdl_external_services_functions SET functionname = '${fn}' WHERE functionname = '${fn}_off' AND ${inService}`,
+      );
+    }
+    // Web services turned off on the site.
+    await adminCli('prod', 'admin/cli/cfg.php', ['--name=enablewebservices', '--set=0']);
+    try {
+      const out = await failure(d);
+      expect(out).toMatch(/FAIL web services: prod: .*HTTP 403/);
+      expect(out).toMatch(/fix: turn on Site administration > General > Advanced features > Enable web services/);
+    } finally {
+      await adminCli('prod', 'admin/cli/cfg.php', ['--name=enablewebservices', '--set=1']);
+    }
+    // A token the site does not know, and a moodleDir that holds no Moodle: the worker's own settings,
+    // so its worker alone serves the site queues meanwhile.
+    await d.stop();
+    const wrong = await deploy('doctor-wrong', (raw, env) => {
+      env[tokenEnvName('prod')] = 'f'.repeat(32);
+      (raw.sites as Record<string, { cli: { moodleDir: string } }>).archive.cli.moodleDir = '/var/www/nomoodle';
+    });
+    try {
+      const out = await failure(wrong);
+      expect(out).toMatch(/FAIL web services: prod: .*invalidtoken|FAIL web services: prod: .*[Ii]nvalid token/);
+      expect(out).toMatch(
+        new RegExp(`fix: create a token for the archiver's user in .*, and give it to the worker as ${tokenEnvName('prod')}`),
+      );
+      expect(out).toMatch(/FAIL admin CLI: .*\/var\/www\/nomoodle/);
+      expect(out).toMatch(/fix: set sites\.archive\.cli\.command to the php command line of this host/);
+    } finally {
+      await wrong.stop();
+      d = await deploy('shared-path');
+    }
+    // Mended: every check passes again.
+    expect(await d.cli(['doctor'])).not.toMatch(/FAIL/);
+  });
+
   it('archives, verifies and hides each course, deletes its source, and holds the one restore refuses', async () => {
     const [a, b, amp, html] = made.courses;
     const [{ id: archiveCategory }] = await client('archive').createCategories([
       { name: 'Archives', parent: 0, idnumber: `ARCH-${Date.now()}` },
     ]);
-    const before = new Map<number, { students: string[]; modules: number; sections: number; bytes: number }>();
-    for (const c of made.courses) {
-      const contents = await client('prod').contents(c.id);
-      before.set(c.id, {
-        students: await enrolledUsernames('prod', c.id),
-        modules: contents.flatMap((s) => s.modules).length,
-        sections: contents.length,
-        bytes: courseShape(contents).declaredBytes,
-      });
-    }
+    const before = new Map<number, { students: string[]; shape: CourseShape }>();
+    for (const c of made.courses)
+      before.set(c.id, { students: await enrolledUsernames('prod', c.id), shape: courseShape(await client('prod').contents(c.id)) });
     const session = `real-sp-${Date.now()}`;
     const status = await runSession(
       d,
@@ -102,7 +154,11 @@ describe('real Moodle: doctor and a shared-path session', () => {
     // The real sites' phase times, beside the duration model's defaults (README: real-site figures).
     const figures = await phaseFigures(
       session,
-      [a, b, amp].map((c) => ({ id: c.id, bytes: before.get(c.id)!.bytes, activities: before.get(c.id)!.modules })),
+      [a, b, amp].map((c) => ({
+        id: c.id,
+        bytes: before.get(c.id)!.shape.declaredBytes,
+        activities: before.get(c.id)!.shape.activityCount,
+      })),
     );
     expect(figures.find((f) => f.phase === 'restore')!.measured).toHaveLength(3);
 
@@ -114,9 +170,10 @@ describe('real Moodle: doctor and a shared-path session', () => {
       expect(copy, `archived copy of ${c.shortname}`).toBeDefined();
       expect(copy.visible).toBe(0);
       expect(copy.fullname).toBe(c.fullname);
-      const contents = await archive.contents(copy.id);
-      expect(contents.length).toBe(before.get(c.id)!.sections);
-      expect(contents.flatMap((s) => s.modules).length).toBe(before.get(c.id)!.modules);
+      // Same sections, activities by type, files and bytes as the source had.
+      const shape = courseShape(await archive.contents(copy.id));
+      expect(shapeDifferences(before.get(c.id)!.shape, shape), `copy of ${c.shortname}`).toEqual([]);
+      expect(shape.fileCount).toBeGreaterThan(0);
       expect(await enrolledUsernames('archive', copy.id)).toEqual(before.get(c.id)!.students);
     }
     // The refused course: its source intact, nothing of it on the archive site.
