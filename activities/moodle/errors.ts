@@ -1,5 +1,6 @@
 // Moodle failures, classified once: what the admin must fix (never retried)
 // versus what passes by itself (retried with backoff).
+import { tokenEnvName } from '../../contract';
 
 export type MoodleFailureKind =
   | 'invalid-token'
@@ -16,15 +17,15 @@ export type MoodleFailureKind =
   | 'unsupported-release'
   | 'transient';
 
-const FIX: Partial<Record<MoodleFailureKind, string>> = {
-  'invalid-token':
-    'check the token in the worker environment (MOODLE_TOKEN_<SITE>) against Site administration > Server > Web services > Manage tokens',
-  'access-denied':
+const FIX: Partial<Record<MoodleFailureKind, (siteId: string) => string>> = {
+  'invalid-token': (siteId) =>
+    `check the token in the worker environment (${tokenEnvName(siteId)}) against Site administration > Server > Web services > Manage tokens`,
+  'access-denied': () =>
     'add the function to the external service of this token (Site administration > Server > Web services > External services)',
-  'web-services-disabled': 'enable web services and the REST protocol on the Moodle site',
-  'missing-capability': "give the token's user the capability named in the message",
-  'host-misconfigured': 'fix the site\'s "cli" or "staging" settings in the worker config',
-  'unsupported-release': 'archive from and to Moodle 4.1 to 5.0 (upgrade the site first), or remove the site from the session',
+  'web-services-disabled': () => 'enable web services and the REST protocol on the Moodle site',
+  'missing-capability': () => "give the token's user the capability named in the message",
+  'host-misconfigured': () => 'fix the site\'s "cli" or "staging" settings in the worker config',
+  'unsupported-release': () => 'archive from and to Moodle 4.1 to 5.0 (upgrade the site first), or remove the site from the session',
 };
 
 const NON_RETRYABLE = new Set<MoodleFailureKind>([
@@ -51,7 +52,7 @@ export class MoodleError extends Error {
     detail: string,
     readonly errorcode?: string,
   ) {
-    const fix = FIX[kind];
+    const fix = FIX[kind]?.(siteId);
     super(`${siteId}: ${operation}: ${detail}${fix ? ` (fix: ${fix})` : ''}`);
     this.retryable = !NON_RETRYABLE.has(kind);
   }

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { courseWorkflowId } from '../../contract';
+import { courseWorkflowId, tokenEnvName } from '../../contract';
 import { workerProcess } from '../../rig/rig';
 import type { CourseFacts } from '../../workflows/types';
 import { courseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
 import { until } from '../harness';
+import { sessionStatus } from '../../client/sessions';
 import {
   client,
   deploy,
@@ -22,6 +23,8 @@ import {
   phaseFigures,
   restorePlaceholders,
   runSession,
+  site,
+  sql,
   type Deployment,
 } from './real-sites';
 
@@ -168,6 +171,77 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       }),
     ]);
     expect(await client('prod').coursesByField('id', made.courses[0].id)).toHaveLength(1);
+  });
+
+  it('a source token revoked mid-session holds the course, its source intact; with the token back, a retry archives it', async () => {
+    d = await deploy('revoked');
+    const made = await makeCourses('prod', { category: '2024-2025/Revoked', shortnames: ['RV-A'], size: 'S' });
+    const [course] = made.courses;
+    const target = await newArchiveCategory('ArchivesRV');
+    const session = `real-rv-${Date.now()}`;
+    await d.cli([
+      'start',
+      '--session',
+      session,
+      '--vintage',
+      '2024-2025',
+      '--source-site',
+      'prod',
+      '--category',
+      String(made.category.id),
+      '--target-site',
+      'archive',
+      '--target-category',
+      String(target),
+      '--delete-source',
+      '--failure-hold',
+      '1',
+    ]);
+    const temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    const token = site('prod').token;
+    const revoked = `revoked${token.slice(7)}`;
+    try {
+      // Once the course is past prepare (its last call on the source until the checks before deletion), the token goes.
+      await until(
+        () => sessionStatus(temporal, session),
+        (s) => ['backup', 'transport', 'restore'].some((p) => (s.phases[p as keyof typeof s.phases] ?? 0) > 0),
+        120_000,
+      );
+      await sql('prod', `UPDATE mdl_external_tokens SET token = '${revoked}' WHERE token = '${token}'`);
+      const held = await until(
+        () => sessionStatus(temporal, session),
+        (s) => s.counts.failed === 1,
+        180_000,
+      );
+      expect(held.failed).toEqual([
+        expect.objectContaining({
+          courseId: course.id,
+          errorType: 'Moodle:invalid-token',
+          message: expect.stringMatching(
+            new RegExp(`Invalid token.*fix: check the token in the worker environment \\(${tokenEnvName('prod')}\\)`),
+          ),
+        }),
+      ]);
+      // Whatever it reached on the archive site is not shown to anyone yet.
+      for (const c of await client('archive').coursesByField('category', target)) expect(c.visible).toBe(0);
+      await sql('prod', `UPDATE mdl_external_tokens SET token = '${token}' WHERE token = '${revoked}'`);
+      expect(await client('prod').coursesByField('id', course.id)).toHaveLength(1);
+
+      await d.cli(['retry', session, String(course.id)]);
+      const end = await until(
+        () => sessionStatus(temporal, session),
+        (s) => s.counts.succeeded === 1,
+        180_000,
+      );
+      expect(end.counts).toMatchObject({ succeeded: 1, failed: 0 });
+      await sourceGone([course.id]);
+      const copies = await client('archive').coursesByField('category', target);
+      expect(copies.map((c) => c.idnumber)).toEqual([archiveIdnumber('prod', course.id)]);
+      expect(await restorePlaceholders('archive')).toEqual([]);
+    } finally {
+      await sql('prod', `UPDATE mdl_external_tokens SET token = '${token}' WHERE token = '${revoked}'`);
+      await temporal.connection.close();
+    }
   });
 
   it('a target category that does not exist refuses the session before any backup', async () => {
