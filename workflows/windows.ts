@@ -188,7 +188,7 @@ export function openPeriods(spec: WindowSpec, fromMs: number, toMs: number): Per
   // A window may have opened the day before (overnight), so start one day early.
   const firstDay = DateTime.fromMillis(fromMs, { zone: spec.timezone }).startOf('day').minus({ days: 1 }).toMillis();
   const lastDay = DateTime.fromMillis(toMs, { zone: spec.timezone }).startOf('day').toMillis();
-  for (let day = firstDay; day <= lastDay; ) {
+  for (let day = firstDay; day <= lastDay;) {
     const { periods, next } = dayPeriods(known, day, spec.timezone);
     for (const [start, end] of periods) if (end > fromMs && start < toMs) raw.push([start, end]);
     day = next;
