@@ -38,6 +38,8 @@ async function removePlaceholders(target: MoodleClient, host: MoodleHost, catego
  */
 const restoring = new Map<string, { running: number; waiting: (() => void)[] }>();
 const restoresRunning = (siteId: string) => restoring.get(siteId)?.running ?? 0;
+/** Per target site: where failed restores left placeholders while other restores ran (a category, made since). */
+const placeholdersLeft = new Map<string, { category: number; since: number }[]>();
 async function limitRestores<T>(siteId: string, atOnce: number, restore: () => Promise<T>): Promise<T> {
   let slot = restoring.get(siteId);
   if (!slot) restoring.set(siteId, (slot = { running: 0, waiting: [] }));
@@ -100,16 +102,27 @@ export function restoreActivities(sites: Sites) {
       const id = await withHeartbeats((onLine) =>
         limitRestores(course.targetSiteId, sites.settings(course.targetSiteId).restoresAtOnce, async () => {
           const started = Math.floor(Date.now() / 1000) - 1;
-          try {
-            return await host.restore(file, category, onLine, cancellationSignal());
-          } catch (e) {
-            // restore_backup.php made its "Course restoration in progress" course first and leaves it on failure.
-            // Which one is ours is known only while no other restore of this worker runs into the site.
-            if (restoresRunning(course.targetSiteId) === 1)
-              await removePlaceholders(target, host, category, started).catch((cleanup: Error) =>
-                log.warn(`could not remove the placeholder course a failed restore left in category ${category}: ${cleanup.message}`),
+          // restore_backup.php made its "Course restoration in progress" course first and leaves it on failure.
+          // Which one is ours is known only while no other restore of this worker runs into the site: one left
+          // meanwhile is noted, and removed by the next restore that ends alone there.
+          const sweep = async () => {
+            if (restoresRunning(course.targetSiteId) !== 1) return;
+            const left = placeholdersLeft.get(course.targetSiteId) ?? [];
+            placeholdersLeft.delete(course.targetSiteId);
+            for (const p of left)
+              await removePlaceholders(target, host, p.category, p.since).catch((cleanup: Error) =>
+                log.warn(`could not remove the placeholder course a failed restore left in category ${p.category}: ${cleanup.message}`),
               );
-            else log.warn(`a failed restore may have left a placeholder course in category ${category}: other restores were running`);
+          };
+          try {
+            const restored = await host.restore(file, category, onLine, cancellationSignal());
+            await sweep();
+            return restored;
+          } catch (e) {
+            const left = placeholdersLeft.get(course.targetSiteId) ?? [];
+            placeholdersLeft.set(course.targetSiteId, [...left, { category, since: started }]);
+            if (restoresRunning(course.targetSiteId) === 1) await sweep();
+            else log.warn(`a failed restore left a placeholder course in category ${category}: removed once no other restore runs there`);
             throw e instanceof MoodleError && e.kind === 'invalid-course-data' ? markupFailure(course, facts) : e;
           }
         }),

@@ -87,7 +87,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
       staging,
       cli: { command: sim.phpCommand, moodleDir: site.moodleDir, timeoutSeconds: 600 },
       maxConcurrentJobs: opts.maxConcurrentJobs ?? 4,
-      // The simulated sites have no users to collide on: restores run as many at once as the host allows.
+      // The seeded courses share no students, so their restores do not collide: as many at once as the host allows.
       restoresAtOnce: opts.maxConcurrentJobs ?? 4,
     };
     env[tokenEnvName(siteId)] = Object.keys(site.store.data.settings.tokens)[0];

@@ -146,6 +146,14 @@ ${course.sections
 </course>
 `),
   );
+  // With users: who is enrolled travels with the course (users.xml), as in a real backup.
+  add(
+    'users.xml',
+    xml(`<users>
+${(course.students ?? []).map((u, i) => `  <user id="${i + 2}"><username>${esc(u)}</username><auth>manual</auth><mnethostid>1</mnethostid></user>`).join('\n')}
+</users>
+`),
+  );
   for (const s of course.sections) {
     add(
       `sections/section_${s.id}/section.xml`,
@@ -269,6 +277,8 @@ export interface BackupContents {
   };
   sections: { id: number; number: number; name: string; summary: string; visible: number; sequence: number[] }[];
   activities: { moduleid: number; sectionid: number; modulename: string; title: string; contextid: number; visible: number }[];
+  /** Usernames of the students it enrols (users.xml). */
+  users: string[];
   files: {
     contenthash: string;
     contextid: number;
@@ -345,6 +355,9 @@ export function readBackupDir(dir: string): BackupContents {
     sections,
     activities,
     files,
+    users: existsSync(join(dir, 'users.xml'))
+      ? asArray(read('users.xml').users?.user).map((u: { username: unknown }) => str(u.username))
+      : [],
   };
 }
 

@@ -57,6 +57,9 @@ export interface RunningSite {
   downloads: DownloadStats;
   /** Holds admin scripts at their start while closed: tests use it to catch courses in a known phase. */
   gates: ScriptGates;
+  /** Users being created by running restores (username → restoring course id), and the restores that collided. */
+  userClaims: Map<string, number>;
+  restoreCollisions: number;
 }
 
 /** One gate per script name (e.g. 'backup.php'); all open unless a test closes one. */
@@ -275,10 +278,29 @@ function handleInternal(site: RunningSite, op: string, args: Record<string, unkn
       store.saveSoon();
       return { id: course.id };
     }
+    case 'claimUsers': {
+      // A restore creates the users its course enrols that the site lacks, inside its transaction: a second
+      // restore creating one of them meanwhile fails on PostgreSQL's unique key (mnethostid, username).
+      const id = Number(args.id);
+      const have = new Set(store.data.users ?? []);
+      const fresh = (args.usernames as string[]).filter((u) => !have.has(u));
+      const taken = fresh.find((u) => site.userClaims.has(u) && site.userClaims.get(u) !== id);
+      if (taken) {
+        site.restoreCollisions++;
+        return { collision: taken };
+      }
+      for (const u of fresh) site.userClaims.set(u, id);
+      return { collision: null };
+    }
+    case 'releaseUsers':
+      for (const [u, id] of site.userClaims) if (id === Number(args.id)) site.userClaims.delete(u);
+      return {};
     case 'fillRestoredCourse': {
       const course = store.course(Number(args.id));
       if (!course) throw new Error('restored course vanished');
       const backup = args.backup as BackupContents;
+      course.students = [...backup.users];
+      store.data.users = [...new Set([...(store.data.users ?? []), ...backup.users])];
       const stored = args.storedFiles as Record<string, number>; // contenthash -> bytes on disk
       const names = store.uniqueCourseNames(backup.course.fullname, backup.course.shortname);
       Object.assign(course, {
@@ -371,6 +393,8 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
       moodleDir: siteDir,
       scripts: { running: {}, peak: {}, started: {} },
       gates: new ScriptGates(),
+      userClaims: new Map(),
+      restoreCollisions: 0,
       downloads: { bytesSent: 0, backups: [] },
     };
     const server = createServer((req, res) => {

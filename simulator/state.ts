@@ -58,6 +58,8 @@ export interface SimCourse {
   sections: SimSection[];
   /** Teachers shown as course contacts. */
   contacts?: { id: number; fullname: string }[];
+  /** Usernames of its enrolled students; a backup with users carries them, a restore enrols them. */
+  students?: string[];
 }
 
 export interface SimCategory {
@@ -131,6 +133,8 @@ export interface SiteData {
   faults: SimFault[];
   /** Injected web-service failures (tests and demos). */
   restFaults?: RestFault[];
+  /** Usernames of the site's users (students come and go with restores and course deletions only). */
+  users?: string[];
 }
 
 export const NOW = () => Math.floor(Date.now() / 1000);

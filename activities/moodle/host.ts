@@ -163,6 +163,12 @@ export class MoodleHost {
     throw this.failure('restore_backup.php', r, [
       [/Incorrect category ID/, 'missing-record', `target category ${categoryId} does not exist`],
       [/requested file could not be found/, 'missing-record', `backup file ${file} is not on the target host`],
+      // Two restores into one site at once, creating the same (shared) user: the next attempt finds the user made.
+      [
+        /duplicate key value violates unique constraint "mdl_user_mneuse_uix"/,
+        'transient',
+        `another restore into this site was creating the same user (${/Key \(mnethostid, username\)=\(\d+, ([^)]*)\)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'a shared student'}); restoresAtOnce above 1 lets that happen`,
+      ],
       // Restore checks the backup's names as plain text: a tag in the full or short name stops it before any course is made.
       [
         /setting_invalid_text/,

@@ -1,6 +1,7 @@
 // Stand-in for admin/cli/restore_backup.php: extracts to the temp dir,
 // creates an empty "restoring" course first (left behind if the restore
-// fails, as in Moodle), renames on a name clash and clears idnumber.
+// fails, as in Moodle), creates the users the course enrols (colliding with
+// another restore creating one of them), renames on a name clash and clears idnumber.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,8 +76,18 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
     out('== Cleaning temp data ==\n!!! Exception - error/setting_invalid_text !!!\n');
     return 1;
   }
+  let id: number | undefined;
   try {
-    const { id } = await site.rpc<{ id: number }>('createRestoringCourse', { categoryId });
+    ({ id } = await site.rpc<{ id: number }>('createRestoringCourse', { categoryId }));
+    const { collision } = await site.rpc<{ collision: string | null }>('claimUsers', { id, usernames: backup.users });
+    if (collision) {
+      // The placeholder stays, as Moodle leaves it.
+      out(
+        '!!! Error writing to database !!!\n' +
+          `!! ERROR:  duplicate key value violates unique constraint "mdl_user_mneuse_uix"\nDETAIL:  Key (mnethostid, username)=(1, ${collision}) already exists. !!\n`,
+      );
+      return 1;
+    }
     const settings = await site.settings();
     const declared = backup.files.reduce((n, f) => n + f.filesize, 0);
     await sleep(simulatedSeconds(settings, declared, backup.activities.length));
@@ -103,6 +114,7 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
     out(`== Restored course ID: ${id} ==\n`);
     return 0;
   } finally {
+    if (id !== undefined) await site.rpc('releaseUsers', { id });
     rmSync(tempdir, { recursive: true, force: true });
   }
 }
