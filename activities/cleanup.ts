@@ -1,8 +1,9 @@
 // cleanup: delete the source course (only when the session asks for it AND
 // this workflow run verified the archive), remove the staging files, close
 // the catalog entry. The staging removals also serve a cancelled course.
-// A moodle-ws backup stays in the source course's backup area: it goes with
-// the course when the course is deleted (no web service removes it otherwise).
+// A moodle-ws backup sits in the source course's backup area: it goes with
+// the course when the course is deleted, and is removed by inline PHP (no
+// web service can) when the course stays.
 import { activityInfo, ApplicationFailure, cancellationSignal } from '@temporalio/activity';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +35,10 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
 
     /** Also removes what an interrupted or repeated backup of this course left in the session's folder. */
     async removeSourceStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {
+      // A moodle-ws backup of a course that stays (not deleted, skipped, failed) would stay in its backup area,
+      // seen by its teachers and filling the site's disk session after session.
+      if (facts.backupName && !facts.sourceDeleted && sites.route(course.sourceSiteId, course.targetSiteId).driver === 'moodle-ws')
+        await sites.host(course.sourceSiteId).removeFromBackupArea(course.courseId, facts.backupName);
       const staging = sites.staging(course.sourceSiteId);
       if (facts.backupName) rmSync(join(staging, facts.backupName), { force: true });
       const dir = join(staging, course.session);

@@ -9,8 +9,8 @@ import { deleteCourse } from './cli/delete';
 
 async function main(): Promise<number> {
   const [script, ...args] = process.argv.slice(2);
-  // The one inline PHP the archiver runs (doctor's write probe, activities/moodle/host.ts): make and
-  // remove a file in the folder it names, as this (the CLI) user.
+  // The inline PHP the archiver runs (activities/moodle/host.ts). Doctor's write probe: make and remove
+  // a file in the folder it names, as this (the CLI) user.
   if (script === '-r' && args[0]?.includes('file_put_contents') && args[1]) {
     const probe = join(args[1], `.archiver-probe-${process.pid}`);
     try {
@@ -21,6 +21,15 @@ async function main(): Promise<number> {
       process.stdout.write(`file_put_contents(${probe}): Failed to open stream: ${(e as Error).message}`);
       return 3;
     }
+  }
+  // The archiver's other inline PHP: remove a file from a course's backup area through the file API.
+  if (script === '-r' && args[0]?.includes('get_area_files') && args.length === 4) {
+    const [, moodleDir, courseId, filename] = args;
+    const file = join(new CliSite(moodleDir).layout.backupArea(Number(courseId)), basename(filename));
+    const there = basename(filename) === filename && existsSync(file);
+    if (there) rmSync(file);
+    process.stdout.write(`removed ${there ? 1 : 0}\n`);
+    return 0;
   }
   if (!script) {
     process.stderr.write('Usage: php <script> [args]\n');

@@ -30,6 +30,13 @@ const SCRIPT_OPTIONS: Record<string, string[]> = {
 export const WRITE_PROBE =
   "$f = $argv[1] . '/.archiver-probe-' . getmypid(); if (@file_put_contents($f, 'probe') === false) { echo error_get_last()['message'] ?? 'not writable'; exit(3); } unlink($f);";
 
+/** Deletes the files named $argv[3] from course $argv[2]'s backup area, through Moodle's file API (in $argv[1]). */
+export const REMOVE_FROM_BACKUP_AREA =
+  "define('CLI_SCRIPT', true); [, $archiverDir, $archiverCourse, $archiverFile] = $argv; require($archiverDir . '/config.php'); " +
+  '$ctx = context_course::instance((int) $archiverCourse, IGNORE_MISSING); $n = 0; ' +
+  "if ($ctx) { foreach (get_file_storage()->get_area_files($ctx->id, 'backup', 'course', false, 'id', false) as $f) " +
+  '{ if ($f->get_filename() === $archiverFile) { $f->delete(); $n++; } } } echo "removed $n\\n";';
+
 export class MoodleHost {
   constructor(
     readonly siteId: string,
@@ -107,9 +114,17 @@ export class MoodleHost {
    * PHP itself does the write, through the configured command line.
    */
   async canWrite(dir: string): Promise<{ ok: boolean; detail: string }> {
+    const code = await this.php(WRITE_PROBE, [dir]);
+    return code.exitCode === 0
+      ? { ok: true, detail: `${this.cmd.command.join(' ')} can write in ${dir}` }
+      : { ok: false, detail: `${this.cmd.command.join(' ')} cannot write in ${dir}: ${code.out.split('\n')[0].slice(0, 200)}` };
+  }
+
+  /** Inline PHP (`php -r`) as the CLI user, its arguments in $argv (never in the code: names are untrusted). */
+  private php(code: string, args: string[]): Promise<{ exitCode: number; out: string }> {
     const [bin, ...pre] = this.cmd.command;
-    const code = await new Promise<{ exitCode: number; out: string }>((resolve) => {
-      const child = spawn(bin, [...pre, '-r', WRITE_PROBE, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new Promise((resolve) => {
+      const child = spawn(bin, [...pre, '-r', code, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -123,9 +138,22 @@ export class MoodleHost {
         resolve({ exitCode: c ?? -1, out: out.trim() });
       });
     });
-    return code.exitCode === 0
-      ? { ok: true, detail: `${this.cmd.command.join(' ')} can write in ${dir}` }
-      : { ok: false, detail: `${this.cmd.command.join(' ')} cannot write in ${dir}: ${code.out.split('\n')[0].slice(0, 200)}` };
+  }
+
+  /**
+   * Removes a backup.php file from a course's backup area (moodle-ws backups of a course that stays: no web
+   * service can). A course already gone took its files with it.
+   */
+  async removeFromBackupArea(courseId: number, filename: string): Promise<number> {
+    const r = await this.php(REMOVE_FROM_BACKUP_AREA, [this.cmd.moodleDir, String(courseId), filename]);
+    const removed = /^removed (\d+)$/m.exec(r.out)?.[1];
+    if (r.exitCode === 0 && removed !== undefined) return Number(removed);
+    throw new MoodleError(
+      'host-command-failed',
+      this.siteId,
+      'php -r (remove from backup area)',
+      `exit ${r.exitCode}: ${r.out.split('\n')[0].slice(0, 200)}`,
+    );
   }
 
   /** backup.php --destination: the produced file is only known from its "Writing ..." line. */

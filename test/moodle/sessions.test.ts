@@ -41,11 +41,18 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     d = undefined;
   });
 
-  it('over moodle-ws: the backup pulled from the course backup area, verified, the source deleted', async () => {
+  it('over moodle-ws: the backup pulled from the course backup area, verified, the source deleted; a held course skipped keeps no backup there', async () => {
     d = await deploy('moodle-ws', (raw) => {
       raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
     });
-    const made = await makeCourses('prod', { category: '2024-2025/WS', shortnames: ['WS-A', 'WS-B'], sharedUsers: 3 });
+    const all = await makeCourses('prod', {
+      category: '2024-2025/WS',
+      shortnames: ['WS-A', 'WS-B', 'WS-H'],
+      fullnames: ['Web services A', 'Web services B', '<i>Held</i> by restore'],
+      sharedUsers: 3,
+    });
+    const made = { ...all, courses: all.courses.slice(0, 2) };
+    const held = all.courses[2];
     const students = await Promise.all(made.courses.map((c) => enrolledUsernames('prod', c.id)));
     const sizes = await Promise.all(
       made.courses.map(async (c) => {
@@ -59,9 +66,18 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       d,
       session,
       ['--category', String(made.category.id), '--target-site', 'archive', '--target-category', String(target), '--delete-source'],
-      made.courses.length,
+      all.courses.length,
     );
-    expect(status.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    expect(status.counts).toMatchObject({ succeeded: 2, failed: 1 });
+    // The held course's backup waits in its backup area for a retry; skipped, it goes, and the course stays.
+    expect((await client('prod').backupAreaFiles(held.id)).map((f) => f.filename)).toHaveLength(1);
+    await d.cli(['skip', session, String(held.id)]);
+    await until(
+      () => client('prod').backupAreaFiles(held.id),
+      (files) => files.length === 0,
+      60_000,
+    );
+    expect(await client('prod').coursesByField('id', held.id)).toHaveLength(1);
     await phaseFigures(session, sizes);
     await sourceGone(made.courses.map((c) => c.id));
     for (const [i, c] of made.courses.entries()) {
