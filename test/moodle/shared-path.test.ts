@@ -2,6 +2,7 @@
 // over a shared path that deletes its sources, run through our worker and
 // CLI as an administrator would, and the sites read afterwards.
 import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseShape, shapeDifferences, type CourseShape } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
@@ -125,23 +126,30 @@ describe('real Moodle: doctor and a shared-path session', () => {
     const before = new Map<number, { students: string[]; shape: CourseShape }>();
     for (const c of made.courses)
       before.set(c.id, { students: await enrolledUsernames('prod', c.id), shape: courseShape(await client('prod').contents(c.id)) });
-    const session = `real-sp-${Date.now()}`;
-    const status = await runSession(
-      d,
-      session,
-      [
-        '--category',
-        String(made.category.id),
-        '--target-site',
-        'archive',
-        '--target-category',
-        String(archiveCategory),
-        '--delete-source',
-        '--concurrency',
-        '2',
-      ],
-      made.courses.length,
+    const options = [
+      '--category',
+      String(made.category.id),
+      '--target-site',
+      'archive',
+      '--target-category',
+      String(archiveCategory),
+      '--delete-source',
+      '--concurrency',
+      '2',
+    ];
+    // plan first, as an administrator would: every course of the category, to archive.
+    const plan = parse(
+      await d.cli(['plan', '--source-site', 'prod', ...options.filter((o) => o !== '--delete-source'), '--format', 'csv']),
+      {
+        columns: true,
+      },
+    ) as Record<string, string>[];
+    const byId = (a: [number, string], b: [number, string]) => a[0] - b[0];
+    expect(plan.map((r): [number, string] => [Number(r.courseId), r.action]).sort(byId)).toEqual(
+      made.courses.map((c): [number, string] => [c.id, 'archive']).sort(byId),
     );
+    const session = `real-sp-${Date.now()}`;
+    const status = await runSession(d, session, options, made.courses.length);
     expect(status.counts).toMatchObject({ succeeded: 3, failed: 1 });
     expect(status.failed).toEqual([
       expect.objectContaining({
