@@ -1,14 +1,17 @@
 // Records what a real Moodle 4.5 does where the simulator once differed, into
 // test/fixtures/moodle-4.5.11/, for the contract tests (test/contract.test.ts):
 // names answered through format_string, backup.php's --help, restore's refusal
-// of a name with markup, and a download's Range past the end and stale If-Range.
+// of a name with markup, a download's Range past the end and stale If-Range,
+// and a backup's users.xml beside the course's enrolled users.
 //
 //   tsx scripts/record-real-fixtures.ts DIR/sites.json   (a stand-up's sites, as root)
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MoodleClient } from '../activities/moodle/client';
+import { extractMbz } from '../simulator/mbz';
 
 const run = promisify(execFile);
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'moodle-4.5.11');
@@ -21,6 +24,8 @@ interface Site {
   cli: string[];
   staging: string;
   dataroot: string;
+  pgPort: number;
+  dbName: string;
 }
 
 /** Runs a command, keeping stdout, stderr and the exit code whatever it is. */
@@ -113,6 +118,33 @@ async function main(sitesJson: string) {
     staleIfRange: await ask({ range: 'bytes=100-', 'if-range': '"ffffffffffffffffffffffffffffffffffffffff"' }),
   };
   writeFileSync(join(OUT, 'download.ranges.json'), `${JSON.stringify(downloads, null, 2)}\n`);
+
+  // 5. A backup's users.xml (backup.php keeps users by default), beside who is enrolled in the course.
+  const withUsers = courses[0];
+  await capture([
+    ...prod.cli,
+    join(prod.moodleDir, 'admin', 'cli', 'backup.php'),
+    `--courseid=${withUsers.id}`,
+    `--destination=${archive.staging}`,
+  ]);
+  const mbz = readdirSync(archive.staging).find((f) => f.includes(`-course-${withUsers.id}-`) && f.endsWith('.mbz'))!;
+  const extracted = mkdtempSync(join(tmpdir(), 'fixture-mbz-'));
+  await extractMbz(join(archive.staging, mbz), extracted);
+  writeFileSync(join(OUT, 'backup.users.xml'), readFileSync(join(extracted, 'users.xml'), 'utf8'));
+  const enrolled = await run('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(prod.pgPort),
+    '-U',
+    'postgres',
+    '-d',
+    prod.dbName,
+    '-qtA',
+    '-c',
+    `SELECT DISTINCT u.username FROM mdl_user u JOIN mdl_user_enrolments ue ON ue.userid = u.id JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid = ${withUsers.id} ORDER BY 1`,
+  ]);
+  writeFileSync(join(OUT, 'backup.users.enrolled.json'), `${JSON.stringify(enrolled.stdout.split('\n').filter(Boolean), null, 2)}\n`);
   console.log(`recorded into ${OUT}`);
 }
 

@@ -297,6 +297,11 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 const str = (v: unknown) => (v === undefined || v === NULL || typeof v === 'object' ? '' : String(v));
 const num = (v: unknown) => Number(str(v) || 0);
 
+/** The usernames a backup's users.xml carries (a backup with users: enrolled students, teachers, ...). */
+export function usersOf(usersXml: string): string[] {
+  return asArray(parser.parse(usersXml).users?.user).map((u: { username: unknown }) => str(u.username));
+}
+
 /** Reads an extracted backup folder: what a restore needs to rebuild the course. */
 export function readBackupDir(dir: string): BackupContents {
   const read = (p: string) => parser.parse(readFileSync(join(dir, p), 'utf8'));
@@ -355,9 +360,7 @@ export function readBackupDir(dir: string): BackupContents {
     sections,
     activities,
     files,
-    users: existsSync(join(dir, 'users.xml'))
-      ? asArray(read('users.xml').users?.user).map((u: { username: unknown }) => str(u.username))
-      : [],
+    users: existsSync(join(dir, 'users.xml')) ? usersOf(readFileSync(join(dir, 'users.xml'), 'utf8')) : [],
   };
 }
 

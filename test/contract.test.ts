@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { SiteStore } from '../simulator/state';
+import { extractMbz, usersOf } from '../simulator/mbz';
 import { FIXTURES, fixture, fixtureSiteData } from './fixture-site';
 
 interface Recorded {
@@ -435,6 +436,29 @@ describe('the simulator against recordings of a real Moodle 4.5.11', () => {
     expect(neutral).toBe(real('restore_err.markup-name.out'));
     // Refused before its placeholder course is made.
     expect(store.data.courses.length).toBe(before);
+  });
+
+  it("carries a course's users in users.xml as a real backup does, and a restore enrols them", async () => {
+    // The reader, on a real backup's users.xml: everyone enrolled in the course is there.
+    const enrolled = JSON.parse(real('backup.users.enrolled.json')) as string[];
+    expect(enrolled.length).toBeGreaterThan(0);
+    expect(usersOf(real('backup.users.xml'))).toEqual(expect.arrayContaining(enrolled));
+    // The simulator's own backup of a course with students, restored into the site.
+    const store = sim.sites.fixture.store;
+    const course = store.data.courses.find((c) => c.format !== 'site')!;
+    course.fullname = 'With students';
+    course.students = ['ann', 'bob'];
+    store.save();
+    const dest = mkdtempSync(join(tmpdir(), 'archiver-users-'));
+    const made = await script('backup.php', [`--courseid=${course.id}`, `--destination=${dest}`]);
+    const file = /^Writing (.+\.mbz)$/m.exec(made.output)![1];
+    const extracted = mkdtempSync(join(tmpdir(), 'archiver-users-x-'));
+    await extractMbz(file, extracted);
+    expect(usersOf(readFileSync(join(extracted, 'users.xml'), 'utf8'))).toEqual(['ann', 'bob']);
+    const r = await script('restore_backup.php', [`--file=${file}`, '--categoryid=4']);
+    const id = Number(/Restored course ID: (\d+)/.exec(r.output)![1]);
+    expect(store.course(id)?.students).toEqual(['ann', 'bob']);
+    expect(store.data.users).toEqual(expect.arrayContaining(['ann', 'bob']));
   });
 
   it('answers a Range past the end with the whole file, and ignores If-Range', async () => {
