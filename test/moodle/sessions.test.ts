@@ -11,7 +11,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { courseWorkflowId, tokenEnvName } from '../../contract';
 import { workerProcess } from '../../rig/rig';
 import type { CourseFacts } from '../../workflows/types';
-import { courseShape } from '../../activities/course-shape';
+import { courseShape, shapeDifferences } from '../../activities/course-shape';
 import { archiveIdnumber } from '../../activities/restore';
 import { until } from '../harness';
 import { sessionStatus } from '../../client/sessions';
@@ -54,12 +54,8 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     const made = { ...all, courses: all.courses.slice(0, 2) };
     const held = all.courses[2];
     const students = await Promise.all(made.courses.map((c) => enrolledUsernames('prod', c.id)));
-    const sizes = await Promise.all(
-      made.courses.map(async (c) => {
-        const contents = await client('prod').contents(c.id);
-        return { id: c.id, bytes: courseShape(contents).declaredBytes, activities: contents.flatMap((x) => x.modules).length };
-      }),
-    );
+    const shapes = await Promise.all(made.courses.map(async (c) => courseShape(await client('prod').contents(c.id))));
+    const sizes = made.courses.map((c, i) => ({ id: c.id, bytes: shapes[i].declaredBytes, activities: shapes[i].activityCount }));
     const target = await newArchiveCategory('ArchivesWS');
     const session = `real-ws-${Date.now()}`;
     const status = await runSession(
@@ -83,6 +79,7 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     for (const [i, c] of made.courses.entries()) {
       const [copy] = await client('archive').coursesByField('idnumber', archiveIdnumber('prod', c.id));
       expect(copy).toMatchObject({ shortname: c.shortname, visible: 0, categoryid: target });
+      expect(shapeDifferences(shapes[i], courseShape(await client('archive').contents(copy.id))), `copy of ${c.shortname}`).toEqual([]);
       expect(await enrolledUsernames('archive', copy.id)).toEqual(students[i]);
     }
     expect(await restorePlaceholders('archive')).toEqual([]);
