@@ -105,25 +105,22 @@ export function restoreActivities(sites: Sites) {
           // restore_backup.php made its "Course restoration in progress" course first and leaves it on failure.
           // Which one is ours is known only while no other restore of this worker runs into the site: one left
           // meanwhile is noted, and removed by the next restore that ends alone there.
-          const sweep = async () => {
-            if (restoresRunning(course.targetSiteId) !== 1) return;
-            const left = placeholdersLeft.get(course.targetSiteId) ?? [];
-            placeholdersLeft.delete(course.targetSiteId);
-            for (const p of left)
-              await removePlaceholders(target, host, p.category, p.since).catch((cleanup: Error) =>
-                log.warn(`could not remove the placeholder course a failed restore left in category ${p.category}: ${cleanup.message}`),
-              );
-          };
           try {
-            const restored = await host.restore(file, category, onLine, cancellationSignal());
-            await sweep();
-            return restored;
+            return await host.restore(file, category, onLine, cancellationSignal());
           } catch (e) {
-            const left = placeholdersLeft.get(course.targetSiteId) ?? [];
-            placeholdersLeft.set(course.targetSiteId, [...left, { category, since: started }]);
-            if (restoresRunning(course.targetSiteId) === 1) await sweep();
-            else log.warn(`a failed restore left a placeholder course in category ${category}: removed once no other restore runs there`);
+            placeholdersLeft.set(course.targetSiteId, [...(placeholdersLeft.get(course.targetSiteId) ?? []), { category, since: started }]);
+            if (restoresRunning(course.targetSiteId) > 1)
+              log.warn(`a failed restore left a placeholder course in category ${category}: removed once no other restore runs there`);
             throw e instanceof MoodleError && e.kind === 'invalid-course-data' ? markupFailure(course, facts) : e;
+          } finally {
+            if (restoresRunning(course.targetSiteId) === 1) {
+              const left = placeholdersLeft.get(course.targetSiteId) ?? [];
+              placeholdersLeft.delete(course.targetSiteId);
+              for (const p of left)
+                await removePlaceholders(target, host, p.category, p.since).catch((cleanup: Error) =>
+                  log.warn(`could not remove the placeholder course a failed restore left in category ${p.category}: ${cleanup.message}`),
+                );
+            }
           }
         }),
       );

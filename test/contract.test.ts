@@ -66,6 +66,16 @@ function xmlSkeleton(xml: string): string[] {
   return [...paths].sort();
 }
 
+/** Runs a stand-in as the host adapter does: php <moodle>/admin/cli/<script> args; stdout and stderr merged as recorded. */
+async function standIn(sim: RunningSimulator, name: string, args: string[]): Promise<{ output: string; code: number }> {
+  const [php, ...phpArgs] = sim.phpCommand;
+  const r = await promisify(execFile)(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
+    (ok) => ({ ...ok, code: 0 }),
+    (e: { stdout: string; stderr: string; code: number }) => e,
+  );
+  return { output: r.stdout + r.stderr, code: r.code };
+}
+
 describe('the simulator against recordings of a real Moodle 4.5', () => {
   const token = 'c0ffee00c0ffee00c0ffee00c0ffee00';
   let dir: string;
@@ -226,16 +236,7 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
   });
 
   describe('admin CLI stand-ins', () => {
-    const run = promisify(execFile);
-    /** Runs a stand-in as the host adapter does: php <moodle>/admin/cli/<script> args; stdout and stderr merged as recorded. */
-    const script = async (name: string, args: string[]) => {
-      const [php, ...phpArgs] = sim.phpCommand;
-      const r = await run(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
-        (ok) => ({ ...ok, code: 0 }),
-        (e: { stdout: string; stderr: string; code: number }) => e,
-      );
-      return { output: r.stdout + r.stderr, code: r.code };
-    };
+    const script = (name: string, args: string[]) => standIn(sim, name, args);
     /** A recording without the lines the recording harness added (time, exit code), host paths and hashes made neutral. */
     const recorded = (name: string) =>
       readFileSync(join(FIXTURES, 'cli', name), 'utf8')
@@ -374,15 +375,7 @@ describe('the simulator against recordings of a real Moodle 4.5.11', () => {
   const token = 'c0ffee00c0ffee00c0ffee00c0ffee00';
   let dir: string;
   let sim: RunningSimulator;
-  const run = promisify(execFile);
-  const script = async (name: string, args: string[]) => {
-    const [php, ...phpArgs] = sim.phpCommand;
-    const r = await run(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
-      (ok) => ({ ...ok, code: 0 }),
-      (e: { stdout: string; stderr: string; code: number }) => e,
-    );
-    return { output: r.stdout + r.stderr, code: r.code };
-  };
+  const script = (name: string, args: string[]) => standIn(sim, name, args);
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'archiver-contract-real-'));
     new SiteStore(join(dir, 'fixture'), fixtureSiteData(token));

@@ -114,9 +114,14 @@ export async function restorePlaceholders(siteId: string): Promise<string[]> {
   return (await sql(siteId, `SELECT shortname FROM mdl_course WHERE shortname ~ '^restoring(_[0-9]+)?$'`)).map((r) => r[0]);
 }
 
-/** Starts a session with our CLI (`start` and its options) and waits until every course is archived or failed. */
+/** Starts a session of the 2024-2025 vintage from prod with our CLI (`start` and its options), failures held 1 h. */
+export async function startSession(d: Deployment, session: string, options: string[]): Promise<string> {
+  return d.cli(['start', '--session', session, '--vintage', '2024-2025', '--source-site', 'prod', '--failure-hold', '1', ...options]);
+}
+
+/** Starts a session (startSession) and waits until every course is archived or failed. */
 export async function runSession(d: Deployment, session: string, options: string[], courses: number): Promise<SessionStatus> {
-  await d.cli(['start', '--session', session, '--vintage', '2024-2025', '--source-site', 'prod', '--failure-hold', '1', ...options]);
+  await startSession(d, session, options);
   const temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
   try {
     return await until(

@@ -24,6 +24,7 @@ import {
   restorePlaceholders,
   runSession,
   site,
+  startSession,
   sql,
   type Deployment,
 } from './real-sites';
@@ -192,14 +193,7 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     const [course] = made.courses;
     const target = await newArchiveCategory('ArchivesRV');
     const session = `real-rv-${Date.now()}`;
-    await d.cli([
-      'start',
-      '--session',
-      session,
-      '--vintage',
-      '2024-2025',
-      '--source-site',
-      'prod',
+    await startSession(d, session, [
       '--category',
       String(made.category.id),
       '--target-site',
@@ -207,8 +201,6 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       '--target-category',
       String(target),
       '--delete-source',
-      '--failure-hold',
-      '1',
     ]);
     const temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
     const token = site('prod').token;
@@ -261,21 +253,7 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     d = await deploy('no-category');
     const made = await makeCourses('prod', { category: '2024-2025/NoCat', shortnames: ['NC-A'] });
     const session = `real-nc-${Date.now()}`;
-    await d.cli([
-      'start',
-      '--session',
-      session,
-      '--vintage',
-      '2024-2025',
-      '--source-site',
-      'prod',
-      '--category',
-      String(made.category.id),
-      '--target-site',
-      'archive',
-      '--target-category',
-      '99999',
-    ]);
+    await startSession(d, session, ['--category', String(made.category.id), '--target-site', 'archive', '--target-category', '99999']);
     // What the administrator reads: status names the reason, and fails.
     const out = await until(
       () =>
