@@ -58,6 +58,16 @@ describe('SessionState', () => {
     expect(s.canStart()).toBe(false);
   });
 
+  it('takes back a course whose start was cancelled before its workflow existed: nothing waits for its report', () => {
+    const s = SessionState.initial(0, { concurrency: 2 });
+    s.selected(page([5, 9]), 0);
+    s.started(course(5), 1);
+    s.notStarted(5);
+    expect(s.inFlightCount).toBe(0);
+    expect(s.data.pool.map((c) => c.courseId)).toEqual([5, 9]);
+    expect(s.finished({ courseId: 5, status: 'cancelled' }, 2)).toBe(false);
+  });
+
   it('starts pool courses in selection order when the session has no windows, and reads a page when the pool is empty', () => {
     const s = SessionState.initial(0, { concurrency: 5 });
     expect(s.nextStep(0)).toEqual({ kind: 'select' });

@@ -22,6 +22,7 @@ import {
   setHandler,
   sleep,
   startChild,
+  ChildWorkflowCancellationType,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -253,6 +254,8 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // Said explicitly: with it, a start that rejects as cancelled never made the child (notStarted relies on it).
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         typedSearchAttributes: [
           { key: ArchiveSession, value: input.session },
           { key: ArchiveVintage, value: input.vintage },
@@ -260,6 +263,8 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
         ],
       });
     } catch (err) {
+      // A start cancelled with the session never made the child: waiting for its report would wait forever.
+      if (isCancellation(err)) state.notStarted(courseId);
       // Still running from an earlier execution of this session: it will report here when done.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -268,7 +273,9 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   async function retryCourse(course: { courseId: number; root?: number }) {
     try {
       await courseHandle(course.courseId).signal(courseDecisionSignal, 'retry');
-    } catch {
+    } catch (err) {
+      // Cancelled with the session: its held workflow still exists, and the cancel reaches it.
+      if (isCancellation(err)) throw err;
       // Its hold ran out and it closed as failed: archive it afresh.
       await startCourse(course);
     }

@@ -231,6 +231,18 @@ export class SessionState {
     this.data.waiting = undefined;
   }
 
+  /**
+   * Its start was cancelled before the child existed (the session's cancel landed in the task that started it):
+   * it is not running, and no report will come from it. Back to the pool.
+   */
+  notStarted(courseId: number): void {
+    const running = this.data.inFlight[courseId];
+    if (!running) return;
+    delete this.data.inFlight[courseId];
+    const { bytes, activities, root } = running;
+    this.data.pool.unshift({ courseId, bytes, activities, ...(root !== undefined ? { root } : {}) });
+  }
+
   phaseChanged(courseId: number, phase: RunningCourse['phase']): void {
     const running = this.data.inFlight[courseId];
     if (running) running.phase = phase;
