@@ -27,16 +27,16 @@ describe('courses sharing students, restored two at a time', () => {
     }
     prod.data.users = [...new Set([...students.values()].flat())];
     prod.save();
-    // The rig lets four restores run at once into the archive site (restoresAtOnce 4): hold them at their
-    // start until two are there, so that two create the same students at once.
-    archive.gates.close('restore_backup.php');
+    // The rig lets four restores run at once into the archive site (restoresAtOnce 4): hold the first one
+    // once it is creating the shared students, until another restore has met them.
+    archive.gates.close('restore_backup.php:users-created');
     const input = stack.sessionInput({ deleteSource: true, concurrency: 4 });
     const handle = await startSession(stack.client, stack.config, input);
     await until(
-      async () => archive.gates.waiting('restore_backup.php'),
-      (n) => n >= 2,
+      async () => archive.restoreCollisions,
+      (n) => n >= 1,
     );
-    archive.gates.open('restore_backup.php');
+    archive.gates.open('restore_backup.php:users-created');
 
     const result = await handle.result();
     expect(result.counts).toMatchObject({ succeeded: 4, failed: 0 });
