@@ -39,6 +39,8 @@ export interface RigOptions {
   logLevel?: ArchiverConfig['logLevel'];
   /** Changes the raw config (storages, transports, retention, notifications) before anything reads it. */
   configure?: (raw: Record<string, unknown>, dir: string) => void;
+  /** Workflows bundled beforehand (workers/run.ts writeWorkflowBundle): worker processes start from it. */
+  workflowBundlePath?: string;
 }
 
 /** A worker as its own process: what production runs, what a fault test kills, and what the real-Moodle suite runs. */
@@ -137,13 +139,22 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
         config,
       ),
     startWorkers: (o = {}) => startWorkers({ config, ...o }),
-    workerProcess: (queues, file = configFile) => workerProcess(file, env, queues),
+    workerProcess: (queues, file = configFile) => workerProcess(file, env, queues, opts.workflowBundlePath),
     stop: () => sim.stop(),
   };
 }
 
-export function workerProcess(configFile: string, env: Record<string, string>, queues?: string[]): WorkerProcess {
-  const args = ['--import', 'tsx', WORKER_MAIN, '--config', configFile, ...(queues ? ['--queues', queues.join(',')] : [])];
+export function workerProcess(
+  configFile: string,
+  env: Record<string, string>,
+  queues?: string[],
+  workflowBundlePath?: string,
+): WorkerProcess {
+  const args = [
+    ...['--import', 'tsx', WORKER_MAIN, '--config', configFile],
+    ...(queues ? ['--queues', queues.join(',')] : []),
+    ...(workflowBundlePath ? ['--workflow-bundle', workflowBundlePath] : []),
+  ];
   const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer) => {

@@ -1,12 +1,11 @@
 // Once per test run: a real Temporal dev server (in memory, free port, our
 // search attributes registered) and the workflow bundle, shared by all suites.
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../client/dev-server';
-import { workflowsPath } from '../workers/run';
+import { writeWorkflowBundle } from '../workers/run';
 import { TEST_NAMESPACES } from './namespace';
 
 declare module 'vitest' {
@@ -18,14 +17,13 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'archiver-test-'));
-  const [server, bundle] = await Promise.all([
+  const bundlePath = join(dir, 'workflows-bundle.js');
+  const [server] = await Promise.all([
     // A namespace per test worker: suites run four at a time, and each stack's site queues (site/prod,
     // site/archive) must reach only its own workers.
     startDevServer({ headless: true, namespaces: TEST_NAMESPACES }),
-    bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
+    writeWorkflowBundle(bundlePath),
   ]);
-  const bundlePath = join(dir, 'workflows-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', bundlePath);
   return async () => {

@@ -58,6 +58,7 @@ export async function startStack(
     maxConcurrentJobs: opts.maxConcurrentJobs,
     mainQueue: `archive-main-${process.pid}-${n}`,
     namespace: testNamespace,
+    workflowBundlePath: inject('workflowBundlePath'),
     configure: (raw, d) => {
       if (opts.notifications) raw.notifications = opts.notifications;
       opts.configure?.(raw, d);

@@ -44,10 +44,14 @@ describe('tokens in logs', () => {
     stack.sim.sites.prod.store.data.faults.push({ script: 'backup', courseId: broken, times: -1 });
     stack.sim.sites.prod.store.save();
     const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
-    const worker = spawn('node_modules/.bin/tsx', ['workers/main.ts', '--config', file], {
-      env: { ...process.env, ...stack.env, LOG_LEVEL: 'debug', TEMPORAL_ADDRESS: inject('temporalAddress') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const worker = spawn(
+      'node_modules/.bin/tsx',
+      ['workers/main.ts', '--config', file, '--workflow-bundle', inject('workflowBundlePath')],
+      {
+        env: { ...process.env, ...stack.env, LOG_LEVEL: 'debug', TEMPORAL_ADDRESS: inject('temporalAddress') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     worker.stdout.on('data', (d: Buffer) => {
       output += d.toString();

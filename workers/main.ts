@@ -3,6 +3,7 @@
 // process for all.
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
 import { createLogger } from '../activities/logger';
 import { ConfigError, loadConfig } from './config';
 import { allQueues, startWorkers } from './run';
@@ -12,12 +13,13 @@ const program = new Command()
   .description('Runs the archiver workers for the given task queues')
   .option('-c, --config <file>', 'config file (or ARCHIVER_CONFIG)', process.env.ARCHIVER_CONFIG ?? 'archiver.config.json')
   .option('-q, --queues <list>', 'comma-separated queues to serve: the main queue and/or site/<id> (default: all)')
+  .option('--workflow-bundle <file>', 'workflows bundled beforehand (default: bundled at start)')
   .parse();
 
 const SDK_LEVEL = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' } as const;
 const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-const opts = program.opts<{ config: string; queues?: string }>();
+const opts = program.opts<{ config: string; queues?: string; workflowBundle?: string }>();
 try {
   const config = loadConfig(opts.config);
   const log = createLogger(
@@ -30,7 +32,8 @@ try {
     logger: new DefaultLogger(SDK_LEVEL[log.level as keyof typeof SDK_LEVEL], (e) => log[PINO_METHOD[e.level]]({ sdk: e.meta }, e.message)),
   });
   const queues = opts.queues ? opts.queues.split(',').map((q) => q.trim()) : allQueues(config);
-  const workers = await startWorkers({ config, queues });
+  const workflowBundle = opts.workflowBundle ? { code: readFileSync(opts.workflowBundle, 'utf8') } : undefined;
+  const workers = await startWorkers({ config, queues, workflowBundle });
   log.info({ queues, temporal: config.temporal.address, namespace: config.temporal.namespace }, 'workers started');
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {

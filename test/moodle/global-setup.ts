@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../client/dev-server';
+import { writeWorkflowBundle } from '../../workers/run';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     sitesJson: string;
+    workflowBundlePath: string;
   }
 }
 
@@ -26,8 +28,10 @@ export default async function setup(project: TestProject) {
   const started = Date.now();
   execFileSync('bash', [STANDUP, 'start', join(dir, 'sites'), '--sites', 'prod,archive'], { stdio: ['ignore', 'inherit', 'inherit'] });
   console.log(`[test:moodle] two real Moodle sites up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const server = await startDevServer({ headless: true });
+  const bundlePath = join(dir, 'workflows-bundle.js');
+  const [server] = await Promise.all([startDevServer({ headless: true }), writeWorkflowBundle(bundlePath)]);
   project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
   project.provide('sitesJson', join(dir, 'sites', 'sites.json'));
   return async () => {
     await server.stop();

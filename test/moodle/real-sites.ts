@@ -213,7 +213,7 @@ export async function deploy(
   parseConfig(raw, { env }); // refused here rather than in the worker's log
   const configFile = join(dir, 'archiver.config.json');
   writeFileSync(configFile, JSON.stringify(raw, null, 2));
-  const worker = workerProcess(configFile, env, queues);
+  const worker = workerProcess(configFile, env, queues, inject('workflowBundlePath'));
   await worker.started;
   return {
     dir,

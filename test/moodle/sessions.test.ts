@@ -95,7 +95,7 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       },
       ['archive-main-kill', 'site/prod'],
     );
-    let target = workerProcess(d.configFile, d.env, ['site/archive']);
+    let target = workerProcess(d.configFile, d.env, ['site/archive'], inject('workflowBundlePath'));
     await target.started;
     const made = await makeCourses('prod', { category: '2024-2025/Kill', shortnames: ['KL-A'], size: 'S' });
     const [course] = made.courses;
@@ -130,7 +130,7 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       );
       target.proc.kill('SIGKILL');
       await target.exited;
-      target = workerProcess(d.configFile, d.env, ['site/archive']);
+      target = workerProcess(d.configFile, d.env, ['site/archive'], inject('workflowBundlePath'));
       const status = await done;
       expect(status.counts).toMatchObject({ succeeded: 1, failed: 0 });
       const { facts } = (await handle.result()) as { facts: CourseFacts };
