@@ -3,7 +3,6 @@
 // (or drain), resume, change its concurrency, retry, skip, cancel; schedules
 // per vintage; sessions list, course show, report; the catalog; doctor. Each
 // group of commands lives in client/commands/ and registers itself here.
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { SESSION_NON_RETRYABLE } from '../contract';
 import { ConfigError } from '../workers/config';
 import { registerCatalogCommands } from './commands/catalog';
@@ -13,7 +12,7 @@ import { registerScheduleCommands } from './commands/schedules';
 import { registerSessionCommands } from './commands/sessions';
 import { registerSetupCommands } from './commands/setup';
 import { SessionInputError } from './session-input';
-import { ActionRefused } from './sessions';
+import { ActionRefused } from './action-refused';
 
 registerSessionCommands(program);
 registerScheduleCommands(program);
@@ -31,11 +30,13 @@ function rootCause(e: Error): Error {
 /** Failures that mean the request named something that does not exist: bad input, exit 2. */
 const INPUT_FAILURES = new Set<string>(SESSION_NON_RETRYABLE);
 
-program.parseAsync().catch((e: unknown) => {
+program.parseAsync().catch(async (e: unknown) => {
   if (e instanceof ConfigError || e instanceof SessionInputError || e instanceof ActionRefused) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
+  // Loaded here, not at start: a command that ran a workflow has it loaded already.
+  const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
   if (e instanceof WorkflowFailedError) {
     const cause = rootCause(e);
     process.stderr.write(`${cause.message}\n`);

@@ -20,6 +20,7 @@ import type { SessionInput } from '../workflows/types';
 import type { ArchiverConfig } from '../contract';
 import type { archiveSession } from '../workflows';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
+import { ActionRefused } from './action-refused';
 
 export async function startSession(client: Client, config: ArchiverConfig, input: SessionInput) {
   return client.workflow.start<typeof archiveSession>('archiveSession', {
@@ -109,11 +110,6 @@ export async function sessionStatus(client: Client, session: string, opts: { cou
 export const pauseSession = (client: Client, session: string, opts: { drain?: boolean } = {}) =>
   sessionHandle(client, session).signal(pauseSignal, { drain: opts.drain ?? false });
 export const resumeSession = (client: Client, session: string) => sessionHandle(client, session).signal(resumeSignal);
-
-/** The session refused an operator's request; the message says why. */
-export class ActionRefused extends Error {
-  override readonly name = 'ActionRefused';
-}
 
 async function refusedAsError<T>(session: string, update: Promise<T>): Promise<T> {
   try {

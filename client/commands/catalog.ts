@@ -1,8 +1,6 @@
 // The archive catalog: find, verify the ledger, expire, rebuild.
 import { type Command } from 'commander';
-import { Catalog } from '../../activities/catalog';
-import { expireDue, rebuildFromStorage, renderCatalogRows } from '../catalog';
-import { connectClient } from '../connection';
+import type { Catalog } from '../../activities/catalog';
 import { config } from './common';
 
 export function registerCatalogCommands(program: Command): void {
@@ -10,6 +8,7 @@ export function registerCatalogCommands(program: Command): void {
   /** Opens the catalog of the config for one command, then closes it. */
   const withCatalog = async <T>(fn: (catalog: Catalog, cfg: ReturnType<typeof config>) => Promise<T>) => {
     const cfg = config();
+    const { Catalog } = await import('../../activities/catalog');
     const catalog = await Catalog.open(cfg.catalog.url);
     try {
       return await fn(catalog, cfg);
@@ -25,6 +24,7 @@ export function registerCatalogCommands(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (words: string[], o: { json?: boolean }) => {
       await withCatalog(async (catalog) => {
+        const { renderCatalogRows } = await import('../catalog');
         const rows = await catalog.search(words.join(' '));
         console.log(o.json ? asJson(rows) : renderCatalogRows(rows));
       });
@@ -52,6 +52,7 @@ export function registerCatalogCommands(program: Command): void {
       if (Number.isNaN(asOf.getTime()))
         program.error(`--as-of: "${o.asOf}" is not a date; write it as 2031-09-01 or 2031-09-01T00:00:00Z`, { exitCode: 2 });
       await withCatalog(async (catalog, cfg) => {
+        const [{ connectClient }, { expireDue, renderCatalogRows }] = await Promise.all([import('../connection'), import('../catalog')]);
         const client = await connectClient(cfg);
         try {
           const { due, result } = await expireDue(client, cfg, catalog, asOf, Boolean(o.dryRun));
@@ -80,6 +81,7 @@ export function registerCatalogCommands(program: Command): void {
     )
     .requiredOption('--storage <id>', 'the storage to read, from the config')
     .action(async (o: { storage: string }) => {
+      const { rebuildFromStorage } = await import('../catalog');
       const report = await withCatalog((catalog, cfg) => rebuildFromStorage(cfg, catalog, o.storage));
       console.log(
         `Rebuilt from ${o.storage}: ${report.recorded} recorded, ${report.unchanged} already there, ${report.broken.length} broken`,

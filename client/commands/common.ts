@@ -3,7 +3,6 @@
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../workers/config';
-import { connectClient } from '../connection';
 
 export const int = (name: string) => (v: string) => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
@@ -29,6 +28,8 @@ export const act =
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped
   <A extends any[]>(fn: (client: Client, ...args: A) => Promise<void>) =>
     async (...args: A) => {
+      // Loaded on use: the Temporal client takes half a second to load, and --help or a refused input needs none.
+      const { connectClient } = await import('../connection');
       const client = await connectClient(config());
       try {
         await fn(client, ...args);

@@ -3,10 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
 import { workflowLink } from '../../contract';
-import { Catalog } from '../../activities/catalog';
 import { renderCourse, table } from '../render';
-import { courseDetails, listSessions, sessionReport } from '../inspect';
-import { reportCsv, reportHtml } from '../report';
 import { act, config, int } from './common';
 
 export function registerInspectCommands(program: Command): void {
@@ -19,6 +16,7 @@ export function registerInspectCommands(program: Command): void {
       act(async (client, session: string, id: string, o: { json?: boolean }) => {
         const courseId = int('courseId')(id);
         const cfg = config();
+        const [{ Catalog }, { courseDetails }] = await Promise.all([import('../../activities/catalog'), import('../inspect')]);
         const catalog = await Catalog.open(cfg.catalog.url);
         try {
           const details = await courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId));
@@ -41,6 +39,7 @@ export function registerInspectCommands(program: Command): void {
     .option('--json', 'as JSON')
     .action(
       act(async (client, o: { query?: string; json?: boolean }) => {
+        const { listSessions } = await import('../inspect');
         const rows = await listSessions(client, { query: o.query });
         if (o.json) {
           console.log(JSON.stringify(rows, null, 2));
@@ -75,6 +74,11 @@ export function registerInspectCommands(program: Command): void {
     .action(
       act(async (client, session: string, o: { out: string }) => {
         const cfg = config();
+        const [{ Catalog }, { sessionReport }, { reportCsv, reportHtml }] = await Promise.all([
+          import('../../activities/catalog'),
+          import('../inspect'),
+          import('../report'),
+        ]);
         const catalog = await Catalog.open(cfg.catalog.url);
         try {
           const report = await sessionReport(client, session, {

@@ -2,7 +2,6 @@
 import { Option, type Command } from 'commander';
 import { renderSchedule, renderUpcoming, table } from '../render';
 import { SessionInputError, validateScheduledSessionInput } from '../session-input';
-import { createSchedule, describeSchedule, listSchedules, triggerSchedule } from '../schedules';
 import { act, collect, config, int } from './common';
 import { sessionFields, sessionOptions } from './session-options';
 
@@ -51,6 +50,7 @@ export function registerScheduleCommands(program: Command): void {
           },
           cfg,
         );
+        const { createSchedule, describeSchedule } = await import('../schedules');
         await createSchedule(client, cfg, input, { yearly: o.yearly, cron: o.cron, timezone: o.timezone }, o.note);
         const { upcoming } = await describeSchedule(client, scheduleId);
         console.log(`Created schedule ${scheduleId}; next fires: ${renderUpcoming(upcoming, o.timezone)}`);
@@ -62,6 +62,7 @@ export function registerScheduleCommands(program: Command): void {
     .description('the schedules that start archive sessions')
     .action(
       act(async (client) => {
+        const { listSchedules } = await import('../schedules');
         const rows = await listSchedules(client);
         if (!rows.length) {
           console.log('No archive schedule.');
@@ -81,6 +82,7 @@ export function registerScheduleCommands(program: Command): void {
     .description('a schedule: its times, rule, next fires with the vintage each resolves to, recent sessions, skipped fires')
     .action(
       act(async (client, scheduleId: string) => {
+        const { describeSchedule } = await import('../schedules');
         console.log(renderSchedule(await describeSchedule(client, scheduleId)));
       }),
     );
@@ -111,6 +113,7 @@ export function registerScheduleCommands(program: Command): void {
     .description('fire now; skipped if a session of this schedule still runs')
     .action(
       act(async (client, scheduleId: string) => {
+        const { triggerSchedule } = await import('../schedules');
         await triggerSchedule(client, scheduleId);
         console.log(`Triggered ${scheduleId}; see its session with: schedule describe ${scheduleId}`);
       }),

@@ -1,23 +1,10 @@
 // Commands on a session: start, plan, follow, pause or drain, resume, concurrency, retry, skip, cancel.
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import { sessionWorkflowId } from '../../contract';
 import { progressBar, renderStatus } from '../render';
 import { SessionInputError, validateSessionInput } from '../session-input';
 import { PLAN_FORMATS, renderPlan, runPlan } from '../plan';
-import {
-  cancelSession,
-  pauseSession,
-  resumeSession,
-  retryCourses,
-  sessionStatus,
-  sessionStopReason,
-  setConcurrency,
-  skipCourses,
-  startSession,
-  type SessionStatus,
-} from '../sessions';
-import { connectClient } from '../connection';
+import type { SessionStatus } from '../sessions';
 import { act, config, int, sleep } from './common';
 import { sessionFields, sessionOptions } from './session-options';
 
@@ -34,6 +21,7 @@ export function registerSessionCommands(program: Command): void {
     .action(async (o) => {
       const cfg = config();
       const input = validateSessionInput({ session: o.session, vintage: o.vintage, ...sessionFields(o) }, cfg);
+      const [{ connectClient }, { startSession }] = await Promise.all([import('../connection'), import('../sessions')]);
       const client = await connectClient(cfg);
       await startSession(client, cfg, input);
       await client.connection.close();
@@ -78,6 +66,7 @@ export function registerSessionCommands(program: Command): void {
     .option('--drain', 'also hold running courses at their next phase boundary (the running phase finishes)')
     .action(
       act(async (client, session: string, o: { drain?: boolean }) => {
+        const { pauseSession } = await import('../sessions');
         await pauseSession(client, session, { drain: o.drain });
         console.log(
           o.drain
@@ -92,6 +81,7 @@ export function registerSessionCommands(program: Command): void {
     .description('courses at once from now on, without a restart')
     .action(
       act(async (client, session: string, n: string) => {
+        const { setConcurrency } = await import('../sessions');
         const previous = await setConcurrency(client, session, int('n')(n));
         console.log(`Concurrency of ${session}: ${previous} -> ${n}`);
       }),
@@ -102,6 +92,7 @@ export function registerSessionCommands(program: Command): void {
     .description('resume a paused session')
     .action(
       act(async (client, session: string) => {
+        const { resumeSession } = await import('../sessions');
         await resumeSession(client, session);
         console.log(`Resumed ${session}`);
       }),
@@ -112,6 +103,7 @@ export function registerSessionCommands(program: Command): void {
     .description('send failed courses back (all failed ones without ids); each resumes at the phase that failed')
     .action(
       act(async (client, session: string, ids: string[]) => {
+        const { retryCourses } = await import('../sessions');
         const queued = await retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined);
         console.log(`Queued for retry in ${session}: ${queued.join(', ')}`);
       }),
@@ -122,6 +114,7 @@ export function registerSessionCommands(program: Command): void {
     .description('give up on courses: failed ones close as skipped, pending ones are never started')
     .action(
       act(async (client, session: string, ids: string[]) => {
+        const { skipCourses } = await import('../sessions');
         const skipped = await skipCourses(client, session, ids.map(int('courseId')));
         console.log(`Skipped in ${session}: ${skipped.join(', ')}`);
       }),
@@ -132,6 +125,7 @@ export function registerSessionCommands(program: Command): void {
     .description('stop a session: backups and transfers stop at once, restores and deletions finish first; staging files are removed')
     .action(
       act(async (client, session: string) => {
+        const { cancelSession } = await import('../sessions');
         await cancelSession(client, session);
         console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
       }),
@@ -140,6 +134,11 @@ export function registerSessionCommands(program: Command): void {
 
 /** Shows a session's status; with `untilSettled`, refreshes it until nothing is left to run. */
 export async function watch(session: string, opts: { everyMs: number; untilSettled: boolean; courses: number }) {
+  const [{ connectClient }, { sessionStatus, sessionStopReason }, { WorkflowNotFoundError }] = await Promise.all([
+    import('../connection'),
+    import('../sessions'),
+    import('@temporalio/client'),
+  ]);
   const client = await connectClient(config());
   const live = opts.untilSettled && process.stdout.isTTY;
   const bar = progressBar();

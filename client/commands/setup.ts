@@ -1,8 +1,6 @@
 // Before a first session: doctor, and the search attributes of a real cluster.
 import { type Command } from 'commander';
 import { SessionInputError } from '../session-input';
-import { registerSearchAttributes } from '../register-search-attributes';
-import { doctorPassed, renderDoctor, runDoctor } from '../doctor';
 import { act, collect, config, int } from './common';
 
 export function registerSetupCommands(program: Command): void {
@@ -20,6 +18,7 @@ export function registerSetupCommands(program: Command): void {
         if (unknown.length)
           throw new SessionInputError([`--site: unknown site ${unknown.join(', ')}; the config has: ${Object.keys(cfg.sites).join(', ')}`]);
         if (o.category !== undefined && !o.sourceSite) throw new SessionInputError(['--source-site: say which site holds --category']);
+        const { doctorPassed, renderDoctor, runDoctor } = await import('../doctor');
         const report = await runDoctor(client, cfg, {
           siteIds: o.site,
           workerWaitSeconds: o.wait,
@@ -36,6 +35,7 @@ export function registerSetupCommands(program: Command): void {
     .action(
       act(async (client) => {
         const ns = config().temporal.namespace;
+        const { registerSearchAttributes } = await import('../register-search-attributes');
         const { added, present } = await registerSearchAttributes(client, ns);
         console.log(`Namespace ${ns}: added ${added.join(', ') || 'none'}; already there: ${present.join(', ') || 'none'}`);
       }),
