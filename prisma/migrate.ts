@@ -38,7 +38,7 @@ const MIGRATIONS_TABLE = {
 export type Provider = keyof typeof MIGRATIONS_TABLE;
 
 export const migrationsDir = (provider: Provider) =>
-  // From prisma/ itself, or from dist/ where the CLI is bundled: both sit one level under the repository.
+  // From prisma/ itself, or from dist/ where the CLI and its chunks are bundled (flat: no subfolder): both sit one level under the repository.
   join(fileURLToPath(new URL('../prisma/', import.meta.url)), provider, 'migrations');
 
 /** Splits a migration file into statements (Prisma's SQL has no semicolons inside strings). */
