@@ -1,7 +1,7 @@
 // Every phase step that completes appends an entry to the catalog's ledger:
 // what happened, when, and the checksums, sizes and ids it established. The
-// course workflow records each step by a local activity, on the main worker
-// (the one that reaches the catalog), whatever host the step ran on.
+// course workflow records the steps of each phase by one local activity, on
+// the main worker (the one that reaches the catalog), whatever host they ran on.
 import type { PhaseActivityName } from '../workflows/phases';
 import type { CourseFacts, CourseInput } from '../workflows/types';
 import type { Catalog } from './catalog';
@@ -25,7 +25,6 @@ const LEDGER_FACTS = [
 ] as const satisfies readonly (keyof CourseFacts)[];
 
 export interface StepRecord {
-  course: CourseInput;
   activity: PhaseActivityName;
   /** What the step returned. */
   facts: CourseFacts;
@@ -35,16 +34,19 @@ export interface StepRecord {
 
 export function ledgerActivities(catalog: Catalog) {
   return {
-    async recordStep({ course, activity, facts, entryKey }: StepRecord): Promise<void> {
-      const detail = Object.fromEntries(LEDGER_FACTS.filter((k) => facts[k] !== undefined).map((k) => [k, facts[k]]));
-      await catalog.appendLedger({
-        entryKey,
-        event: activity,
-        sessionId: course.session,
-        sourceSiteId: course.sourceSiteId,
-        sourceCourseId: course.courseId,
-        detail: { targetSiteId: course.targetSiteId, ...detail },
-      });
+    /** The steps in the order they ran. */
+    async recordSteps({ course, steps }: { course: CourseInput; steps: StepRecord[] }): Promise<void> {
+      for (const { activity, facts, entryKey } of steps) {
+        const detail = Object.fromEntries(LEDGER_FACTS.filter((k) => facts[k] !== undefined).map((k) => [k, facts[k]]));
+        await catalog.appendLedger({
+          entryKey,
+          event: activity,
+          sessionId: course.session,
+          sourceSiteId: course.sourceSiteId,
+          sourceCourseId: course.courseId,
+          detail: { targetSiteId: course.targetSiteId, ...detail },
+        });
+      }
     },
   };
 }

@@ -48,7 +48,7 @@ export async function archiveSequentially(
         for (const { activity } of phase.steps) {
           const out: CourseFacts = await run(activities[activity] as (req: PhaseRequest) => Promise<CourseFacts>, { course, facts });
           Object.assign(facts, out);
-          await run(activities.recordStep, { course, activity, facts: out, entryKey: `baseline/${courseId}/${++step}` });
+          await run(activities.recordSteps, { course, steps: [{ activity, facts: out, entryKey: `baseline/${courseId}/${++step}` }] });
         }
         if (facts.skipReason) break;
       }

@@ -13,8 +13,9 @@ import {
   setConcurrencyUpdate,
   skipUpdate,
 } from '../workflows/messages';
-import { ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
-import type { SessionProgress } from '../workflows/session-progress';
+import type { PhaseName } from '../workflows/phases';
+import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveVintage } from '../workflows/search-attributes';
+import { countPhases, type SessionProgress } from '../workflows/session-progress';
 import type { CourseProgress } from '../workflows/course-state';
 import type { SessionInput } from '../workflows/types';
 import type { ArchiverConfig } from '../contract';
@@ -82,8 +83,22 @@ export async function courseStatus(client: Client, session: string, courseId: nu
 }
 
 export interface SessionStatus extends SessionProgress {
+  /** Running courses per phase, from their ArchivePhase search attribute (held ones are in `waiting`). */
+  phases: Record<PhaseName, number>;
   /** Live detail of the longest-running courses (at most `courses` of them). */
   courses: CourseStatus[];
+}
+
+/** The ArchivePhase of a session's running courses, as visibility lists them. */
+async function phasesOfRunningCourses(client: Client, session: string): Promise<Map<number, string>> {
+  const phaseOf = new Map<number, string>();
+  const query = `ArchiveSession=${JSON.stringify(session)} AND WorkflowType="archiveCourse" AND ExecutionStatus="Running"`;
+  for await (const w of client.workflow.list({ query })) {
+    const courseId = w.typedSearchAttributes.get(ArchiveCourseId);
+    const phase = w.typedSearchAttributes.get(ArchivePhase);
+    if (courseId !== undefined && phase !== undefined) phaseOf.set(courseId, phase);
+  }
+  return phaseOf;
 }
 
 /** Why a session stopped on an error (the failure of the activity that stopped it), or undefined if it did not. */
@@ -101,9 +116,12 @@ export async function sessionStatus(client: Client, session: string, opts: { cou
   const progress = await sessionHandle(client, session).query(progressQuery);
   const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);
   // A course the session has just counted may not exist yet, or may close meanwhile: it is left out of this reading.
-  const read = await Promise.allSettled(ids.map((id) => courseStatus(client, session, id)));
+  const [read, phaseOf] = await Promise.all([
+    Promise.allSettled(ids.map((id) => courseStatus(client, session, id))),
+    progress.running ? phasesOfRunningCourses(client, session) : new Map<number, string>(),
+  ]);
   const courses = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  return { ...progress, courses };
+  return { ...progress, phases: countPhases(progress, (id) => phaseOf.get(id)), courses };
 }
 
 /** Starts nothing new; with `drain`, running courses also hold at their next phase boundary until resumed. */

@@ -111,7 +111,7 @@ describe('archiveCourse over stub activities', () => {
       removeTargetStaging: step('removeTargetStaging'),
       prepareCourse: step('prepareCourse', { shortname: 'C7', fullname: 'Course 7' }),
       verifyArchive: step('verifyArchive', { verified: true }),
-      async recordStep() {},
+      async recordSteps() {},
       async notify() {
         return { sent: [] };
       },

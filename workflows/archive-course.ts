@@ -1,7 +1,7 @@
 // archiveCourse: one course through the phase table, one activity per step
-// on the queue the step names. It tells its session each phase it enters
-// and, from a `finally`, how it ended, so a failed course never leaves the
-// session waiting. A failed course stays open, searchable as
+// on the queue the step names. Its phase is in its search attributes; it
+// tells its session when it holds and, from a `finally`, how it ended, so a
+// failed course never leaves the session waiting. A failed course stays open, searchable as
 // ArchiveStatus="failed", until the operator retries it (it resumes at the
 // failed phase) or skips it, or until the hold runs out. Cancelled, it stops
 // at once in phases that can be interrupted, after the phase otherwise, and
@@ -26,12 +26,13 @@ import {
   type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { StepRecord } from '../activities/ledger';
 import { HOUR, siteQueue } from '../contract';
 import { CourseState } from './course-state';
 import { courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal } from './messages';
 import { notifySafely } from './notify';
 import { DISCARD_OPTIONS, DISCARD_STEPS, type Phase, type PhaseActivityName, type QueueRole } from './phases';
-import { ArchiveCourseId, ArchivePhase, ArchiveSession, ArchiveStatus, ArchiveVintage } from './search-attributes';
+import { ArchivePhase, ArchiveStatus } from './search-attributes';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome } from './types';
 import { WindowCalendar } from './windows';
 
@@ -42,7 +43,7 @@ function describeFailure(err: unknown, phase: string): CourseFailure {
   return { phase, errorType: 'Error', message: String(cause) };
 }
 
-const { recordStep } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '30s' } });
+const { recordSteps } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '30s' } });
 
 export async function archiveCourse(input: CourseInput): Promise<CourseOutcome & { facts: CourseFacts }> {
   const queueOf: Record<QueueRole, string> = {
@@ -72,6 +73,8 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       }
     });
   let steps = 0;
+  /** Steps done and not in the ledger yet: a phase's steps go in together, when it ends or stops. */
+  const unrecorded: StepRecord[] = [];
   const runStep = async (step: { activity: PhaseActivityName; queue: QueueRole }, options: Phase['options']) => {
     course.enterStep(step.activity);
     const activity = proxyActivities<Activities>({
@@ -83,15 +86,23 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     })[step.activity];
     const out = await activity({ course: input, facts });
     course.learned(out);
-    // Into the ledger, even if a cancellation arrives now: the step did happen.
-    const entryKey = `${workflowInfo().runId}/${++steps}`;
-    await CancellationScope.nonCancellable(() => recordStep({ course: input, activity: step.activity, facts: out, entryKey }));
+    unrecorded.push({ activity: step.activity, facts: out, entryKey: `${workflowInfo().runId}/${++steps}` });
+  };
+  /** Runs steps, then puts those that completed into the ledger, even if one failed or a cancellation came: they did happen. */
+  const runSteps = async (list: readonly { activity: PhaseActivityName; queue: QueueRole }[], options: Phase['options']) => {
+    try {
+      for (const step of list) await runStep(step, options);
+    } finally {
+      if (unrecorded.length) await CancellationScope.nonCancellable(() => recordSteps({ course: input, steps: unrecorded.splice(0) }));
+    }
   };
   const windowNow = () => calendar?.at(Date.now());
   const mayGo = () => (windowNow()?.open ?? true) && !course.held;
-  /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes. */
+  /** Before a phase: hold while the window is closed or the session drains; the running phase always finishes.
+   * True when it held (and told the session so). */
   const waitForGo = async () => {
-    for (let told = false; !mayGo(); told = true) {
+    let told = false;
+    for (; !mayGo(); told = true) {
       const w = windowNow();
       const closed = w && !w.open ? w : undefined;
       course.waitFor(closed ? `the window (opens ${calendar!.local(closed.opensAt)})` : 'resume (the session was paused with drain)');
@@ -100,36 +111,29 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       else await condition(() => !course.held);
     }
     course.waitFor(undefined);
+    return told;
   };
   const setStatus = (status: typeof progress.status) => {
     course.setStatus(status);
     upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
   };
 
-  upsertSearchAttributes([
-    { key: ArchiveSession, value: input.session },
-    { key: ArchiveVintage, value: input.vintage },
-    { key: ArchiveCourseId, value: input.courseId },
-    { key: ArchiveStatus, value: 'running' },
-  ]);
-
   try {
     for (;;) {
       try {
         for (const phase of course.phasesToRun()) {
           course.enterPhase(phase.name);
-          // Telling the session takes a round trip: the window may have closed meanwhile.
-          do {
-            await waitForGo();
+          // The phase is in the search attributes (operators and `status` count by it); the session hears of it
+          // only after a hold. Telling it takes a round trip: the window may have closed meanwhile.
+          for (let held = await waitForGo(); ; held = await waitForGo()) {
             course.phaseStarted(Date.now());
             upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
-            await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
-          } while (!mayGo());
+            if (held) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
+            if (mayGo()) break;
+          }
           const started = Date.now();
-          const runSteps = async () => {
-            for (const step of phase.steps) await runStep(step, phase.options);
-          };
-          await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runSteps) : runSteps());
+          const runPhase = () => runSteps(phase.steps, phase.options);
+          await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
         }
@@ -139,9 +143,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       } catch (err) {
         if (isCancellation(err)) {
           setStatus('cancelled');
-          await CancellationScope.nonCancellable(async () => {
-            for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS);
-          });
+          await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
           throw err;
         }
         // The phase in progress is the one whose step failed.
@@ -167,9 +169,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         if (decision) upsertSearchAttributes([{ key: ArchiveStatus, value: progress.status }]);
         if (decision === 'retry') continue;
         // Closed for good (skipped, or no decision in time): no retry will use its backup on either host.
-        await CancellationScope.nonCancellable(async () => {
-          for (const step of DISCARD_STEPS) await runStep(step, DISCARD_OPTIONS);
-        });
+        await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
         if (decision === 'skip') return { ...course.outcome(), facts };
         // No decision in time: close as failed, so the Web UI shows it so.
         throw ApplicationFailure.nonRetryable(`${failure.phase}: ${failure.message}`, failure.errorType);

@@ -4,7 +4,7 @@
 // starts nothing while closed, sleeping on a durable timer until the opening,
 // and starts only courses whose predicted duration fits in what is left of
 // the window. Children are abandoned on purpose: they outlive this run when
-// it continues as new, and report their phases and outcome by signal. When
+// it continues as new, and report their holds and outcome by signal. When
 // only failed courses remain, the session waits for the operator's retry or
 // skip until the hold runs out. Cancelled, it cancels its courses and waits
 // for them.
@@ -260,6 +260,8 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
           { key: ArchiveSession, value: input.session },
           { key: ArchiveVintage, value: input.vintage },
           { key: ArchiveCourseId, value: courseId },
+          // Set at its start: the course upserts only what changes (its phase, its status at the end).
+          { key: ArchiveStatus, value: 'running' },
         ],
       });
     } catch (err) {

@@ -36,9 +36,8 @@ export interface SessionProgress {
   pending: number;
   /** pending, running, succeeded, failed, skipped, cancelled. */
   counts: Record<CourseStatus, number>;
-  /** Running courses per phase. */
-  phases: Record<PhaseName, number>;
-  /** Running courses held between two phases (closed window or drain). */
+  /** Running courses held between two phases (closed window or drain). Per phase, the others are counted
+   * from their ArchivePhase search attribute (countPhases): courses report no phase to their session. */
   waiting: number;
   runningCourses: ({ courseId: number } & RunningCourse)[];
   percent: number;
@@ -72,17 +71,23 @@ export interface SessionProgress {
   finished: boolean;
 }
 
+/** Running courses per phase: the session's running courses not held, by the phase each one's search
+ * attribute shows (`phaseOf`). A course the attribute does not show yet is left out. */
+export function countPhases(progress: Pick<SessionProgress, 'runningCourses'>, phaseOf: (courseId: number) => string | undefined) {
+  const phases = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0])) as Record<PhaseName, number>;
+  for (const c of progress.runningCourses) {
+    const phase = phaseOf(c.courseId);
+    if (c.phase !== 'waiting' && phase !== undefined && phase in phases) phases[phase as PhaseName]++;
+  }
+  return phases;
+}
+
 /** Where the session stands now, for people and tools. */
 export function sessionProgress(s: SessionState, now: number): SessionProgress {
   const d = s.data;
   const { calendar } = s.plan;
   const finished = s.settled && (d.failed.length === 0 || (d.decisionDeadline !== undefined && now >= d.decisionDeadline));
-  const phases = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0])) as Record<PhaseName, number>;
-  let waiting = 0;
-  for (const c of Object.values(d.inFlight)) {
-    if (c.phase === 'waiting') waiting++;
-    else if (c.phase !== 'starting') phases[c.phase]++;
-  }
+  const waiting = Object.values(d.inFlight).filter((c) => c.phase === 'waiting').length;
   const pending = Math.max(0, d.total - s.done - s.inFlightCount);
   const rate = coursesPerHour(s, now);
   const left = pending + s.inFlightCount;
@@ -111,7 +116,6 @@ export function sessionProgress(s: SessionState, now: number): SessionProgress {
     running: s.inFlightCount,
     pending,
     counts: { ...d.counts },
-    phases,
     waiting,
     runningCourses: Object.values(d.inFlight).sort((a, b) => a.since - b.since),
     percent: d.total ? Math.floor((1000 * s.done) / d.total) / 10 : finished ? 100 : 0,
