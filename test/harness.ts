@@ -114,7 +114,8 @@ export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms
     const v = await read();
     if (ok(v)) return v;
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
+    // Each reading is a query or a list on a CPU-bound machine: often enough to catch a state, no more.
+    await new Promise((r) => setTimeout(r, 400));
   }
 }
 
