@@ -55,7 +55,7 @@ export function renderStatus(session: string, s: SessionStatus): string {
   }
   lines.push('');
   const statuses: [string, number][] = [['pending', s.pending], ['running', s.running], ...Object.entries(s.counts)];
-  const phases: [string, number][] = [...PHASE_NAMES.map((p): [string, number] => [p, s.phases[p]]), ['(held)', s.waiting]];
+  const phases: [string, number][] = [...PHASE_NAMES.map((p): [string, number] => [p, s.phases?.[p] ?? 0]), ['(held)', s.waiting]];
   const rows = Array.from({ length: Math.max(statuses.length, phases.length) }, (_, i) => [
     statuses[i]?.[0] ?? '',
     statuses[i]?.[1] ?? '',

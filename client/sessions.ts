@@ -83,8 +83,8 @@ export async function courseStatus(client: Client, session: string, courseId: nu
 }
 
 export interface SessionStatus extends SessionProgress {
-  /** Running courses per phase, from their ArchivePhase search attribute (held ones are in `waiting`). */
-  phases: Record<PhaseName, number>;
+  /** Asked for (`phases`): running courses per phase, from their ArchivePhase search attribute (held ones are in `waiting`). */
+  phases?: Record<PhaseName, number>;
   /** Live detail of the longest-running courses (at most `courses` of them). */
   courses: CourseStatus[];
 }
@@ -112,16 +112,22 @@ export async function sessionStopReason(client: Client, session: string): Promis
   return err?.cause?.cause?.message ?? err?.cause?.message;
 }
 
-export async function sessionStatus(client: Client, session: string, opts: { courses?: number } = {}): Promise<SessionStatus> {
+/** The session's progress; with `courses`, the live detail of that many running courses; with `phases`, the running
+ * courses per phase (one visibility list: pollers that do not show it need not pay for it). */
+export async function sessionStatus(
+  client: Client,
+  session: string,
+  opts: { courses?: number; phases?: boolean } = {},
+): Promise<SessionStatus> {
   const progress = await sessionHandle(client, session).query(progressQuery);
   const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);
   // A course the session has just counted may not exist yet, or may close meanwhile: it is left out of this reading.
   const [read, phaseOf] = await Promise.all([
     Promise.allSettled(ids.map((id) => courseStatus(client, session, id))),
-    progress.running ? phasesOfRunningCourses(client, session) : new Map<number, string>(),
+    opts.phases && progress.running ? phasesOfRunningCourses(client, session) : new Map<number, string>(),
   ]);
   const courses = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  return { ...progress, phases: countPhases(progress, (id) => phaseOf.get(id)), courses };
+  return { ...progress, ...(opts.phases ? { phases: countPhases(progress, (id) => phaseOf.get(id)) } : {}), courses };
 }
 
 /** Starts nothing new; with `drain`, running courses also hold at their next phase boundary until resumed. */

@@ -84,9 +84,9 @@ if (o.windows) {
 }
 const bar = progressBar();
 // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
-let final = await sessionStatus(client, input.session);
+let final = await sessionStatus(client, input.session, { phases: true });
 let lastNote = '';
-for (; !final.finished && final.state !== 'awaiting-decisions'; final = await sessionStatus(client, input.session)) {
+for (; !final.finished && final.state !== 'awaiting-decisions'; final = await sessionStatus(client, input.session, { phases: true })) {
   // With windows, each change of state gets a line of its own above the bar.
   if (o.windows && final.state !== lastNote) {
     bar.log(`${new Date().toLocaleTimeString('sv-SE')}  ${final.window?.localNow ?? ''}  ${final.state}: ${final.note}\n`);

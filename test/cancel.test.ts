@@ -34,8 +34,8 @@ describe('cancelling a running session', () => {
     const input = stack.sessionInput({ deleteSource: true, concurrency: 4 });
     const handle = await startSession(stack.client, stack.config, input);
     await until(
-      () => sessionStatus(stack.client, input.session),
-      (s) => s.counts.succeeded >= 1 && s.phases.backup >= 1,
+      () => sessionStatus(stack.client, input.session, { phases: true }),
+      (s) => s.counts.succeeded >= 1 && s.phases!.backup >= 1,
       120_000,
     );
 
@@ -99,16 +99,16 @@ describe('cancelling a session whose backups run long', () => {
     const input = stack.sessionInput({ deleteSource: true, concurrency: 4 });
     const handle = await startSession(stack.client, stack.config, input);
     const backingUp = await until(
-      () => sessionStatus(stack.client, input.session, { courses: 4 }),
+      () => sessionStatus(stack.client, input.session, { courses: 4, phases: true }),
       // Both views: the servers' (each backup activity started) and the session's (its query answers from the
       // signals it has processed, which may trail the courses by a task on a loaded machine).
       (s) =>
         s.courses.length === 4 &&
         s.courses.every((c) => c.activity?.name === 'backupCourse' && c.activity.started) &&
-        s.phases.backup === 4,
+        s.phases!.backup === 4,
       60_000,
     );
-    expect(backingUp.phases.backup).toBe(4);
+    expect(backingUp.phases!.backup).toBe(4);
 
     await cancelSession(stack.client, input.session);
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);

@@ -146,7 +146,7 @@ export async function watch(session: string, opts: { everyMs: number; untilSettl
     for (;;) {
       let s: SessionStatus;
       try {
-        s = await sessionStatus(client, session, { courses: opts.courses });
+        s = await sessionStatus(client, session, { courses: opts.courses, phases: true });
       } catch (e) {
         // A missing session is final; anything else (a query during a roll-over, a network blip) is tried again.
         if (!opts.untilSettled || e instanceof WorkflowNotFoundError) throw e;

@@ -208,8 +208,8 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     try {
       // Once the course is past prepare (its last call on the source until the checks before deletion), the token goes.
       await until(
-        () => sessionStatus(temporal, session),
-        (s) => ['backup', 'transport', 'restore'].some((p) => (s.phases[p as keyof typeof s.phases] ?? 0) > 0),
+        () => sessionStatus(temporal, session, { phases: true }),
+        (s) => ['backup', 'transport', 'restore'].some((p) => (s.phases?.[p as keyof typeof s.phases] ?? 0) > 0),
         120_000,
       );
       await sql('prod', `UPDATE mdl_external_tokens SET token = '${revoked}' WHERE token = '${token}'`);
