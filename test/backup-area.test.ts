@@ -4,16 +4,14 @@
 // backups there, and the site's disk would fill session after session.
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './harness';
+import { moodleWs, startStack, type Stack } from './harness';
 
 describe('a moodle-ws session that keeps its sources', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
       courses: 3,
-      configure: (raw) => {
-        raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
-      },
+      configure: moodleWs,
     });
   });
   afterAll(async () => {

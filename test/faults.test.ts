@@ -19,7 +19,7 @@ import { archiveIdnumber } from '../activities/restore';
 import { freePort, startDevServer } from '../client/dev-server';
 import { retryCourses, sessionStatus, startSession, type SessionStatus } from '../client/sessions';
 import { seedLargeCourse } from '../simulator/seed';
-import { startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
+import { moodleWs, startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
 import { testNamespace } from './namespace';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
@@ -44,10 +44,6 @@ export interface FaultRow {
   note: string;
 }
 const rows: FaultRow[] = [];
-
-const moodleWs = (raw: Record<string, unknown>) => {
-  raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
-};
 
 /** The session's status; while the server is down (a fault), undefined. */
 const statusOf = (stack: Stack, session: string) => sessionStatus(stack.client, session).catch(() => undefined);

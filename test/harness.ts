@@ -100,6 +100,11 @@ export async function startStack(
   };
 }
 
+/** A stack's `configure` that moves prod's backups to archive over web services (the default is shared-path). */
+export const moodleWs = (raw: Record<string, unknown>) => {
+  raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
+};
+
 /** A worker as its own process (all queues, or those given): what a fault test kills. */
 export const workerProcess = (stack: Stack, configFile: string, queues?: string[]): WorkerProcess =>
   stack.workerProcess(queues, configFile);

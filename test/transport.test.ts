@@ -12,7 +12,7 @@ import { startSession } from '../client/sessions';
 import { seedLargeCourse } from '../simulator/seed';
 import { parseConfig } from '../workers/config';
 import { startWorkers, type RunningWorkers } from '../workers/run';
-import { startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
+import { moodleWs, startStack, until, workerProcess, writeConfigFile, type Stack } from './harness';
 import { courseWorkflowId } from '../contract';
 
 const MB = 1_000_000;
@@ -122,9 +122,7 @@ describe('a moodle-ws transfer corrupted in flight', () => {
   beforeAll(async () => {
     stack = await startStack({
       courses: 3,
-      configure: (raw) => {
-        raw.transports = [{ from: 'prod', to: 'archive', driver: 'moodle-ws' }];
-      },
+      configure: moodleWs,
     });
   });
   afterAll(async () => {

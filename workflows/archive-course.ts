@@ -1,8 +1,8 @@
 // archiveCourse: one course through the phase table, one activity per step
 // on the queue the step names. Its phase is in its search attributes; it
 // tells its session when it holds and, from a `finally`, how it ended, so a
-// failed course never leaves the session waiting. A failed course stays open, searchable as
-// ArchiveStatus="failed", until the operator retries it (it resumes at the
+// failed course never leaves the session waiting. A failed course stays
+// open, searchable as ArchiveStatus="failed", until the operator retries it (it resumes at the
 // failed phase) or skips it, or until the hold runs out. Cancelled, it stops
 // at once in phases that can be interrupted, after the phase otherwise, and
 // removes its staging files. Between two phases it holds while the session's
