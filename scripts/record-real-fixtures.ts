@@ -2,9 +2,10 @@
 // test/fixtures/moodle-4.5.11/, for the contract tests (test/contract.test.ts):
 // names answered through format_string, backup.php's --help, restore's refusal
 // of a name with markup, a download's Range past the end and stale If-Range,
-// and a backup's users.xml beside the course's enrolled users.
+// a backup's users.xml beside the course's enrolled users, and what each
+// kind of teacher edit moves in the answers that fingerprint a source course.
 //
-//   tsx scripts/record-real-fixtures.ts DIR/sites.json   (a stand-up's sites, as root)
+//   tsx scripts/record-real-fixtures.ts DIR/sites.json [--only source-edits]   (a stand-up's sites, as root)
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,10 +38,12 @@ async function capture(cmd: string[]): Promise<{ output: string; stdout: string;
   );
 }
 
-async function main(sitesJson: string) {
+async function main(sitesJson: string, only?: string) {
   const { sites, makeCourses } = JSON.parse(readFileSync(sitesJson, 'utf8')) as { sites: Site[]; makeCourses: string };
   const [prod, archive] = ['prod', 'archive'].map((id) => sites.find((s) => s.id === id)!);
   mkdirSync(OUT, { recursive: true });
+  if (only === 'source-edits') return recordSourceEdits(prod, makeCourses);
+  if (only) throw new Error(`--only: "${only}" is not a section; the one that runs alone is "source-edits"`);
   const stamp = Date.now().toString(36).toUpperCase();
   const names = [
     { shortname: `FX-AMP-${stamp}`, fullname: 'Maths & Physics: caf&eacute; > 3 "quoted"' },
@@ -145,7 +148,48 @@ async function main(sitesJson: string) {
     `SELECT DISTINCT u.username FROM mdl_user u JOIN mdl_user_enrolments ue ON ue.userid = u.id JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid = ${withUsers.id} ORDER BY 1`,
   ]);
   writeFileSync(join(OUT, 'backup.users.enrolled.json'), `${JSON.stringify(enrolled.stdout.split('\n').filter(Boolean), null, 2)}\n`);
+  await recordSourceEdits(prod, makeCourses);
   console.log(`recorded into ${OUT}`);
 }
 
-await main(process.argv[2] ?? `${process.env.MOODLE_SITES_JSON}`);
+/** 6. A backup, then each teacher edit in turn (scripts/teacher-edits.php), and the course's two answers after each. */
+async function recordSourceEdits(prod: Site, makeCourses: string) {
+  const made = await capture([
+    ...prod.cli,
+    makeCourses,
+    `--moodle=${prod.moodleDir}`,
+    '--category=Fixtures',
+    '--count=1',
+    `--prefix=FX-EDIT-${Date.now().toString(36)}`,
+  ]);
+  const courseid = (JSON.parse(made.stdout.trim().split('\n').pop()!) as { courses: { id: number }[] }).courses[0].id;
+  const ws = async (wsfunction: string, params: Record<string, string>) => {
+    const body = new URLSearchParams({ wstoken: prod.token, wsfunction, moodlewsrestformat: 'json', ...params });
+    return (await fetch(`${prod.wwwroot}/webservice/rest/server.php`, { method: 'POST', body })).json() as Promise<unknown>;
+  };
+  const answers = async () => ({
+    course: ((await ws('core_course_get_courses_by_field', { field: 'id', value: String(courseid) })) as { courses: unknown[] }).courses[0],
+    contents: await ws('core_course_get_contents', { courseid: String(courseid) }),
+  });
+  const site = (await ws('core_webservice_get_site_info', {})) as { release: string };
+  const initial = await answers();
+  const steps = [];
+  const dest = mkdtempSync(join(tmpdir(), 'archiver-edits-'));
+  await run('chmod', ['777', dest]);
+  const editor = join(import.meta.dirname, 'teacher-edits.php');
+  for (const edit of ['backup', 'settings', 'addpage', 'section', 'uploadfile', 'pagetext', 'hide', 'forumpost']) {
+    // Moodle's times are in seconds: an edit in the same second as the one before would move nothing visible.
+    await new Promise((r) => setTimeout(r, 1100));
+    const cmd =
+      edit === 'backup'
+        ? [...prod.cli, join(prod.moodleDir, 'admin/cli/backup.php'), `--courseid=${courseid}`, `--destination=${dest}`]
+        : [...prod.cli, editor, prod.moodleDir, edit, String(courseid)];
+    const r = await capture(cmd);
+    if (r.exit !== 0) throw new Error(`${edit}: ${r.output}`);
+    steps.push({ edit, after: await answers() });
+  }
+  writeFileSync(join(OUT, 'source-edits.json'), JSON.stringify({ recorded: `Moodle ${site.release}`, initial, steps }));
+}
+
+const only = process.argv.indexOf('--only');
+await main(process.argv[2] ?? `${process.env.MOODLE_SITES_JSON}`, only > 0 ? process.argv[only + 1] : undefined);

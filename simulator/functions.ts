@@ -5,6 +5,7 @@ import { multiple, optional, single, value, withDefault, type ParamDesc } from '
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NOW, type SimCategory, type SimCourse, type SimModule, type SiteStore } from './state';
+import { bumpCacherev } from './teacher-edits';
 
 export interface WsFunction {
   params: Record<string, ParamDesc>;
@@ -120,7 +121,7 @@ function formatCourse(c: SimCourse, store: SiteStore, wwwroot: string) {
     timecreated: c.timecreated,
     timemodified: c.timemodified,
     requested: 0,
-    cacherev: c.timemodified,
+    cacherev: c.cacherev ?? c.timemodified,
     filters: FILTERS,
     ...(c.format === 'site'
       ? {}
@@ -518,6 +519,7 @@ export const FUNCTIONS: Record<string, WsFunction> = {
         if (upd.enddate !== undefined) course.enddate = upd.enddate as number;
         if (upd.format !== undefined) course.format = upd.format as string;
         course.timemodified = NOW();
+        bumpCacherev(course);
       }
       store.saveSoon();
       return { warnings };

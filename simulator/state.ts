@@ -55,6 +55,8 @@ export interface SimCourse {
   contextid: number;
   timecreated: number;
   timemodified: number;
+  /** Moodle's revision of the course's contents: moves on any change of its modules or sections (teacher-edits.ts). */
+  cacherev?: number;
   sections: SimSection[];
   /** Teachers shown as course contacts. */
   contacts?: { id: number; fullname: string }[];

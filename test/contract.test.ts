@@ -15,6 +15,10 @@ import { startSimulator, type RunningSimulator } from '../simulator/server';
 import { SiteStore } from '../simulator/state';
 import { extractMbz, usersOf } from '../simulator/mbz';
 import { FIXTURES, fixture, fixtureSiteData } from './fixture-site';
+import { z } from 'zod';
+import { Course, MoodleClient, Section } from '../activities/moodle/client';
+import { fingerprintChanges, liveFingerprint, sourceFingerprint } from '../activities/source-fingerprint';
+import { teacherEdit, type TeacherEdit } from '../simulator/teacher-edits';
 
 interface Recorded {
   request: { body: string };
@@ -473,5 +477,51 @@ describe('the simulator against recordings of a real Moodle 4.5.11', () => {
     ]);
     const stale = await fetch(url, { headers: { range: 'bytes=100-', 'if-range': '"ffffffffffffffffffffffffffffffffffffffff"' } });
     expect([stale.status, (await stale.arrayBuffer()).byteLength]).toEqual([recorded.staleIfRange.status, mbz.length - 100]);
+  });
+
+  it('moves what a real Moodle moves when a teacher edits a course: the source fingerprint sees each edit, not a backup', async () => {
+    type Answers = { course: unknown; contents: unknown };
+    const recorded = JSON.parse(real('source-edits.json')) as {
+      initial: Answers;
+      steps: { edit: TeacherEdit | 'backup'; after: Answers }[];
+    };
+    const fingerprint = (a: Answers) => sourceFingerprint(Course.parse(a.course), z.array(Section).parse(a.contents));
+    const realMoves: Record<string, string[]> = {};
+    let before = fingerprint(recorded.initial);
+    for (const { edit, after } of recorded.steps) {
+      const now = fingerprint(after);
+      realMoves[edit] = fingerprintChanges(before, now);
+      before = now;
+    }
+    // What the archiver relies on: every teacher edit shows. Student work does not (the web services show none of it).
+    expect(realMoves).toEqual({
+      backup: [],
+      settings: ['settings', 'revision'],
+      addpage: ['revision', 'activities', 'files'],
+      section: ['revision', 'sections'],
+      uploadfile: ['files'],
+      pagetext: ['files'],
+      hide: ['revision', 'activities', 'files'],
+      forumpost: [],
+    });
+    // The simulator moves the same parts, edit for edit.
+    const store = sim.sites.fixture.store;
+    const course = store.data.courses.find((c) =>
+      ['page', 'resource'].every((m) => c.sections.some((s) => s.modules.some((x) => x.modname === m))),
+    )!;
+    const client = new MoodleClient({ siteId: 'fixture', url: sim.sites.fixture.url, token });
+    const dest = mkdtempSync(join(tmpdir(), 'archiver-edits-'));
+    const simMoves: Record<string, string[]> = {};
+    let simBefore = (await liveFingerprint(client, course.id))!;
+    // Moodle's times are seconds, and the recording's edits were a second apart: so are these.
+    let clock = Math.floor(Date.now() / 1000);
+    for (const { edit } of recorded.steps) {
+      if (edit === 'backup') expect((await script('backup.php', [`--courseid=${course.id}`, `--destination=${dest}`])).code).toBe(0);
+      else teacherEdit(store, course.id, edit, ++clock);
+      const now = (await liveFingerprint(client, course.id))!;
+      simMoves[edit] = fingerprintChanges(simBefore, now);
+      simBefore = now;
+    }
+    expect(simMoves).toEqual(realMoves);
   });
 });

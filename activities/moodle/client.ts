@@ -62,13 +62,36 @@ export const Course = z.looseObject({
   visible: z.number().optional(),
   format: z.string().optional(),
   timecreated: z.number().optional(),
+  // What proves the course unchanged (source-fingerprint.ts).
+  timemodified: z.number().optional(),
+  cacherev: z.number().optional(),
+  summary: z.string().optional(),
+  startdate: z.number().optional(),
+  enddate: z.number().optional(),
 });
-const FileContent = z.looseObject({ type: z.string(), filename: z.string().optional(), filesize: z.number().nullable().optional() });
+const FileContent = z.looseObject({
+  type: z.string(),
+  filename: z.string().optional(),
+  filepath: z.string().nullable().optional(),
+  filesize: z.number().nullable().optional(),
+  timemodified: z.number().nullable().optional(),
+});
 export const Section = z.looseObject({
   id: z.number(),
   section: z.number(),
   name: z.string(),
-  modules: z.array(z.looseObject({ id: z.number(), modname: z.string(), name: z.string(), contents: z.array(FileContent).optional() })),
+  summary: z.string().optional(),
+  visible: z.number().optional(),
+  modules: z.array(
+    z.looseObject({
+      id: z.number(),
+      modname: z.string(),
+      name: z.string(),
+      instance: z.number().optional(),
+      visible: z.number().optional(),
+      contents: z.array(FileContent).optional(),
+    }),
+  ),
 });
 export const StoredFile = z.looseObject({
   contextid: z.number(),
