@@ -125,34 +125,50 @@ export class Catalog {
     return new Catalog(db, 'sqlite');
   }
 
-  /** The verified archive of a source course, if one exists (an expired one is gone). */
+  /** The latest verified archive of a source course, if one exists (an expired one is gone). */
   findVerified(sourceSiteId: string, sourceCourseId: number): Promise<CatalogRow | null> {
-    return this.db.archivedCourse.findFirst({ where: { sourceSiteId, sourceCourseId, verified: true, expiredAt: null } });
+    return this.db.archivedCourse.findFirst({
+      where: { sourceSiteId, sourceCourseId, verified: true, expiredAt: null },
+      orderBy: { version: 'desc' },
+    });
   }
 
+  /** The latest archive version of a source course, whatever its state. */
   find(sourceSiteId: string, sourceCourseId: number): Promise<CatalogRow | null> {
-    return this.db.archivedCourse.findUnique({ where: { sourceSiteId_sourceCourseId: { sourceSiteId, sourceCourseId } } });
+    return this.db.archivedCourse.findFirst({ where: { sourceSiteId, sourceCourseId }, orderBy: { version: 'desc' } });
   }
 
-  /** Records (or completes) the archive of a course; idempotent for a retried activity.
+  /** Every archive version of a source course, oldest first. */
+  versions(sourceSiteId: string, sourceCourseId: number): Promise<CatalogRow[]> {
+    return this.db.archivedCourse.findMany({ where: { sourceSiteId, sourceCourseId }, orderBy: { version: 'asc' } });
+  }
+
+  /** Records (or completes) one archive version of a course; idempotent for a retried activity.
    * A resumed run does not know the times of what earlier runs did: those it leaves null keep
    * their recorded value. Everything else is as this run says (a new archive is not expired, a
    * package has no target course). */
   async record(row: NewCatalogRow): Promise<CatalogRow> {
-    const key = { sourceSiteId_sourceCourseId: { sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId } };
+    const key = {
+      sourceSiteId_sourceCourseId_version: { sourceSiteId: row.sourceSiteId, sourceCourseId: row.sourceCourseId, version: row.version },
+    };
     const update = Object.fromEntries(Object.entries(row).filter(([k, v]) => v !== null || !EARLIER_TIMES.has(k)));
     return this.db.archivedCourse.upsert({ where: key, create: row, update });
   }
 
-  async markCleaned(sourceSiteId: string, sourceCourseId: number, sourceDeleted: boolean, at: Date): Promise<void> {
+  async markCleaned(sourceSiteId: string, sourceCourseId: number, version: number, sourceDeleted: boolean, at: Date): Promise<void> {
     await this.db.archivedCourse.update({
-      where: { sourceSiteId_sourceCourseId: { sourceSiteId, sourceCourseId } },
+      where: { sourceSiteId_sourceCourseId_version: { sourceSiteId, sourceCourseId, version } },
       data: { sourceDeleted, cleanedAt: at },
     });
   }
 
-  findMany(sourceSiteId: string, sourceCourseIds: number[]): Promise<CatalogRow[]> {
-    return this.db.archivedCourse.findMany({ where: { sourceSiteId, sourceCourseId: { in: sourceCourseIds } } });
+  /** The latest archive version of each of these source courses. */
+  async findMany(sourceSiteId: string, sourceCourseIds: number[]): Promise<CatalogRow[]> {
+    const rows = await this.db.archivedCourse.findMany({
+      where: { sourceSiteId, sourceCourseId: { in: sourceCourseIds } },
+      orderBy: { version: 'asc' },
+    });
+    return [...new Map(rows.map((r) => [r.sourceCourseId, r])).values()];
   }
 
   listSession(sessionId: string): Promise<CatalogRow[]> {
@@ -256,8 +272,8 @@ export class Catalog {
         else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
         if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
         if (e.event === 'verifyArchive' || e.event === 'rebuilt') {
-          const d = JSON.parse(e.detail) as { mbzSha256?: string; packageSha256?: string };
-          verifiedSha.set(`${e.sourceSiteId}:${e.sourceCourseId}`, d);
+          const d = JSON.parse(e.detail) as { mbzSha256?: string; packageSha256?: string; archiveVersion?: number };
+          verifiedSha.set(`${e.sourceSiteId}:${e.sourceCourseId}:${d.archiveVersion ?? 1}`, d);
         }
         prev = e.hash;
         expected = e.seq + 1;
@@ -274,8 +290,8 @@ export class Catalog {
       if (!rows.length) break;
       for (const r of rows) {
         after = r.id;
-        const v = verifiedSha.get(`${r.sourceSiteId}:${r.sourceCourseId}`);
-        const course = `catalog row of ${r.sourceSiteId} course ${r.sourceCourseId}`;
+        const v = verifiedSha.get(`${r.sourceSiteId}:${r.sourceCourseId}:${r.version}`);
+        const course = `catalog row of ${r.sourceSiteId} course ${r.sourceCourseId}${r.version > 1 ? ` (version ${r.version})` : ''}`;
         if (!v) problems.push(`${course} is marked verified, but the ledger has no verification of it`);
         else if (v.mbzSha256 !== r.mbzSha256) problems.push(`${course} says sha256 ${r.mbzSha256}, the ledger recorded ${v.mbzSha256}`);
         else if ((v.packageSha256 ?? null) !== r.packageSha256)

@@ -1,5 +1,6 @@
-// cleanup: delete the source course (only when the session asks for it AND
-// this workflow run verified the archive), remove the staging files, close
+// cleanup: delete the source course (only when the session asks for it, this
+// workflow run verified the archive, and the live course is still as it was
+// when the archive began), remove the staging files, close
 // the catalog entry. The staging removals also serve a cancelled course.
 // A moodle-ws backup sits in the source course's backup area: it goes with
 // the course when the course is deleted, and is removed by inline PHP (no
@@ -11,6 +12,7 @@ import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
 import { backupFilePrefix } from './backup';
 import { withHeartbeats } from './heartbeat';
+import { describeChanges, liveChanges } from './source-fingerprint';
 import type { Sites } from './sites';
 
 export function cleanupActivities(sites: Sites, catalog: Catalog) {
@@ -26,7 +28,11 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
             'UnverifiedDeletion',
           );
         }
-        // "not-found" means a previous attempt deleted it before it could report.
+        // Just before deleting, the live course: changed since prepare (a teacher edited it), it is archived again
+        // and stays. Gone: a previous attempt deleted it before it could report ("not-found" below).
+        const changes = await liveChanges(sites.moodle(course.sourceSiteId), course.courseId, facts.sourceFingerprint);
+        if (changes !== 'gone' && changes.length)
+          return { sourceDeleted: false, sourceChanged: `${describeChanges(changes)} during its archive (found before deleting it)` };
         await withHeartbeats((onLine) => sites.host(course.sourceSiteId).deleteCourse(course.courseId, onLine, cancellationSignal()));
         sourceDeleted = true;
       }
@@ -63,7 +69,7 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
     },
 
     async closeCatalogEntry({ course, facts }: PhaseRequest): Promise<CourseFacts> {
-      await catalog.markCleaned(course.sourceSiteId, course.courseId, facts.sourceDeleted === true, new Date());
+      await catalog.markCleaned(course.sourceSiteId, course.courseId, facts.archiveVersion ?? 1, facts.sourceDeleted === true, new Date());
       return {};
     },
   };

@@ -22,6 +22,10 @@ const LEDGER_FACTS = [
   'retentionUntil',
   'skipReason',
   'resumeAt',
+  'archiveVersion',
+  'sourceFingerprint',
+  'sourceChanged',
+  'note',
 ] as const satisfies readonly (keyof CourseFacts)[];
 
 export interface StepRecord {

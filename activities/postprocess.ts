@@ -5,11 +5,14 @@
 // here) has the source's sections, activities by type, files and their
 // sizes; for a cold storage, the package re-reads clean. A mismatch fails the
 // course: nothing is deleted. What passed is stamped with this workflow
-// run's id: cleanup deletes a source only for the run that verified it.
+// run's id: cleanup deletes a source only for the run that verified it. A
+// source changed since prepare is not verified: the course is archived again.
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { catalogTimes, type Catalog } from './catalog';
 import { courseShape, shapeDifferences } from './course-shape';
+import { describeChanges, liveChanges } from './source-fingerprint';
+import { discardUnverifiedCopy } from './restore';
 import { displayedName } from './moodle/text';
 import type { Sites } from './sites';
 import { verifySealed } from './storage';
@@ -38,6 +41,17 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
     /** On the target host. */
     async verifyArchive(req: PhaseRequest): Promise<CourseFacts> {
       const { course, facts } = req;
+      // The archive is of the course as prepare read it: if a teacher changed it since, the course is archived again.
+      const changes = await liveChanges(sites.moodle(course.sourceSiteId), course.courseId, facts.sourceFingerprint);
+      if (changes === 'gone')
+        throw ApplicationFailure.nonRetryable(
+          `${course.sourceSiteId} course ${course.courseId} was deleted on the source while it was archived: its archive cannot be verified against it`,
+          'CourseNotFound',
+        );
+      if (changes.length) {
+        await discardUnverifiedCopy(sites, req);
+        return { sourceChanged: `${describeChanges(changes)} during its archive (found at verification)` };
+      }
       const fromBackup = backupDifferences(course, facts);
       if (fromBackup.length) {
         throw ApplicationFailure.nonRetryable(
@@ -68,6 +82,7 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
       return {
         verified: true,
         verifiedInRun: activityInfo().workflowExecution?.runId,
+        archiveVersion: facts.archiveVersion,
         mbzSha256: facts.mbzSha256,
         packageSha256: facts.packageSha256,
       };
@@ -95,6 +110,8 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         targetCategoryId: facts.targetCategoryId ?? null,
         storageLocation: facts.storageLocation ?? null,
         packageSha256: facts.packageSha256 ?? null,
+        version: facts.archiveVersion ?? 1,
+        sourceFingerprint: facts.sourceFingerprint ?? null,
         mbzBytes: BigInt(facts.mbzBytes!),
         mbzSha256: facts.mbzSha256!,
         verified: true,

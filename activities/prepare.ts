@@ -1,11 +1,14 @@
-// prepare: read the course's metadata and shape, skip it if the catalog
-// already holds a verified and cleaned-up archive (or resume at postprocess
-// if cleanup never ran), and find (or create) its target category. It never
-// modifies the source course.
+// prepare: read the course's metadata, shape and fingerprint; skip it if the
+// catalog already holds a verified and cleaned-up archive of the course as it
+// is now (or resume at postprocess, to verify that archive again in this run,
+// if cleanup never ran); otherwise archive it, as a new version when the
+// course changed since its last archive. Find (or create) its target
+// category. It never modifies the source course.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveIsComplete, skipReason, type Catalog } from './catalog';
 import { courseShape } from './course-shape';
+import { describeChanges, fingerprintChanges, sourceFingerprint } from './source-fingerprint';
 import { withHeartbeats } from './heartbeat';
 import type { MoodleCategory, MoodleClient } from './moodle/client';
 import { retentionUntil } from './retention';
@@ -60,7 +63,9 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     const [meta] = await source.coursesByField('id', course.courseId);
     if (!meta)
       throw ApplicationFailure.nonRetryable(`Course ${course.courseId} no longer exists on ${course.sourceSiteId}`, 'CourseNotFound');
-    const shape = courseShape(await source.contents(course.courseId));
+    const sections = await source.contents(course.courseId);
+    const shape = courseShape(sections);
+    const fingerprint = sourceFingerprint(meta, sections);
     const chain = await categoryChain(source, meta.categoryid);
     const until = retentionUntil(
       sites.config.retention,
@@ -82,12 +87,14 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
       ...(until ? { retentionUntil: until.toISOString() } : {}),
     };
     const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
-    if (archived && archiveIsComplete(archived, course.deleteSource)) return { ...facts, skipReason: skipReason(archived) };
-    if (archived && archived.targetSiteId === course.targetSiteId) {
-      // Archived earlier but not cleaned up (stopped after verification, or sources kept then):
-      // verify the copy again in this run, then clean up.
+    // A catalog row saves work only for the course as it is now; it never stands for a deletion: the run verifies
+    // the archive again and cleanup re-reads the live course first.
+    if (archived && archived.sourceFingerprint === fingerprint && archived.targetSiteId === course.targetSiteId) {
+      const resumed = { ...facts, sourceFingerprint: fingerprint, archiveVersion: archived.version };
+      if (archiveIsComplete(archived, course.deleteSource)) return { ...resumed, skipReason: skipReason(archived) };
+      // Archived earlier but not cleaned up (stopped after verification, or sources kept then).
       return {
-        ...facts,
+        ...resumed,
         resumeAt: 'postprocess',
         targetCourseId: archived.targetCourseId ?? undefined,
         targetCategoryId: archived.targetCategoryId ?? undefined,
@@ -97,9 +104,22 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
         packageSha256: archived.packageSha256 ?? undefined,
       };
     }
-    if (sites.storage(course.targetSiteId)) return facts; // a package has no category: its manifest names the source's
-    const target = sites.moodle(course.targetSiteId);
-    const targetCategoryId = await mirrorCategory(source, target, course, meta.categoryid);
-    return { ...facts, targetCategoryId };
+    const latest = await catalog.find(course.sourceSiteId, course.courseId);
+    const version = (latest?.version ?? 0) + 1;
+    const fresh = { ...facts, sourceFingerprint: fingerprint, archiveVersion: version };
+    if (!archived) return withCategory(fresh);
+    const why =
+      archived.targetSiteId !== course.targetSiteId
+        ? `its archive version ${archived.version} is on ${archived.targetSiteId}, not ${course.targetSiteId}`
+        : archived.sourceFingerprint
+          ? `${describeChanges(fingerprintChanges(archived.sourceFingerprint, fingerprint))} since its archive version ${archived.version}`
+          : `its archive version ${archived.version} does not record the course it was made from (a rebuilt catalog, or an older archiver)`;
+    return withCategory({ ...fresh, note: `archived again as version ${version}: ${why}; version ${archived.version} is kept` });
+
+    async function withCategory(f: CourseFacts): Promise<CourseFacts> {
+      if (sites.storage(course.targetSiteId)) return f; // a package has no category: its manifest names the source's
+      const target = sites.moodle(course.targetSiteId);
+      return { ...f, targetCategoryId: await mirrorCategory(source, target, course, meta.categoryid) };
+    }
   }
 }

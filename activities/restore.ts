@@ -13,10 +13,26 @@ import type { MoodleClient } from './moodle/client';
 import { MoodleError } from './moodle/errors';
 import type { MoodleHost } from './moodle/host';
 import type { Sites } from './sites';
-import { sealCourse } from './storage';
+import { sealCourse, storeOf } from './storage';
 
-/** The idnumber of an archived copy: Moodle clears idnumber on a cross-site restore, so we set our own. */
-export const archiveIdnumber = (siteId: string, courseId: number) => `archive:${siteId}:${courseId}`;
+/** The idnumber of an archived copy (Moodle clears idnumber on a cross-site restore, so we set our own): its source
+ * course and the backup it was restored from, so that a retry never takes a copy of another backup (an earlier
+ * version of a course edited since) for this one. */
+export const archiveIdnumber = (siteId: string, courseId: number, mbzSha256: string) =>
+  `archive:${siteId}:${courseId}:${mbzSha256.slice(0, 12)}`;
+
+const ARCHIVE_MARK = /^archive:([a-z][a-z0-9_-]*):(\d+)(?::[0-9a-f]{12})?(?:@\d+)?$/;
+
+/** The source course an archive mark names, when an idnumber is one (also the marks of older archivers). */
+export function archiveMarkSource(idnumber: string | null | undefined): { siteId: string; courseId: number } | undefined {
+  const m = ARCHIVE_MARK.exec(idnumber ?? '');
+  return m ? { siteId: m[1], courseId: Number(m[2]) } : undefined;
+}
+
+export const marksArchiveOf = (idnumber: string | null | undefined, siteId: string, courseId: number) => {
+  const source = archiveMarkSource(idnumber);
+  return source?.siteId === siteId && source.courseId === courseId;
+};
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -69,6 +85,25 @@ function markupFailure(course: PhaseRequest['course'], facts: CourseFacts): Appl
   );
 }
 
+/**
+ * Removes the copy this run restored (or sealed) from a backup that no longer describes the source (a teacher edited
+ * the course meanwhile), so that the target holds only archives the catalog knows. Only that copy: a resumed run's
+ * is a catalogued archive, and a Moodle copy goes only if its mark names this very backup.
+ */
+export async function discardUnverifiedCopy(sites: Sites, { course, facts }: PhaseRequest): Promise<void> {
+  if (facts.resumeAt) return;
+  const storage = sites.storage(course.targetSiteId);
+  if (storage) {
+    if (facts.storageLocation) storeOf(storage).remove(facts.storageLocation);
+    return;
+  }
+  if (!facts.targetCourseId || !facts.mbzSha256) return;
+  const mark = archiveIdnumber(course.sourceSiteId, course.courseId, facts.mbzSha256);
+  const [copy] = await sites.moodle(course.targetSiteId).coursesByField('id', facts.targetCourseId);
+  if (copy && (copy.idnumber === mark || copy.idnumber?.startsWith(`${mark}@`)))
+    await withHeartbeats((onLine) => sites.host(course.targetSiteId).deleteCourse(copy.id, onLine));
+}
+
 export function restoreActivities(sites: Sites) {
   return {
     async restoreCourse(req: PhaseRequest): Promise<CourseFacts> {
@@ -79,7 +114,7 @@ export function restoreActivities(sites: Sites) {
       const category = facts.targetCategoryId!;
       // Only where this session restores: a copy another session made in another category is not ours. Idnumbers
       // are unique on a site, so a second copy's mark names its category.
-      const plain = archiveIdnumber(course.sourceSiteId, course.courseId);
+      const plain = archiveIdnumber(course.sourceSiteId, course.courseId, facts.mbzSha256!);
       const [holder] = await target.coursesByField('idnumber', plain);
       if (holder?.categoryid === category) return { targetCourseId: holder.id };
       const mark = holder ? `${plain}@${category}` : plain;

@@ -41,6 +41,14 @@ export function fingerprintChanges(before: SourceFingerprint, now: SourceFingerp
   return FINGERPRINT_PARTS.filter((p) => a[p] !== b[p]);
 }
 
+/** Whether the live course still is as fingerprinted: 'gone', the parts that changed (every part when no
+ * fingerprint was taken: nothing proves it unchanged), or none. */
+export async function liveChanges(client: MoodleClient, courseId: number, fingerprint: SourceFingerprint | undefined) {
+  const live = await liveFingerprint(client, courseId);
+  if (live === undefined) return 'gone' as const;
+  return fingerprint ? fingerprintChanges(fingerprint, live) : [...FINGERPRINT_PARTS];
+}
+
 /** Reads the live course: its fingerprint, or undefined when it no longer exists. */
 export async function liveFingerprint(client: MoodleClient, courseId: number): Promise<SourceFingerprint | undefined> {
   const [meta] = await client.coursesByField('id', courseId);
@@ -48,13 +56,9 @@ export async function liveFingerprint(client: MoodleClient, courseId: number): P
   return sourceFingerprint(meta, await client.contents(courseId));
 }
 
-const PART_WORDS: Record<FingerprintPart, string> = {
-  settings: 'settings',
-  revision: "Moodle's revision of its contents (cacherev)",
-  sections: 'sections',
-  activities: 'activities',
-  files: 'files',
-};
-
-/** What an admin reads when a course changed while it was archived. */
-export const describeChanges = (parts: FingerprintPart[]) => `its ${parts.map((p) => PART_WORDS[p]).join(', ')} changed`;
+/** What an admin reads when a course changed while it was archived. cacherev is named only when nothing else
+ * shows: it moves with every edit of modules or sections. */
+export function describeChanges(parts: FingerprintPart[]): string {
+  const named = parts.filter((p) => p !== 'revision');
+  return named.length ? `its ${named.join(', ')} changed` : "Moodle's revision of its contents (cacherev) moved";
+}

@@ -79,12 +79,16 @@ export async function rebuildFromStorage(
       continue;
     }
     const mbz = m.members.find((x) => x.name === MBZ_MEMBER)!;
-    const existing = await catalog.find(m.source.siteId, m.course.id);
+    const version = m.course.version ?? 1;
+    const existing = (await catalog.versions(m.source.siteId, m.course.id)).find((r) => r.version === version);
     if (existing && existing.storageLocation === name && existing.packageSha256 === read.packageSha256 && existing.verified) {
       report.unchanged++;
       continue;
     }
     await catalog.record({
+      version,
+      // Without it (a package of an older archiver) a session archives the course again rather than trust this row.
+      sourceFingerprint: m.course.sourceFingerprint ?? null,
       sessionId: m.session,
       vintage: m.vintage,
       sourceSiteId: m.source.siteId,
@@ -119,7 +123,13 @@ export async function rebuildFromStorage(
       sessionId: m.session,
       sourceSiteId: m.source.siteId,
       sourceCourseId: m.course.id,
-      detail: { targetSiteId: storageId, storageLocation: name, packageSha256: read.packageSha256, mbzSha256: mbz.sha256 },
+      detail: {
+        targetSiteId: storageId,
+        storageLocation: name,
+        packageSha256: read.packageSha256,
+        mbzSha256: mbz.sha256,
+        archiveVersion: version,
+      },
     });
     report.recorded++;
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelSession, sessionStatus, startSession } from '../client/sessions';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { ArchiveStatus } from '../workflows/search-attributes';
 import { startStack, temporalCli, until, type Stack } from './harness';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
@@ -76,7 +76,7 @@ describe('cancelling a running session', () => {
         expect(row?.sourceDeleted ?? false, `course ${id}`).toBe(false);
       } else {
         expect(row, `course ${id} was deleted from prod`).toMatchObject({ verified: true, sourceDeleted: true });
-        expect(archive.some((c) => c.idnumber === archiveIdnumber('prod', id))).toBe(true);
+        expect(archive.some((c) => marksArchiveOf(c.idnumber, 'prod', id))).toBe(true);
       }
     }
     expect(onProd.size).toBeGreaterThan(0);

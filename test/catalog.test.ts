@@ -13,6 +13,8 @@ const row = (id: number, over: Partial<NewCatalogRow> = {}): NewCatalogRow => ({
   vintage: '2024-2025',
   sourceSiteId: 'prod',
   sourceCourseId: id,
+  version: 1,
+  sourceFingerprint: null,
   shortname: `HIST${id}-2024-2025`,
   fullname: `History of Europe ${id} (2024-2025)`,
   idnumber: `HIST${id}-20242025`,
@@ -137,7 +139,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     await catalog.db.ledgerEntry.update({ where: { seq: 20 }, data: { detail: JSON.stringify({ mbzSha256: 'forged' }) } });
     await catalog.db.ledgerEntry.delete({ where: { seq: 30 } });
     await catalog.db.archivedCourse.update({
-      where: { sourceSiteId_sourceCourseId: { sourceSiteId: 'prod', sourceCourseId: 12 } },
+      where: { sourceSiteId_sourceCourseId_version: { sourceSiteId: 'prod', sourceCourseId: 12, version: 1 } },
       data: { mbzSha256: 'c'.repeat(64) },
     });
     const { problems } = await catalog.verifyLedger();

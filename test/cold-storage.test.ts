@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { Manifest } from '../activities/storage/package';
 import type { PhaseRequest } from '../workflows/types';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -284,7 +284,7 @@ describe('a course renamed while its backup runs', () => {
     prod.gates.open('backup.php');
     const result = await run;
     expect(result.failed).toEqual([expect.objectContaining({ courseId: id, phase: 'postprocess', errorType: 'VerificationFailed' })]);
-    const copy = stack.sim.sites.archive.store.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', id));
+    const copy = stack.sim.sites.archive.store.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', id));
     expect(copy?.visible).toBe(0);
     expect(prod.store.course(id)).toBeDefined();
   });

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, describe, expect, it } from 'vitest';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { freePort, startDevServer } from '../client/dev-server';
 import { retryCourses, sessionStatus, startSession, type SessionStatus } from '../client/sessions';
 import { seedLargeCourse } from '../simulator/seed';
@@ -80,7 +80,7 @@ async function tally(stack: Stack, session: string, courseIds: number[], started
   let backupBytes = 0;
   for (const id of courseIds) {
     const row = await stack.catalog.find('prod', id);
-    const copy = archive.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', id));
+    const copy = archive.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', id));
     const isArchived = Boolean(row?.verified && copy && copy.visible === 0);
     if (isArchived) archived++;
     const ledger = await stack.catalog.ledgerOf('prod', id);

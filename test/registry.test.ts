@@ -5,7 +5,7 @@
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseStatus, retryCourses, sessionStatus, skipCourses, startSession } from '../client/sessions';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { registerSearchAttributes } from '../client/register-search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -102,7 +102,7 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
       failed: [],
     });
     expect(stack.vintageCourseIds()).toEqual([hopeless]);
-    expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', hopeless))).toBe(false);
+    expect(stack.sim.sites.archive.store.data.courses.some((c) => marksArchiveOf(c.idnumber, 'prod', hopeless))).toBe(false);
     expect(await courseStatus(stack.client, input.session, hopeless)).toMatchObject({ status: 'skipped' });
     await until(
       () => listIds(stack, failedQuery),

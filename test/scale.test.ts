@@ -5,7 +5,7 @@
 // while it rolls over, and no run's history grows with the size of the vintage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionStatus, startSession, type SessionStatus } from '../client/sessions';
-import { archiveIdnumber } from '../activities/restore';
+import { archiveMarkSource } from '../activities/restore';
 import { startStack, until, type Stack } from './harness';
 import { DEFAULT_CONTINUE_AS_NEW_AFTER, sessionWorkflowId } from '../contract';
 
@@ -68,7 +68,7 @@ describe(`a ${COURSES}-course session continuing as new every ${CAN_AFTER} start
     // Exactly once: one archive copy, one catalog row and one course workflow execution per source course.
     const archive = stack.sim.sites.archive.store.data.courses;
     expect(archive).toHaveLength(COURSES);
-    expect(new Set(archive.map((c) => c.idnumber))).toEqual(new Set(sources.map((id) => archiveIdnumber('prod', id))));
+    expect(new Set(archive.map((c) => archiveMarkSource(c.idnumber)?.courseId))).toEqual(new Set(sources));
     const rows = await stack.catalog.listSession(input.session);
     expect(rows.map((r) => r.sourceCourseId)).toEqual(sources);
     expect(rows.every((r) => r.verified && r.sourceDeleted)).toBe(true);

@@ -3,7 +3,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { archiverCli, startStack, type Stack } from './harness';
 import { courseWorkflowId } from '../contract';
 
@@ -39,7 +39,7 @@ describe(`an archive session of ${COURSES} courses`, () => {
     expect(archive.data.courses).toHaveLength(COURSES);
     for (const id of sources) {
       const src = prodCourses.get(id)!;
-      const copy = archive.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', id));
+      const copy = archive.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', id));
       expect(copy, `archive copy of course ${id}`).toBeDefined();
       expect(archivedCats.has(copy!.category)).toBe(true);
       // Mapped category: the copy sits in the mirror of its source category.
@@ -65,7 +65,7 @@ describe(`an archive session of ${COURSES} courses`, () => {
     }
     // Recorded as a reader sees it; the copy holds the raw name, as the source did.
     expect((await stack.catalog.find('prod', sources[0]))!.fullname).toBe('Maths & Physics: café > 3');
-    expect(archive.data.courses.find((c) => c.idnumber === archiveIdnumber('prod', sources[0]))!.fullname).toBe(named.fullname);
+    expect(archive.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', sources[0]))!.fullname).toBe(named.fullname);
     expect(stack.vintageCourseIds()).toEqual([]);
   });
 });
@@ -150,7 +150,7 @@ describe('a session where one course cannot be backed up', () => {
     for (const site of ['prod', 'archive']) expect(readdirSync(stack.config.sites[site].staging), `${site} staging`).toEqual([]);
     expect(stack.vintageCourseIds().sort((a, b) => a - b)).toEqual([tagged, broken].sort((a, b) => a - b));
     expect(await stack.catalog.find('prod', broken)).toBeNull();
-    expect(stack.sim.sites.archive.store.data.courses.some((c) => c.idnumber === archiveIdnumber('prod', broken))).toBe(false);
+    expect(stack.sim.sites.archive.store.data.courses.some((c) => marksArchiveOf(c.idnumber, 'prod', broken))).toBe(false);
   });
 });
 
@@ -168,9 +168,9 @@ describe("a session whose course already has a copy in another session's categor
     const archive = stack.sim.sites.archive.store;
     const archived = new Set(archive.subtree(stack.archivesCategoryId).map((c) => c.id));
     const elsewhere = archive.data.categories.find((c) => !archived.has(c.id))!;
-    // Another session archived this course into another category earlier.
+    // Another session (of an older archiver: its mark names no backup) archived this course into another category earlier.
     const theirs = { ...structuredClone(stack.sim.sites.prod.store.course(id)!), id: archive.newId('course'), category: elsewhere.id };
-    theirs.idnumber = archiveIdnumber('prod', id);
+    theirs.idnumber = `archive:prod:${id}`;
     archive.data.courses.push(theirs);
     archive.save();
 
@@ -179,8 +179,9 @@ describe("a session whose course already has a copy in another session's categor
     expect(result.counts).toMatchObject({ succeeded: 2, failed: 0 });
     // Restore renamed it (X_1): the other copy holds the shortname.
     const ours = archive.data.courses.filter((c) => c.category === stack.archivesCategoryId && c.shortname.startsWith(theirs.shortname));
-    expect(ours.map((c) => c.idnumber)).toEqual([`${archiveIdnumber('prod', id)}@${stack.archivesCategoryId}`]);
+    expect(ours).toHaveLength(1);
+    expect(marksArchiveOf(ours[0].idnumber, 'prod', id)).toBe(true);
     expect((await stack.catalog.find('prod', id))!.targetCourseId).toBe(ours[0].id);
-    expect(archive.course(theirs.id)).toMatchObject({ category: elsewhere.id, idnumber: archiveIdnumber('prod', id) });
+    expect(archive.course(theirs.id)).toMatchObject({ category: elsewhere.id, idnumber: `archive:prod:${id}` });
   });
 });

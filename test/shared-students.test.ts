@@ -5,7 +5,7 @@
 // every copy ends with its students, with no placeholder left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSession } from '../client/sessions';
-import { archiveIdnumber } from '../activities/restore';
+import { marksArchiveOf } from '../activities/restore';
 import { startStack, until, type Stack } from './harness';
 
 describe('courses sharing students, restored two at a time', () => {
@@ -44,7 +44,7 @@ describe('courses sharing students, restored two at a time', () => {
     const copies = archive.store.data.courses;
     expect(copies.filter((c) => /^restoring(_\d+)?$/.test(c.shortname))).toEqual([]);
     for (const [id, enrolled] of students) {
-      const copy = copies.find((c) => c.idnumber === archiveIdnumber('prod', id));
+      const copy = copies.find((c) => marksArchiveOf(c.idnumber, 'prod', id));
       expect(copy?.students, `students of the copy of ${id}`).toEqual(enrolled);
     }
     expect(new Set(archive.store.data.users)).toEqual(new Set(prod.data.users));

@@ -91,7 +91,10 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   /** Runs steps, then puts those that completed into the ledger, even if one failed or a cancellation came: they did happen. */
   const runSteps = async (list: readonly { activity: PhaseActivityName; queue: QueueRole }[], options: Phase['options']) => {
     try {
-      for (const step of list) await runStep(step, options);
+      for (const step of list) {
+        await runStep(step, options);
+        if (facts.sourceChanged) break; // nothing more of this archive: it is made again
+      }
     } finally {
       if (unrecorded.length) await CancellationScope.nonCancellable(() => recordSteps({ course: input, steps: unrecorded.splice(0) }));
     }
@@ -136,6 +139,15 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
+          if (facts.sourceChanged) break;
+        }
+        if (facts.sourceChanged) {
+          // Edited during its archive: this archive's staging files go, and the course is archived again, as a
+          // new version, from prepare. The source stays until an archive of it as it is then is verified.
+          await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
+          const tooMany = course.startOver();
+          if (tooMany) throw ApplicationFailure.nonRetryable(tooMany, 'SourceKeepsChanging');
+          continue;
         }
         const outcome = course.completed();
         upsertSearchAttributes([{ key: ArchiveStatus, value: outcome.status }]);

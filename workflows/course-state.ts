@@ -6,6 +6,9 @@
 import { PHASES, phaseIndex, type PhaseActivityName, type PhaseName } from './phases';
 import type { CourseDecision, CourseFacts, CourseFailure, CourseOutcome, CourseStatus } from './types';
 
+/** Archives in a row that find the source changed before the course fails (it stays on the source). */
+export const MAX_ARCHIVES_WHILE_EDITED = 3;
+
 export interface CourseProgress {
   courseId: number;
   phase: PhaseName | 'pending' | 'done';
@@ -14,6 +17,8 @@ export interface CourseProgress {
   status: CourseStatus | 'running';
   /** Times the operator sent this course back after a failure. */
   retries: number;
+  /** Times it was archived again because its source changed during the archive (since the last retry). */
+  rearchives: number;
   /** A failed course waits for `retry` or `skip` until then. */
   decisionDeadline?: string;
   /** Set while it holds before `phase`: what it waits for. */
@@ -32,7 +37,7 @@ export class CourseState {
   private from = 0;
 
   constructor(readonly courseId: number) {
-    this.progress = { courseId, phase: 'pending', status: 'running', retries: 0, facts: this.facts };
+    this.progress = { courseId, phase: 'pending', status: 'running', retries: 0, rearchives: 0, facts: this.facts };
   }
 
   /** The operator's decision counts only while the course is failed. */
@@ -76,6 +81,24 @@ export class CourseState {
     this.facts.phaseTimes![phase] = [started, now];
   }
 
+  /**
+   * The live source changed during the archive (a teacher edited it): archive it again from prepare, which makes a
+   * new version; what this attempt learned no longer holds. Too many times in a row, and it fails instead: it stays
+   * in production, and the operator retries it once its teachers are done (a retry starts at prepare).
+   * Returns the failure to throw then.
+   */
+  startOver(): string | undefined {
+    const reason = this.facts.sourceChanged ?? 'the source changed';
+    for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
+    this.facts.phaseTimes = {};
+    this.from = 0;
+    this.enterPhase('prepare');
+    if (++this.progress.rearchives >= MAX_ARCHIVES_WHILE_EDITED)
+      return `it changed during each of its last ${MAX_ARCHIVES_WHILE_EDITED} archives (last: ${reason}); it stays on the source. Retry it once its teachers are done editing`;
+    this.facts.note = `archived again: ${reason}`;
+    return undefined;
+  }
+
   /** Prepare found nothing to do (already archived): the remaining phases are not run. */
   get skipping(): boolean {
     return this.facts.skipReason !== undefined;
@@ -112,6 +135,7 @@ export class CourseState {
     this.progress.decisionDeadline = undefined;
     if (decision === 'retry') {
       this.progress.retries++;
+      this.progress.rearchives = 0;
       this.progress.failure = undefined;
       this.from = phaseIndex(failure.phase as PhaseName);
       this.setStatus('running');

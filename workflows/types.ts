@@ -107,6 +107,15 @@ export interface CourseFacts {
   skipReason?: string;
   /** Set by prepare when an earlier run got this far: the phases before it are done. */
   resumeAt?: PhaseName;
+  /** The source course as prepare read it (activities/source-fingerprint.ts). Its backup is of this state or a later
+   * one; nothing is deleted unless the live course still has it. */
+  sourceFingerprint?: string;
+  /** The catalog's archive version this run makes or resumes: one more than the latest when the course changed since. */
+  archiveVersion?: number;
+  /** Set by prepare: why the course is archived again although the catalog holds an archive of it. */
+  note?: string;
+  /** Set by verification or cleanup: the live source changed since prepare, in words. The course is archived again. */
+  sourceChanged?: string;
   targetCategoryId?: number;
   /** Activities of the source course by module type (prepare), checked against the backup and the copy. */
   activitiesByType?: Record<string, number>;

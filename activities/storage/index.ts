@@ -12,12 +12,12 @@ export const storeOf = (storage: StorageSettings): ArchiveStore => new FolderSto
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 
-/** Where a course's package goes: one folder per source site and vintage. */
-export const packageName = (course: PhaseRequest['course'], shortname: string) =>
-  `${course.sourceSiteId}/${safe(course.vintage)}/${course.courseId}-${safe(shortname)}.tar`;
+/** Where a course's package goes: one folder per source site and vintage; a later version of the archive beside the first. */
+export const packageName = (course: PhaseRequest['course'], shortname: string, version = 1) =>
+  `${course.sourceSiteId}/${safe(course.vintage)}/${course.courseId}-${safe(shortname)}${version > 1 ? `.v${version}` : ''}.tar`;
 
 export async function sealCourse(sites: Sites, storage: StorageSettings, { course, facts }: PhaseRequest): Promise<CourseFacts> {
-  const name = packageName(course, facts.shortname!);
+  const name = packageName(course, facts.shortname!, facts.archiveVersion);
   const manifest: Manifest = {
     format: PACKAGE_FORMAT,
     createdAt: new Date().toISOString(),
@@ -31,6 +31,8 @@ export async function sealCourse(sites: Sites, storage: StorageSettings, { cours
     },
     course: {
       id: course.courseId,
+      version: facts.archiveVersion ?? 1,
+      sourceFingerprint: facts.sourceFingerprint ?? null,
       shortname: facts.shortname!,
       fullname: facts.fullname!,
       idnumber: facts.idnumber ?? '',

@@ -20,7 +20,19 @@ export interface Manifest {
   session: string;
   vintage: string;
   source: { siteId: string; url: string; moodleRelease: string };
-  course: { id: number; shortname: string; fullname: string; idnumber: string; categoryId: number; categoryPath: string };
+  course: {
+    id: number;
+    /** The catalog's archive version (absent in packages of older archivers: 1). */
+    version?: number;
+    /** The source course when its backup began (activities/source-fingerprint.ts): a rebuilt catalog row resumes only
+     * for a course still equal to it. Absent in packages of older archivers. */
+    sourceFingerprint?: string | null;
+    shortname: string;
+    fullname: string;
+    idnumber: string;
+    categoryId: number;
+    categoryPath: string;
+  };
   members: { name: string; bytes: number; sha256: string }[];
 }
 
