@@ -10,7 +10,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { catalogTimes, type Catalog } from './catalog';
-import { courseShape, shapeDifferences } from './course-shape';
+import { courseShape, shapeDifferences, type CourseShape } from './course-shape';
 import { describeChanges, liveChanges } from './source-fingerprint';
 import { discardUnverifiedCopy } from './restore';
 import { displayedName } from './moodle/text';
@@ -41,14 +41,10 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
     /** On the target host. */
     async verifyArchive(req: PhaseRequest): Promise<CourseFacts> {
       const { course, facts } = req;
-      // The archive is of the course as prepare read it: if a teacher changed it since, the course is archived again.
+      // The archive is of the course as prepare read it: if a teacher changed it since, the course is archived
+      // again. A course deleted meanwhile (by someone else) still has its archive verified and kept.
       const changes = await liveChanges(sites.moodle(course.sourceSiteId), course.courseId, facts.sourceFingerprint);
-      if (changes === 'gone')
-        throw ApplicationFailure.nonRetryable(
-          `${course.sourceSiteId} course ${course.courseId} was deleted on the source while it was archived: its archive cannot be verified against it`,
-          'CourseNotFound',
-        );
-      if (changes.length) {
+      if (changes !== 'gone' && changes.length) {
         await discardUnverifiedCopy(sites, req);
         return { sourceChanged: `${describeChanges(changes)} during its archive (found at verification)` };
       }
@@ -64,13 +60,16 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         await verifySealed(storage, req);
       } else {
         const target = sites.moodle(course.targetSiteId);
-        const source = sites.moodle(course.sourceSiteId);
         await target.updateCourses([{ id: facts.targetCourseId!, visible: 0 }]);
-        const [sourceShape, copyShape] = await Promise.all([
-          source.contents(course.courseId).then(courseShape),
-          target.contents(facts.targetCourseId!).then(courseShape),
-        ]);
-        const diffs = shapeDifferences(sourceShape, copyShape);
+        // The source as prepare read it (the live one is still so): sections, activities by type, files and their sizes.
+        const sourceShape: CourseShape = {
+          sectionCount: facts.sectionCount!,
+          activityCount: facts.activityCount!,
+          activitiesByType: facts.activitiesByType ?? {},
+          fileCount: facts.fileCount!,
+          declaredBytes: facts.declaredBytes!,
+        };
+        const diffs = shapeDifferences(sourceShape, courseShape(await target.contents(facts.targetCourseId!)));
         if (diffs.length) {
           throw ApplicationFailure.nonRetryable(
             `Archived copy ${course.targetSiteId} course ${facts.targetCourseId} differs from the source: ${diffs.join('; ')}`,

@@ -3,8 +3,19 @@
 // and only then deletes the source; the operator finds courses, verifies the
 // ledger, rebuilds a lost catalog from the packages, and expires archives
 // whose retention passed. Verification before deletion is held everywhere.
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync, closeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream } from 'node:fs';
@@ -12,7 +23,8 @@ import * as tar from 'tar-stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
-import type { Manifest } from '../activities/storage/package';
+import { writePackage, type Manifest } from '../activities/storage/package';
+import { FolderStore } from '../activities/storage/store';
 import type { PhaseRequest } from '../workflows/types';
 import { marksArchiveOf } from '../activities/restore';
 import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
@@ -126,7 +138,33 @@ describe('a cold-storage target', () => {
     const file = writeConfigFile(stack, fresh, 'rebuilt.config.json');
     const cli = (args: string[]) => archiverCli({ ...stack, rawConfig: fresh }, args);
     expect(file).toBeTruthy();
-    expect(await cli(['catalog', 'rebuild', '--storage', 'cold'])).toContain('Rebuilt from cold: 6 recorded, 0 already there, 0 broken');
+    // Two packages that are not what their manifests say, each with every checksum right: a course.mbz that is no
+    // Moodle backup, and the real backup of another course. Rebuild records neither.
+    const store = new FolderStore(cold);
+    const model = (await stack.catalog.find('prod', courseIds[2]))!;
+    const [manifestMember, realMbz] = await members(join(cold, model.storageLocation!));
+    const m = JSON.parse(manifestMember.data.toString()) as Manifest;
+    const forge = async (name: string, courseId: number, mbz: Buffer) => {
+      const path = join(stack.dir, `${courseId}.mbz`);
+      writeFileSync(path, mbz);
+      const members = [{ name: 'course.mbz', bytes: mbz.length, sha256: sha256(mbz) }];
+      await writePackage(store, name, { ...m, course: { ...m.course, id: courseId }, members }, path);
+    };
+    await forge('forged/junk.tar', 999001, randomBytes(4096));
+    await forge('forged/other.tar', 999002, realMbz.data);
+    await expect(cli(['catalog', 'rebuild', '--storage', 'cold'])).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(
+        new RegExp(
+          [
+            'Rebuilt from cold: 6 recorded, 0 already there, 2 broken',
+            "broken: forged/junk.tar: course.mbz is not a readable .mbz \\(gzip'd tar\\)",
+            `broken: forged/other.tar: course.mbz is a backup of course ${courseIds[2]}, the manifest names course 999002`,
+          ].join('[^]*'),
+        ),
+      ),
+    });
+    for (const forged of ['forged/junk.tar', 'forged/other.tar']) store.remove(forged);
     expect(await cli(['catalog', 'rebuild', '--storage', 'cold'])).toContain('0 recorded, 6 already there');
     const rebuilt = JSON.parse(await cli(['catalog', 'find', '--json', 'prod:' + courseIds[1]])) as Record<string, unknown>[];
     const original = (await stack.catalog.find('prod', courseIds[1]))!;
@@ -140,7 +178,11 @@ describe('a cold-storage target', () => {
       sessionId: session,
       verified: true,
       retentionUntil: original.retentionUntil!.toISOString(),
+      // A session resumes from this row only for a course still as its backup found it.
+      version: 1,
+      sourceFingerprint: original.sourceFingerprint,
     });
+    expect(original.sourceFingerprint).toMatch(/^settings:[0-9a-f]{16} /);
     expect(await cli(['catalog', 'verify'])).toMatch(/^Ledger intact: 6 entries/);
   });
 
@@ -268,7 +310,7 @@ describe('a course renamed while its backup runs', () => {
     await stack?.stop();
   });
 
-  it('fails verification, and its copy on the archive site is hidden from the start', async () => {
+  it('is archived again under its new name; the source goes only then, and its one copy is hidden', async () => {
     const [id] = stack.vintageCourseIds();
     const prod = stack.sim.sites.prod;
     prod.gates.close('backup.php');
@@ -283,9 +325,10 @@ describe('a course renamed while its backup runs', () => {
     prod.store.save();
     prod.gates.open('backup.php');
     const result = await run;
-    expect(result.failed).toEqual([expect.objectContaining({ courseId: id, phase: 'postprocess', errorType: 'VerificationFailed' })]);
-    const copy = stack.sim.sites.archive.store.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', id));
-    expect(copy?.visible).toBe(0);
-    expect(prod.store.course(id)).toBeDefined();
+    expect(result.counts).toMatchObject({ succeeded: 1, failed: 0 });
+    const copies = stack.sim.sites.archive.store.data.courses.filter((c) => marksArchiveOf(c.idnumber, 'prod', id));
+    expect(copies.map((c) => [c.fullname, c.visible])).toEqual([['Renamed by its teacher', 0]]);
+    expect((await stack.catalog.find('prod', id))!.fullname).toBe('Renamed by its teacher');
+    expect(prod.store.course(id)).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
+import { backupInfoReader, type BackupInfo } from '../mbz-info';
 import type { ArchiveStore } from './store';
 
 export const PACKAGE_FORMAT = 'moodle-session-archiver/package@1';
@@ -69,29 +70,52 @@ export async function writePackage(
 
 export interface PackageReading {
   manifest?: Manifest;
+  /** What the .mbz member says of its course (its moodle_backup.xml), when it is a readable Moodle backup. */
+  backup?: BackupInfo;
   packageSha256: string;
   /** Empty when every checksum matches. */
   problems: string[];
 }
 
-/** Reads a package end to end: the package's own sha256, the manifest, each member against it. */
+/** Reads a package end to end: the package's own sha256, the manifest, each member against it, and the .mbz
+ * member as a Moodle backup of the course the manifest names. */
 export async function readPackage(store: ArchiveStore, name: string, onBytes?: (n: number) => void): Promise<PackageReading> {
   const problems: string[] = [];
   const seen = new Map<string, { bytes: number; sha256: string }>();
   let manifest: Manifest | undefined;
   const whole = createHash('sha256');
   const extract = tar.extract();
+  let backup: Promise<{ info?: BackupInfo; problem?: string }> = Promise.resolve({});
   extract.on('entry', (header, stream, next) => {
     const h = createHash('sha256');
     const chunks: Buffer[] = [];
     let bytes = 0;
     const isManifest = header.name === 'manifest.json';
+    // The .mbz also goes through a reader of its moodle_backup.xml, at the reader's pace; a reader that fails
+    // (not a gzip'd tar) lets the rest of the member through for its checksum.
+    const reader = header.name === MBZ_MEMBER ? backupInfoReader() : undefined;
+    let readerOk = true;
+    if (reader) {
+      backup = reader.info.then(
+        (info) => ({ info }),
+        (e: Error) => ({ problem: `${MBZ_MEMBER} ${e.message}` }),
+      );
+      reader.sink.on('error', () => {
+        readerOk = false;
+        stream.resume();
+      });
+    }
     stream.on('data', (c: unknown) => {
       h.update(c as Buffer);
       bytes += (c as Buffer).length;
       if (isManifest) chunks.push(c as Buffer);
+      if (reader && readerOk && !reader.sink.write(c)) {
+        stream.pause();
+        reader.sink.once('drain', () => stream.resume());
+      }
     });
     stream.on('end', () => {
+      if (reader && readerOk) reader.sink.end();
       if (isManifest) {
         try {
           manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Manifest;
@@ -121,5 +145,9 @@ export async function readPackage(store: ArchiveStore, name: string, onBytes?: (
     }
     for (const n of seen.keys()) if (!manifest.members?.some((m) => m.name === n)) problems.push(`member ${n} is not in the manifest`);
   }
-  return { manifest, packageSha256: whole.digest('hex'), problems };
+  const { info, problem } = await backup;
+  if (problem) problems.push(problem);
+  if (manifest && info && info.originalCourseId !== manifest.course?.id)
+    problems.push(`${MBZ_MEMBER} is a backup of course ${info.originalCourseId}, the manifest names course ${manifest.course?.id}`);
+  return { manifest, backup: info, packageSha256: whole.digest('hex'), problems };
 }
