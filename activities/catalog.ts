@@ -190,10 +190,12 @@ export class Catalog {
     if (id) {
       return this.db.archivedCourse.findMany({
         where: { sourceCourseId: Number(id[2]), ...(id[1] ? { sourceSiteId: id[1] } : {}) },
-        orderBy: { sourceSiteId: 'asc' },
+        orderBy: [{ sourceSiteId: 'asc' }, { version: 'asc' }],
       });
     }
-    const rows = await this.db.archivedCourse.findMany({ orderBy: [{ sourceSiteId: 'asc' }, { sourceCourseId: 'asc' }] });
+    const rows = await this.db.archivedCourse.findMany({
+      orderBy: [{ sourceSiteId: 'asc' }, { sourceCourseId: 'asc' }, { version: 'asc' }],
+    });
     const lower = q.toLowerCase();
     const exact = rows.filter((r) => r.shortname.toLowerCase() === lower || (r.idnumber && r.idnumber.toLowerCase() === lower));
     if (exact.length) return exact;

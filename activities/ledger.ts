@@ -25,6 +25,7 @@ const LEDGER_FACTS = [
   'archiveVersion',
   'sourceFingerprint',
   'sourceChanged',
+  'archiveLost',
   'note',
 ] as const satisfies readonly (keyof CourseFacts)[];
 

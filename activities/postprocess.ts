@@ -12,10 +12,10 @@ import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { catalogTimes, type Catalog } from './catalog';
 import { courseShape, shapeDifferences, type CourseShape } from './course-shape';
 import { describeChanges, liveChanges } from './source-fingerprint';
-import { discardUnverifiedCopy } from './restore';
+import { discardUnverifiedCopy, marksArchiveOf } from './restore';
 import { displayedName } from './moodle/text';
 import type { Sites } from './sites';
-import { verifySealed } from './storage';
+import { storeOf, verifySealed } from './storage';
 
 /** Where the backup's own description of its course differs from the source course, in words. */
 export function backupDifferences(course: PhaseRequest['course'], facts: CourseFacts): string[] {
@@ -36,6 +36,17 @@ export function backupDifferences(course: PhaseRequest['course'], facts: CourseF
   return diffs;
 }
 
+/** Whether the archive a resumed run verifies is still on its target; why not, in words. */
+async function archiveGone(sites: Sites, { course, facts }: PhaseRequest): Promise<string | undefined> {
+  const storage = sites.storage(course.targetSiteId);
+  const where = `${course.targetSiteId}:${facts.storageLocation ?? `course ${facts.targetCourseId}`}`;
+  if (storage) return storeOf(storage).exists(facts.storageLocation!) ? undefined : `its archive (${where}) is gone from the storage`;
+  const [copy] = await sites.moodle(course.targetSiteId).coursesByField('id', facts.targetCourseId!);
+  return copy && marksArchiveOf(copy.idnumber, course.sourceSiteId, course.courseId)
+    ? undefined
+    : `its archive (${where}) is no longer on ${course.targetSiteId}`;
+}
+
 export function postprocessActivities(sites: Sites, catalog: Catalog) {
   return {
     /** On the target host. */
@@ -48,6 +59,9 @@ export function postprocessActivities(sites: Sites, catalog: Catalog) {
         await discardUnverifiedCopy(sites, req);
         return { sourceChanged: `${describeChanges(changes)} during its archive (found at verification)` };
       }
+      // A resumed archive that is gone from its target (deleted there by someone): made again, as a new version.
+      const lost = facts.resumeAt && (await archiveGone(sites, req));
+      if (lost) return { archiveLost: lost };
       const fromBackup = backupDifferences(course, facts);
       if (fromBackup.length) {
         throw ApplicationFailure.nonRetryable(

@@ -6,7 +6,8 @@
 // category. It never modifies the source course.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
-import { archiveIsComplete, skipReason, type Catalog } from './catalog';
+import { archiveIsComplete, archiveLocation, skipReason, type Catalog, type CatalogRow } from './catalog';
+import { marksArchiveOf } from './restore';
 import { courseShape } from './course-shape';
 import { describeChanges, fingerprintChanges, sourceFingerprint } from './source-fingerprint';
 import { withHeartbeats } from './heartbeat';
@@ -29,9 +30,16 @@ async function mirrorCategory(
   const chain = cat.path.split('/').filter(Boolean).map(Number);
   const below = chain.slice(chain.indexOf(req.sourceRootCategoryId) + 1);
   let parent = req.targetCategoryId;
+  // Only a mirror under this session's target category is ours: one a session made under another target (or
+  // moved elsewhere since) keeps its idnumber, and this session's gets its own (suffixed by its target category).
+  const underTarget = (c: MoodleCategory) => c.path.split('/').map(Number).includes(req.targetCategoryId);
   for (const id of below) {
-    const idnumber = mirrorCategoryIdnumber(req.sourceSiteId, id);
-    const found = await target.categories({ idnumber }, false);
+    let idnumber = mirrorCategoryIdnumber(req.sourceSiteId, id);
+    let found = await target.categories({ idnumber }, false);
+    if (found.length && !underTarget(found[0])) {
+      idnumber = `${idnumber}@${req.targetCategoryId}`;
+      found = await target.categories({ idnumber }, false);
+    }
     if (found.length) {
       parent = found[0].id;
       continue;
@@ -58,7 +66,20 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     prepareCourse: (req: PhaseRequest): Promise<CourseFacts> => withHeartbeats(() => prepare(req)),
   };
 
-  async function prepare({ course }: PhaseRequest): Promise<CourseFacts> {
+  /** Why a catalogued archive cannot be resumed although it is of the course as it is: it is gone from its target. */
+  async function lost(row: CatalogRow, req: PhaseRequest): Promise<string | undefined> {
+    const where = archiveLocation(row);
+    if (req.facts.lostVersion === row.version) return `its archive version ${row.version} (${where}) is gone from its target`;
+    // A package is checked where its storage is mounted, by verification; a Moodle copy is looked up here.
+    if (sites.storage(row.targetSiteId) || !row.targetCourseId) return undefined;
+    const [copy] = await sites.moodle(row.targetSiteId).coursesByField('id', row.targetCourseId);
+    if (!copy || !marksArchiveOf(copy.idnumber, row.sourceSiteId, row.sourceCourseId))
+      return `its archive version ${row.version} (${where}) is no longer on ${row.targetSiteId} (deleted there, or replaced)`;
+    return undefined;
+  }
+
+  async function prepare(req: PhaseRequest): Promise<CourseFacts> {
+    const { course } = req;
     const source = sites.moodle(course.sourceSiteId);
     const [meta] = await source.coursesByField('id', course.courseId);
     if (!meta)
@@ -89,7 +110,8 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     const archived = await catalog.findVerified(course.sourceSiteId, course.courseId);
     // A catalog row saves work only for the course as it is now; it never stands for a deletion: the run verifies
     // the archive again and cleanup re-reads the live course first.
-    if (archived && archived.sourceFingerprint === fingerprint && archived.targetSiteId === course.targetSiteId) {
+    const gone = archived && (await lost(archived, req));
+    if (archived && !gone && archived.sourceFingerprint === fingerprint && archived.targetSiteId === course.targetSiteId) {
       const resumed = { ...facts, sourceFingerprint: fingerprint, archiveVersion: archived.version };
       if (archiveIsComplete(archived, course.deleteSource)) return { ...resumed, skipReason: skipReason(archived) };
       // Archived earlier but not cleaned up (stopped after verification, or sources kept then).
@@ -108,13 +130,17 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     const version = (latest?.version ?? 0) + 1;
     const fresh = { ...facts, sourceFingerprint: fingerprint, archiveVersion: version };
     if (!archived) return withCategory(fresh);
-    const why =
-      archived.targetSiteId !== course.targetSiteId
+    const why = gone
+      ? gone
+      : archived.targetSiteId !== course.targetSiteId
         ? `its archive version ${archived.version} is on ${archived.targetSiteId}, not ${course.targetSiteId}`
         : archived.sourceFingerprint
           ? `${describeChanges(fingerprintChanges(archived.sourceFingerprint, fingerprint))} since its archive version ${archived.version}`
           : `its archive version ${archived.version} does not record the course it was made from (a rebuilt catalog, or an older archiver)`;
-    return withCategory({ ...fresh, note: `archived again as version ${version}: ${why}; version ${archived.version} is kept` });
+    return withCategory({
+      ...fresh,
+      note: `archived again as version ${version}: ${why}; version ${archived.version} ${gone ? 'stays in the catalog' : 'is kept'}`,
+    });
 
     async function withCategory(f: CourseFacts): Promise<CourseFacts> {
       if (sites.storage(course.targetSiteId)) return f; // a package has no category: its manifest names the source's

@@ -1,11 +1,12 @@
 // Course selection: the courses of the session's categories (and their
 // subcategories), plus single courses, less the excluded ones; one page at a
 // time, ordered by id so a cursor resumes exactly where it stopped.
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { CoursePage, CourseSelection, ExcludedCourse, SelectedCourse } from '../workflows/types';
 import { courseShape } from './course-shape';
 import type { MoodleCourse } from './moodle/client';
 import { MoodleError } from './moodle/errors';
+import { archiveMarkSource } from './restore';
 import type { Sites } from './sites';
 
 export interface SelectRequest {
@@ -35,8 +36,9 @@ interface CourseList {
   excluded: ExcludedCourse[];
 }
 
-/** How long a selection's course list is reused between pages: Moodle has no paging here, so
- * without it a 10,000-course vintage would be read in full for each of its 100 pages. */
+/** How long a selection's course list is reused between pages of one session (or plan): Moodle has no paging
+ * here, so without it a 10,000-course vintage would be read in full for each of its 100 pages. Never across
+ * sessions: a new session reads what is there now. */
 const LIST_TTL_MS = 5 * 60_000;
 
 /** `*` and `?` wildcards, whole value, any case. Course names are not paths, so no glob library's `/` rules. */
@@ -53,6 +55,12 @@ export function exclusionReason(course: { shortname: string; idnumber?: string |
   for (const p of selection.excludeShortnames ?? []) if (wildcard(p).test(course.shortname)) return `shortname matches "${p}"`;
   for (const p of selection.excludeIdnumbers ?? []) if (wildcard(p).test(course.idnumber ?? '')) return `idnumber matches "${p}"`;
   return null;
+}
+
+/** An archived copy (it carries the archiver's mark) is never a source, whatever the selection says. */
+function archiveReason(course: { idnumber?: string | null }): string | null {
+  const of = archiveMarkSource(course.idnumber);
+  return of ? `an archive (of ${of.siteId} course ${of.courseId}), never a source` : null;
 }
 
 export function selectActivities(sites: Sites) {
@@ -98,7 +106,7 @@ export function selectActivities(sites: Sites) {
     }
     const list: CourseList = { at: Date.now(), courses: [], excluded: [] };
     for (const { course, root } of [...found.values()].sort((a, b) => a.course.id - b.course.id)) {
-      const reason = exclusionReason(course, req.selection);
+      const reason = archiveReason(course) ?? exclusionReason(course, req.selection);
       if (reason) list.excluded.push({ courseId: course.id, shortname: course.shortname, idnumber: course.idnumber ?? '', reason });
       else list.courses.push({ courseId: course.id, root, shortname: course.shortname, categoryId: course.categoryid });
     }
@@ -106,7 +114,8 @@ export function selectActivities(sites: Sites) {
   }
 
   async function courseList(req: SelectRequest): Promise<CourseList> {
-    const key = JSON.stringify([req.sourceSiteId, req.categoryId, req.includeSubcategories, req.selection ?? {}]);
+    const owner = activityInfo().workflowExecution?.workflowId;
+    const key = JSON.stringify([owner, req.sourceSiteId, req.categoryId, req.includeSubcategories, req.selection ?? {}]);
     const cached = lists.get(key);
     if (cached && Date.now() - cached.at < LIST_TTL_MS) return cached;
     const list = await readList(req);

@@ -172,6 +172,7 @@ export function renderCourse(d: CourseDetails, link: string): string {
     );
   }
   if (live?.waitingFor) lines.push(`  held: waiting for ${live.waitingFor}`);
+  if (facts?.note) lines.push(`  note: ${facts.note}`);
   if (p?.failure) lines.push(`  failed in ${p.failure.phase}: ${p.failure.errorType}: ${p.failure.message}`);
   lines.push(
     '',
@@ -191,7 +192,7 @@ export function renderCourse(d: CourseDetails, link: string): string {
   lines.push(
     '',
     c
-      ? `  catalog: ${archiveLocation(c)}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
+      ? `  catalog: ${c.version > 1 ? `version ${c.version}, ` : ''}${archiveLocation(c)}, ${(Number(c.mbzBytes) / 1e6).toFixed(1)} MB, sha256 ${c.mbzSha256.slice(0, 16)}…, verified ${c.verified ? 'yes' : 'no'}, source deleted ${c.sourceDeleted ? 'yes' : 'no'}, session ${c.sessionId}`
       : '  catalog: no row (not archived yet)',
   );
   return lines.join('\n');

@@ -7,6 +7,12 @@ export const FailureType = {
   CourseNotFound: 'CourseNotFound',
   /** The session's target category is not on the target site. */
   TargetCategoryNotFound: 'TargetCategoryNotFound',
+  /** Source and target are one Moodle and the target category is inside what the session selects. */
+  TargetInsideSource: 'TargetInsideSource',
+  /** Two site ids of the config answer as the same Moodle. */
+  SameMoodle: 'SameMoodle',
+  /** A course changed during each of its last archives: it stays on the source. */
+  SourceKeepsChanging: 'SourceKeepsChanging',
   VintageCategoryNotFound: 'VintageCategoryNotFound',
   VintageCategoryAmbiguous: 'VintageCategoryAmbiguous',
   NoVintageYet: 'NoVintageYet',
@@ -31,6 +37,8 @@ export const SESSION_NON_RETRYABLE: FailureType[] = [
   FailureType.CategoryNotFound,
   FailureType.CourseNotFound,
   FailureType.TargetCategoryNotFound,
+  FailureType.TargetInsideSource,
+  FailureType.SameMoodle,
   FailureType.VintageCategoryNotFound,
   FailureType.VintageCategoryAmbiguous,
 ];

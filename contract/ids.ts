@@ -32,3 +32,10 @@ export const siteOfQueue = (queue: string): string | undefined =>
 
 /** Where a worker finds a site's web-service token unless the config names another variable. */
 export const tokenEnvName = (siteId: string) => `MOODLE_TOKEN_${siteId.toUpperCase().replace(/-/g, '_')}`;
+
+/** A wwwroot as the Moodle it reaches: scheme, case, default port, trailing slash and index.php do not tell two sites apart. */
+export function wwwrootKey(url: string): string {
+  const u = new URL(url);
+  const port = u.port && u.port !== '80' && u.port !== '443' ? `:${u.port}` : '';
+  return `${u.hostname.toLowerCase()}${port}${u.pathname.replace(/\/(index\.php)?$/, '').replace(/\/+$/, '')}`;
+}

@@ -32,6 +32,21 @@ describe('bad configuration', () => {
     expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: stack.env })).toThrow(/sites\.prod\.url: must be the site's wwwroot/);
   });
 
+  it('one Moodle under two site ids is refused, however its URL is written', () => {
+    const url = new URL(String(sites().prod.url));
+    for (const alias of [
+      url.href,
+      `${url.href}/`,
+      `${url.protocol === 'http:' ? 'https:' : 'http:'}//${url.host.toUpperCase()}${url.pathname}index.php`,
+    ]) {
+      const s = sites();
+      s.again = { ...s.prod, url: alias };
+      expect(() => parseConfig({ ...stack.rawConfig, sites: s }, { env: { ...stack.env, MOODLE_TOKEN_AGAIN: 'abc' } }), alias).toThrow(
+        /sites\.again\.url: the same Moodle as sites\.prod .*one Moodle is one site: remove one of them/,
+      );
+    }
+  });
+
   it('a missing admin-CLI setting names the field and gives an example', () => {
     const s = sites();
     delete s.archive.cli;

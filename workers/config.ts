@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import {
   SITE_ID,
+  wwwrootKey,
   siteOfQueue,
   tokenEnvName,
   type ArchiverConfig,
@@ -209,6 +210,16 @@ export function parseConfig(
       staging: resolve(opts.baseDir ?? '.', site.staging),
       cli: { ...site.cli, moodleDir: resolve(opts.baseDir ?? '.', site.cli.moodleDir) },
     };
+  }
+  // Two ids for one Moodle would let a session archive a site into itself under another name, or two
+  // sessions take the same courses: one Moodle, one id. (The sites' own answers are compared at session start.)
+  const byWwwroot = new Map<string, string>();
+  for (const [siteId, site] of Object.entries(cfg.sites)) {
+    const key = wwwrootKey(site.url);
+    const other = byWwwroot.get(key);
+    if (other)
+      problems.push(`sites.${siteId}.url: the same Moodle as sites.${other} (${site.url}); one Moodle is one site: remove one of them`);
+    else byWwwroot.set(key, siteId);
   }
   const storages: Record<string, StorageSettings> = {};
   for (const [storageId, st] of Object.entries(cfg.storages)) {

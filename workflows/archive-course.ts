@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StepRecord } from '../activities/ledger';
-import { HOUR, siteQueue } from '../contract';
+import { FailureType, HOUR, siteQueue } from '../contract';
 import { CourseState } from './course-state';
 import { courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal } from './messages';
 import { notifySafely } from './notify';
@@ -93,7 +93,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     try {
       for (const step of list) {
         await runStep(step, options);
-        if (facts.sourceChanged) break; // nothing more of this archive: it is made again
+        if (course.redoReason) break; // nothing more of this archive: it is made again
       }
     } finally {
       if (unrecorded.length) await CancellationScope.nonCancellable(() => recordSteps({ course: input, steps: unrecorded.splice(0) }));
@@ -139,14 +139,14 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
-          if (facts.sourceChanged) break;
+          if (course.redoReason) break;
         }
-        if (facts.sourceChanged) {
+        if (course.redoReason) {
           // Edited during its archive: this archive's staging files go, and the course is archived again, as a
           // new version, from prepare. The source stays until an archive of it as it is then is verified.
           await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
           const tooMany = course.startOver();
-          if (tooMany) throw ApplicationFailure.nonRetryable(tooMany, 'SourceKeepsChanging');
+          if (tooMany) throw ApplicationFailure.nonRetryable(tooMany, FailureType.SourceKeepsChanging);
           continue;
         }
         const outcome = course.completed();

@@ -82,21 +82,28 @@ export class CourseState {
   }
 
   /**
-   * The live source changed during the archive (a teacher edited it): archive it again from prepare, which makes a
-   * new version; what this attempt learned no longer holds. Too many times in a row, and it fails instead: it stays
+   * The live source changed during the archive (a teacher edited it), or the archive it resumed is gone: archive it
+   * again from prepare, which makes a new version; what this attempt learned no longer holds. Too many times in a row, and it fails instead: it stays
    * in production, and the operator retries it once its teachers are done (a retry starts at prepare).
    * Returns the failure to throw then.
    */
   startOver(): string | undefined {
-    const reason = this.facts.sourceChanged ?? 'the source changed';
+    const reason = this.redoReason ?? 'the source changed';
+    const lostVersion = this.facts.archiveLost ? this.facts.archiveVersion : undefined;
     for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
     this.facts.phaseTimes = {};
+    if (lostVersion !== undefined) this.facts.lostVersion = lostVersion;
     this.from = 0;
     this.enterPhase('prepare');
     if (++this.progress.rearchives >= MAX_ARCHIVES_WHILE_EDITED)
       return `it changed during each of its last ${MAX_ARCHIVES_WHILE_EDITED} archives (last: ${reason}); it stays on the source. Retry it once its teachers are done editing`;
     this.facts.note = `archived again: ${reason}`;
     return undefined;
+  }
+
+  /** Why this archive must be made again (its source changed, or the archive it resumed is gone), if so. */
+  get redoReason(): string | undefined {
+    return this.facts.sourceChanged ?? this.facts.archiveLost;
   }
 
   /** Prepare found nothing to do (already archived): the remaining phases are not run. */

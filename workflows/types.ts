@@ -116,6 +116,11 @@ export interface CourseFacts {
   note?: string;
   /** Set by verification or cleanup: the live source changed since prepare, in words. The course is archived again. */
   sourceChanged?: string;
+  /** Set by verification of a resumed archive: it is no longer on its target (deleted there), in words. The course
+   * is archived again. */
+  archiveLost?: string;
+  /** Carried into the next attempt after archiveLost: the version prepare must not resume from. */
+  lostVersion?: number;
   targetCategoryId?: number;
   /** Activities of the source course by module type (prepare), checked against the backup and the copy. */
   activitiesByType?: Record<string, number>;

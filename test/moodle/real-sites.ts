@@ -100,6 +100,13 @@ export async function adminCli(siteId: string, script: string, args: string[]): 
   return (await run(bin, [...pre, join(s.moodleDir, script), ...args])).stdout;
 }
 
+/** A teacher's edit of a course, by Moodle's own API (scripts/teacher-edits.php: settings, addpage, section, uploadfile…). */
+export async function teacherEdit(siteId: string, courseId: number, edit: string): Promise<void> {
+  const s = site(siteId);
+  const [bin, ...pre] = s.cli;
+  await run(bin, [...pre, join(import.meta.dirname, '..', '..', 'scripts', 'teacher-edits.php'), s.moodleDir, edit, String(courseId)]);
+}
+
 /** Students enrolled in a course, by username: what a restore must bring along. */
 export async function enrolledUsernames(siteId: string, courseId: number): Promise<string[]> {
   const rows = await sql(

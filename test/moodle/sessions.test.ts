@@ -26,6 +26,7 @@ import {
   site,
   startSession,
   sql,
+  teacherEdit,
   type Deployment,
 } from './real-sites';
 
@@ -143,23 +144,32 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
     }
   });
 
-  it('into a cold storage: a package per course, verified, the source deleted', async () => {
+  it('into a cold storage: a package per course, verified; a course edited since is archived again before its source is deleted', async () => {
     const cold = mkdtempSync(join(tmpdir(), 'cold-'));
     d = await deploy('cold', (raw) => {
       raw.storages = { cold: { path: join(cold, 'archive'), staging: join(cold, 'incoming') } };
       raw.transports = [{ from: 'prod', to: 'cold', driver: 'shared-path' }];
     });
     const made = await makeCourses('prod', { category: '2024-2025/Cold', shortnames: ['CO-A', 'CO-B'] });
-    const status = await runSession(
-      d,
-      `real-cold-${Date.now()}`,
-      ['--category', String(made.category.id), '--target-site', 'cold', '--delete-source'],
-      made.courses.length,
-    );
+    const [edited, kept] = made.courses;
+    const packages = () => readdirSync(join(cold, 'archive'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tar'));
+    // Archived with its sources kept; then a teacher uploads a file into one course (only its file list moves).
+    const options = ['--category', String(made.category.id), '--target-site', 'cold'];
+    const first = await runSession(d, `real-cold-${Date.now()}`, options, made.courses.length);
+    expect(first.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    expect(packages()).toHaveLength(2);
+    await teacherEdit('prod', edited.id, 'uploadfile');
+    const status = await runSession(d, `real-cold-del-${Date.now()}`, [...options, '--delete-source'], made.courses.length);
     expect(status.counts).toMatchObject({ succeeded: 2, failed: 0 });
     await sourceGone(made.courses.map((c) => c.id));
-    const packages = readdirSync(join(cold, 'archive'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tar'));
-    expect(packages).toHaveLength(2);
+    // The unchanged course was verified again and deleted; the edited one has a second package, of it as it was deleted.
+    const rows = async (id: number) => JSON.parse(await d!.cli(['catalog', 'find', '--json', `prod:${id}`])) as Record<string, unknown>[];
+    expect((await rows(kept.id)).map((r) => [r.version, r.sourceDeleted])).toEqual([[1, true]]);
+    expect((await rows(edited.id)).map((r) => [r.version, r.sourceDeleted])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(packages()).toHaveLength(3);
     expect(await d.cli(['catalog', 'verify'])).toMatch(/^Ledger intact: \d+ entries/);
     expect(existsSync(join(cold, 'incoming')) ? readdirSync(join(cold, 'incoming')) : []).toEqual([]);
   });
