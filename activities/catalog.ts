@@ -215,6 +215,35 @@ export class Catalog {
     await this.db.archivedCourse.update({ where: { id }, data: { expiredAt: at } });
   }
 
+  /**
+   * Takes the course for `holder` (a course workflow id), or says who holds it: free, already this holder's, or
+   * taken over from `takeOverFrom` (a holder the caller found no longer running), in one statement each, so that two
+   * runs racing for it cannot both win.
+   */
+  async acquireLease(sourceSiteId: string, sourceCourseId: number, holder: string, takeOverFrom?: string): Promise<string> {
+    const key = { sourceSiteId_sourceCourseId: { sourceSiteId, sourceCourseId } };
+    try {
+      await this.db.courseLease.create({ data: { sourceSiteId, sourceCourseId, holder, since: new Date() } });
+      return holder;
+    } catch (e) {
+      if (!isUniqueViolation(e)) throw e;
+    }
+    if (takeOverFrom) {
+      const taken = await this.db.courseLease.updateMany({
+        where: { sourceSiteId, sourceCourseId, holder: takeOverFrom },
+        data: { holder, since: new Date() },
+      });
+      if (taken.count) return holder;
+    }
+    const row = await this.db.courseLease.findUnique({ where: key });
+    // Let go meanwhile: try once more from the start.
+    return row ? row.holder : this.acquireLease(sourceSiteId, sourceCourseId, holder);
+  }
+
+  async releaseLease(sourceSiteId: string, sourceCourseId: number, holder: string): Promise<void> {
+    await this.db.courseLease.deleteMany({ where: { sourceSiteId, sourceCourseId, holder } });
+  }
+
   private appending: Promise<unknown> = Promise.resolve();
 
   /** Appends an entry to the ledger, one at a time in this process: twenty courses racing

@@ -70,6 +70,8 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
 
     async closeCatalogEntry({ course, facts }: PhaseRequest): Promise<CourseFacts> {
       await catalog.markCleaned(course.sourceSiteId, course.courseId, facts.archiveVersion ?? 1, facts.sourceDeleted === true, new Date());
+      const me = activityInfo().workflowExecution?.workflowId;
+      if (me) await catalog.releaseLease(course.sourceSiteId, course.courseId, me);
       return {};
     },
   };

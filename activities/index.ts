@@ -15,16 +15,19 @@ import { prepareActivities } from './prepare';
 import { restoreActivities } from './restore';
 import { selectActivities } from './select';
 import { siteCheckActivities } from './site-check';
+import { overlapActivities, type SessionRegistry } from './overlaps';
 import { Sites } from './sites';
 import { transportActivities } from './transport';
 
 /** What the phase table asks of activities: each step's activity takes the course and its facts, and returns what it learned. */
 export type PhaseStepActivities = Record<PhaseActivityName, (req: PhaseRequest) => Promise<CourseFacts>>;
 
-export function createActivities(config: ArchiverConfig, catalog: Catalog) {
+/** `sessions`: the running sessions, from Temporal (the main worker's); none known by default. */
+export function createActivities(config: ArchiverConfig, catalog: Catalog, sessions: SessionRegistry = { running: async () => [] }) {
   const sites = new Sites(config);
   const activities = withFailureMapping({
     ...siteCheckActivities(sites),
+    ...overlapActivities(sites, sessions),
     ...doctorActivities(sites),
     ...selectActivities(sites),
     ...prepareActivities(sites, catalog),

@@ -4,7 +4,7 @@
 // if cleanup never ran); otherwise archive it, as a new version when the
 // course changed since its last archive. Find (or create) its target
 // category. It never modifies the source course.
-import { ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveIsComplete, archiveLocation, skipReason, type Catalog, type CatalogRow } from './catalog';
 import { marksArchiveOf } from './restore';
@@ -80,6 +80,10 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
 
   async function prepare(req: PhaseRequest): Promise<CourseFacts> {
     const { course } = req;
+    // One run per course, whatever the sessions: the course workflow that holds it archives it.
+    const me = activityInfo().workflowExecution?.workflowId ?? `unknown/${course.session}/${course.courseId}`;
+    const holder = await catalog.acquireLease(course.sourceSiteId, course.courseId, me, req.facts.takeOverFrom);
+    if (holder !== me) return { heldBy: holder };
     const source = sites.moodle(course.sourceSiteId);
     const [meta] = await source.coursesByField('id', course.courseId);
     if (!meta)

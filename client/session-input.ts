@@ -137,6 +137,11 @@ const SessionInputSchema = z
       .min(0, 'must be 0 or more')
       .max(24 * 90, 'must be at most 2160 (90 days)')
       .optional(),
+    whenOverlapping: z
+      .enum(['refuse', 'wait'], {
+        error: 'what a session does when a running session selects some of its courses: "refuse" (it stops at once) or "wait" (until that one ends)',
+      })
+      .optional(),
   })
   .strict();
 

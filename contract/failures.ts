@@ -11,6 +11,8 @@ export const FailureType = {
   TargetInsideSource: 'TargetInsideSource',
   /** Two site ids of the config answer as the same Moodle. */
   SameMoodle: 'SameMoodle',
+  /** A running session that began earlier selects some of the same courses. */
+  SessionOverlaps: 'SessionOverlaps',
   /** A course changed during each of its last archives: it stays on the source. */
   SourceKeepsChanging: 'SourceKeepsChanging',
   VintageCategoryNotFound: 'VintageCategoryNotFound',
@@ -39,6 +41,7 @@ export const SESSION_NON_RETRYABLE: FailureType[] = [
   FailureType.TargetCategoryNotFound,
   FailureType.TargetInsideSource,
   FailureType.SameMoodle,
+  FailureType.SessionOverlaps,
   FailureType.VintageCategoryNotFound,
   FailureType.VintageCategoryAmbiguous,
 ];

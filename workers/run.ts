@@ -5,10 +5,12 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { createActivities } from '../activities';
+import type { RunningSession, SelectionScope, SessionRegistry } from '../activities/overlaps';
 import { Catalog } from '../activities/catalog';
 import { ConfigError, folderProblems } from './config';
-import { siteOfQueue, siteQueue, type ArchiverConfig } from '../contract';
+import { sessionOfWorkflowId, siteOfQueue, siteQueue, type ArchiverConfig } from '../contract';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -36,6 +38,34 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
   });
 }
 
+/** The running sessions and their selections (each session's memo), read with a client of the worker's own,
+ * connected on first use: only the main worker's overlap check asks. */
+function sessionRegistry(config: ArchiverConfig): SessionRegistry & { close(): Promise<void> } {
+  let client: Promise<Client> | undefined;
+  return {
+    async running() {
+      client ??= Connection.connect({
+        address: config.temporal.address,
+        tls: config.temporal.tls || undefined,
+        apiKey: config.temporal.apiKey,
+      }).then((connection) => new Client({ connection, namespace: config.temporal.namespace }));
+      const out: RunningSession[] = [];
+      for await (const w of (await client).workflow.list({ query: `WorkflowType = 'archiveSession' AND ExecutionStatus = 'Running'` })) {
+        const selection = w.memo?.selection as { since?: number; scope?: SelectionScope } | undefined;
+        out.push({
+          session: sessionOfWorkflowId(w.workflowId) ?? w.workflowId,
+          since: selection?.since ?? w.startTime.getTime(),
+          scope: selection?.scope,
+        });
+      }
+      return out;
+    },
+    async close() {
+      if (client) await (await client).connection.close();
+    },
+  };
+}
+
 /** Every queue of a config: the main queue and one per site and storage (served on the host that mounts it). */
 export const allQueues = (config: ArchiverConfig) => [
   config.mainQueue,
@@ -61,7 +91,8 @@ export async function startWorkers(opts: {
   // Only the main worker reaches the catalog (a SQLite file lives on its host); a Moodle
   // or storage host's worker never needs it.
   const catalog = queues.includes(config.mainQueue) ? await Catalog.open(config.catalog.url) : undefined;
-  const activities = createActivities(config, catalog ?? Catalog.elsewhere(config.mainQueue));
+  const registry = sessionRegistry(config);
+  const activities = createActivities(config, catalog ?? Catalog.elsewhere(config.mainQueue), registry);
   const workers: Worker[] = [];
   for (const taskQueue of queues) {
     const common: WorkerOptions = {
@@ -96,6 +127,7 @@ export async function startWorkers(opts: {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
       await catalog?.close();
+      await registry.close();
       if (!opts.connection) await connection.close();
     },
   };

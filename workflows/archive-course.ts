@@ -29,7 +29,14 @@ import type { Activities } from '../activities';
 import type { StepRecord } from '../activities/ledger';
 import { FailureType, HOUR, siteQueue } from '../contract';
 import { CourseState } from './course-state';
-import { courseDecisionSignal, courseFinishedSignal, courseHoldSignal, courseProgressQuery, coursePhaseSignal } from './messages';
+import {
+  courseDecisionSignal,
+  courseFinishedSignal,
+  courseHoldSignal,
+  coursePingSignal,
+  courseProgressQuery,
+  coursePhaseSignal,
+} from './messages';
 import { notifySafely } from './notify';
 import { DISCARD_OPTIONS, DISCARD_STEPS, type Phase, type PhaseActivityName, type QueueRole } from './phases';
 import { ArchivePhase, ArchiveStatus } from './search-attributes';
@@ -55,6 +62,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   const { facts, progress } = course;
   setHandler(courseProgressQuery, () => progress);
   setHandler(courseDecisionSignal, (d) => course.decide(d));
+  setHandler(coursePingSignal, () => {});
   setHandler(courseHoldSignal, (hold) => {
     course.held = hold;
   });
@@ -140,7 +148,22 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           course.phaseEnded(phase.name, started, Date.now());
           if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
           if (course.redoReason) break;
+          if (facts.heldBy) {
+            // Another run holds this course: while it runs, this one leaves the course to it; once it no longer
+            // runs (a signal to it fails), this one takes the course over and prepares again.
+            const heldBy = facts.heldBy;
+            const running = await getExternalWorkflowHandle(heldBy)
+              .signal(coursePingSignal)
+              .then(
+                () => true,
+                () => false,
+              );
+            if (running) course.leaveTo(heldBy);
+            else course.takeOverFrom(heldBy);
+            break;
+          }
         }
+        if (course.takingOver()) continue;
         if (course.redoReason) {
           // Edited during its archive: this archive's staging files go, and the course is archived again, as a
           // new version, from prepare. The source stays until an archive of it as it is then is verified.

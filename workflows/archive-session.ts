@@ -20,6 +20,8 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  log,
+  patched,
   sleep,
   startChild,
   ChildWorkflowCancellationType,
@@ -62,6 +64,7 @@ import {
   DEFAULT_CONTINUE_AS_NEW_AFTER,
   DEFAULT_FAILURE_HOLD_HOURS,
   DEFAULT_PAGE_SIZE,
+  FailureType,
   HOUR,
   MAX_CONCURRENCY,
   SESSION_NON_RETRYABLE,
@@ -69,7 +72,7 @@ import {
   siteQueue,
 } from '../contract';
 
-const { selectCourses, checkSites, findVintageCategory } = proxyActivities<Activities>({
+const { selectCourses, checkSites, findVintageCategory, overlappingSessions } = proxyActivities<Activities>({
   startToCloseTimeout: '10m',
   retry: {
     initialInterval: '2s',
@@ -155,10 +158,20 @@ async function resolveScheduled(given: ScheduledSessionInput): Promise<SessionIn
 export async function archiveSession(given: SessionInput | ScheduledSessionInput, carried?: SessionStateData): Promise<SessionProgress> {
   // A scheduled session resolves once, at its first run; later runs carry the resolved input.
   const input = 'vintageRule' in given ? await resolveScheduled(given) : given;
-  // Continue-as-new starts a run without the memo: each run writes it again.
-  if (input.resolved) upsertMemo({ resolved: input.resolved });
   const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
   const data = carried ?? SessionState.initialData(Date.now(), input.concurrency);
+  // What it selects, for the sessions that start after it (activities/overlaps.ts).
+  const scope = {
+    sourceSiteId: input.sourceSiteId,
+    roots: [input.sourceCategoryId, ...(input.selection?.moreCategoryIds ?? [])],
+    includeSubcategories: input.includeSubcategories,
+    courseIds: input.selection?.courseIds ?? [],
+  };
+  // Sessions begun before the overlap check replay without it (and their memo as it was).
+  const overlapAware = patched('one-session-per-course');
+  // Continue-as-new starts a run without the memo: each run writes it again.
+  if (overlapAware) upsertMemo({ selection: { since: data.startedAt, scope }, ...(input.resolved ? { resolved: input.resolved } : {}) });
+  else if (input.resolved) upsertMemo({ resolved: input.resolved });
   const plan = sessionPlanOf(input, data.startedAt, pageSize);
   const { calendar } = plan;
   const state = new SessionState(data, plan);
@@ -371,8 +384,28 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     }
   }
 
+  /** One session per course: a session that began earlier and selects some of the same courses stops this one
+   * (it names it), or this one waits for it to end. Once, at the first run. */
+  async function waitForOverlaps() {
+    for (let pause = 10_000; ; pause = Math.min(pause * 2, 5 * 60_000)) {
+      const earlier = await overlappingSessions({ session: input.session, since: data.startedAt, scope });
+      if (!earlier.length) return;
+      const names = earlier.map((o) => `${o.session} (running since ${new Date(o.since).toISOString()})`).join(', ');
+      if ((input.whenOverlapping ?? 'refuse') === 'refuse')
+        throw ApplicationFailure.nonRetryable(
+          `session ${names} selects some of the same courses, and a course is archived by one session at a time: wait for it to end (or cancel it), or start this session with whenOverlapping "wait"`,
+          FailureType.SessionOverlaps,
+        );
+      setStatus('waiting');
+      log.info(`waiting for session ${names} to end: it selects some of the same courses`);
+      await sleep(pause);
+    }
+  }
+
   let ending: 'done' | 'roll-over';
   try {
+    if (!carried && overlapAware) await waitForOverlaps();
+    setStatus('running');
     // Once per session: both sites answer, with a release this tool supports, and the target category exists.
     if (!state.data.sites.length)
       state.data.sites = await checkSites({

@@ -101,6 +101,29 @@ export class CourseState {
     return undefined;
   }
 
+  /** Another run holds the course and runs: this one leaves it (skipped, naming that run). */
+  leaveTo(holder: string): void {
+    this.facts.skipReason = `archived by another run right now (${holder}): one run per course at a time`;
+  }
+
+  private takeOver = false;
+
+  /** The run that held the course no longer runs: prepare again, taking the course over from it. */
+  takeOverFrom(holder: string): void {
+    for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
+    this.facts.phaseTimes = {};
+    this.facts.takeOverFrom = holder;
+    this.from = 0;
+    this.takeOver = true;
+  }
+
+  /** Whether the phases start again from prepare to take the course over (once per takeOverFrom). */
+  takingOver(): boolean {
+    const was = this.takeOver;
+    this.takeOver = false;
+    return was;
+  }
+
   /** Why this archive must be made again (its source changed, or the archive it resumed is gone), if so. */
   get redoReason(): string | undefined {
     return this.facts.sourceChanged ?? this.facts.archiveLost;

@@ -30,3 +30,6 @@ export const setConcurrencyUpdate = defineUpdate<number, [number]>('setConcurren
 
 export const progressQuery = defineQuery<SessionProgress>('progress');
 export const courseProgressQuery = defineQuery<CourseProgress>('progress');
+
+/** Asks nothing: a course run that finds another holding its course signals it to learn whether it still runs. */
+export const coursePingSignal = defineSignal('ping');

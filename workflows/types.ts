@@ -39,6 +39,9 @@ export interface SessionInput {
   continueAsNewAfter?: number;
   /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
   failureHoldHours?: number;
+  /** When a session that began earlier and is still running selects some of the same courses: stop at once
+   * (default), or wait until it ends. One session per course, always. */
+  whenOverlapping?: 'refuse' | 'wait';
   /** Set by a scheduled session when it fires; each run writes it to its memo. */
   resolved?: ResolvedVintage;
 }
@@ -121,6 +124,10 @@ export interface CourseFacts {
   archiveLost?: string;
   /** Carried into the next attempt after archiveLost: the version prepare must not resume from. */
   lostVersion?: number;
+  /** Set by prepare: another course workflow (its id) holds this course; nothing else was done. */
+  heldBy?: string;
+  /** Carried into prepare again: a holder found no longer running, whose hold this run takes over. */
+  takeOverFrom?: string;
   targetCategoryId?: number;
   /** Activities of the source course by module type (prepare), checked against the backup and the copy. */
   activitiesByType?: Record<string, number>;

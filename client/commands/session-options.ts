@@ -1,6 +1,6 @@
 // The options that describe a session's selection, target, windows and
 // policy: `start`, `plan` and `schedule create` share them.
-import { type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_FAILURE_HOLD_HOURS } from '../../contract';
 import { parseIdList, parseWindowOption } from '../session-input';
 import { collect, int, num } from './common';
@@ -30,6 +30,11 @@ export function sessionOptions(cmd: Command, what: { category: boolean }): Comma
     .option('--clock-speed <n>', 'rehearsals: the windows read a clock this many times faster than real time', num('--clock-speed'))
     .option('--clock-start <iso>', "rehearsals: the windows' clock at the session start, e.g. 2026-11-27T18:30:00+01:00")
     .option('--delete-source', 'delete each source course once its archive is verified', false)
+    .addOption(
+      new Option('--when-overlapping <what>', 'when a running session selects some of the same courses: stop at once, or wait for it to end')
+        .choices(['refuse', 'wait'])
+        .default('refuse'),
+    )
     .option(
       '--failure-hold <hours>',
       'how long failed courses wait for retry or skip before the session ends',
@@ -58,6 +63,7 @@ export function sessionFields(o: any) {
     concurrency: o.concurrency,
     deleteSource: o.deleteSource,
     failureHoldHours: o.failureHold,
+    whenOverlapping: o.whenOverlapping,
     maxConcurrency: o.maxConcurrency,
     windows: o.window ? { timezone: o.timezone, windows: (o.window as string[]).map(parseWindowOption) } : undefined,
     clock: o.clockSpeed !== undefined || o.clockStart !== undefined ? { speed: o.clockSpeed ?? 1, startAt: o.clockStart } : undefined,
