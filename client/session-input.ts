@@ -139,7 +139,8 @@ const SessionInputSchema = z
       .optional(),
     whenOverlapping: z
       .enum(['refuse', 'wait'], {
-        error: 'what a session does when a running session selects some of its courses: "refuse" (it stops at once) or "wait" (until that one ends)',
+        error:
+          'what a session does when a running session selects some of its courses: "refuse" (it stops at once) or "wait" (until that one ends)',
       })
       .optional(),
   })

@@ -31,7 +31,10 @@ export function sessionOptions(cmd: Command, what: { category: boolean }): Comma
     .option('--clock-start <iso>', "rehearsals: the windows' clock at the session start, e.g. 2026-11-27T18:30:00+01:00")
     .option('--delete-source', 'delete each source course once its archive is verified', false)
     .addOption(
-      new Option('--when-overlapping <what>', 'when a running session selects some of the same courses: stop at once, or wait for it to end')
+      new Option(
+        '--when-overlapping <what>',
+        'when a running session selects some of the same courses: stop at once, or wait for it to end',
+      )
         .choices(['refuse', 'wait'])
         .default('refuse'),
     )
