@@ -6,12 +6,13 @@
 import { activityInfo, heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, relative, sep } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { withHeartbeats } from './heartbeat';
 import { readThrough } from './transport/receive';
 import type { Sites } from './sites';
 import { makeSharedDir } from './shared-dir';
+import { namedFolder, stagingPath } from './safe-path';
 
 async function sha256File(path: string, onProgress?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
@@ -45,14 +46,18 @@ export function backupActivities(sites: Sites) {
             `backup.php reported success but no new file is in the backup area of course ${course.courseId}`,
             'BackupNotFound',
           );
+        // Its name comes from the site: it becomes a staging file name on the target host.
+        stagingPath(sites.staging(course.targetSiteId), file.filename, 'the backup area file name');
         return { backupName: file.filename, mbzBytes: file.filesize };
       }
       const staging = sites.staging(course.sourceSiteId);
-      const dir = join(staging, course.session);
+      const dir = namedFolder(staging, course.session, 'session name');
       makeSharedDir(dir);
-      const file = await withHeartbeats((onLine) => host.backup(course.courseId, dir, onLine, cancellationSignal()));
+      // The file is only known from backup.php's output: its name, checked, in the folder backup.php was given.
+      const printed = await withHeartbeats((onLine) => host.backup(course.courseId, dir, onLine, cancellationSignal()));
+      const file = stagingPath(staging, `${course.session}/${basename(printed)}`, 'the file backup.php wrote');
       const mbzSha256 = await sha256File(file, (bytes) => heartbeat({ hashed: bytes }));
-      return { backupName: relative(staging, join(dir, basename(file))), mbzBytes: statSync(file).size, mbzSha256 };
+      return { backupName: relative(staging, file).split(sep).join('/'), mbzBytes: statSync(file).size, mbzSha256 };
     },
   };
 }

@@ -12,6 +12,7 @@ import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import type { Catalog } from './catalog';
 import { backupFilePrefix } from './backup';
 import { withHeartbeats } from './heartbeat';
+import { namedFolder, stagingPath } from './safe-path';
 import { describeChanges, liveChanges } from './source-fingerprint';
 import type { Sites } from './sites';
 
@@ -46,8 +47,8 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
       if (facts.backupName && !facts.sourceDeleted && sites.route(course.sourceSiteId, course.targetSiteId).driver === 'moodle-ws')
         await sites.host(course.sourceSiteId).removeFromBackupArea(course.courseId, facts.backupName);
       const staging = sites.staging(course.sourceSiteId);
-      if (facts.backupName) rmSync(join(staging, facts.backupName), { force: true });
-      const dir = join(staging, course.session);
+      if (facts.backupName) rmSync(stagingPath(staging, facts.backupName), { force: true });
+      const dir = namedFolder(staging, course.session, 'session name');
       const ours = backupFilePrefix(course.courseId);
       if (existsSync(dir))
         for (const f of readdirSync(dir)) if (f.startsWith(ours) && f.endsWith('.mbz')) rmSync(join(dir, f), { force: true });
@@ -56,7 +57,7 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
 
     async removeTargetStaging({ course, facts }: PhaseRequest): Promise<CourseFacts> {
       if (facts.backupName) {
-        const file = join(sites.staging(course.targetSiteId), facts.backupName);
+        const file = stagingPath(sites.staging(course.targetSiteId), facts.backupName);
         rmSync(file, { force: true });
         rmSync(`${file}.part`, { force: true });
       }
@@ -65,7 +66,7 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
 
     /** At a session's end, on each of its hosts: its folder in staging, with whatever a skipped or failed course left. */
     async removeSessionStaging({ siteId, session }: { siteId: string; session: string }): Promise<void> {
-      rmSync(join(sites.staging(siteId), session), { recursive: true, force: true });
+      rmSync(namedFolder(sites.staging(siteId), session, 'session name'), { recursive: true, force: true });
     },
 
     async closeCatalogEntry({ course, facts }: PhaseRequest): Promise<CourseFacts> {

@@ -5,7 +5,6 @@
 // copy) instead of restoring a second time. A cold storage: the course is
 // sealed into a package (storage/).
 import { activityInfo, ApplicationFailure, cancellationSignal, log } from '@temporalio/activity';
-import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { moodleFailureType } from '../contract';
 import { withHeartbeats } from './heartbeat';
@@ -13,6 +12,7 @@ import type { MoodleClient } from './moodle/client';
 import { MoodleError } from './moodle/errors';
 import type { MoodleHost } from './moodle/host';
 import type { Sites } from './sites';
+import { stagingPath } from './safe-path';
 import { sealCourse, storeOf } from './storage';
 
 /** The idnumber of an archived copy (Moodle clears idnumber on a cross-site restore, so we set our own): its source
@@ -132,7 +132,7 @@ export function restoreActivities(sites: Sites) {
           return { targetCourseId: orphans[0].id };
         }
       }
-      const file = join(sites.staging(course.targetSiteId), facts.backupName!);
+      const file = stagingPath(sites.staging(course.targetSiteId), facts.backupName!);
       const host = sites.host(course.targetSiteId);
       const id = await withHeartbeats((onLine) =>
         limitRestores(course.targetSiteId, sites.settings(course.targetSiteId).restoresAtOnce, async () => {

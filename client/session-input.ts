@@ -6,7 +6,7 @@ import { PHASE_NAMES } from '../workflows/phases';
 import { type ScheduledSessionInput, type SessionInput } from '../workflows/types';
 import { vintageRuleProblems } from '../workflows/vintage';
 import { windowSpecProblems, type WindowRule } from '../workflows/windows';
-import { MAX_CONCURRENCY } from '../contract';
+import { MAX_CONCURRENCY, SESSION_NAME } from '../contract';
 
 const PhaseCostSchema = z
   .object({
@@ -76,10 +76,7 @@ const SessionInputSchema = z
   .object({
     session: z
       .string()
-      .regex(
-        /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
-        'use letters, digits, ".", "_" or "-" (it names staging folders and workflow IDs), e.g. "2024-2025"',
-      ),
+      .regex(SESSION_NAME, 'use letters, digits, ".", "_" or "-" (it names staging folders and workflow IDs), e.g. "2024-2025"'),
     vintage: z.string().min(1, 'give the academic vintage, e.g. "2024-2025"'),
     sourceSiteId: z.string().min(1),
     sourceCategoryId: z

@@ -5,6 +5,9 @@
 /** Site and storage ids name queues (site/<id>) and environment variables. */
 export const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 
+/** A session name: it names staging folders and workflow ids. */
+export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
 const SESSION_PREFIX = 'archive-session/';
 const COURSE_PREFIX = 'archive-course/';
 const SITE_QUEUE_PREFIX = 'site/';

@@ -2,6 +2,8 @@
 // site ids, a target inside what is selected, an archive taken for a source,
 // a mirror category of another session's tree.
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import { mirrorCategoryIdnumber } from '../activities/prepare';
@@ -81,5 +83,33 @@ describe('one Moodle, one identity', () => {
       expect(ours.has(copy.category), `copy of ${id} in the session's own tree`).toBe(true);
     }
     expect(archive.coursesUnder(foreign.id)).toEqual([]);
+  });
+
+  it('lets no name from outside pick a path: a hostile backup name or session name deletes nothing outside staging', async () => {
+    const activities = createActivities(stack.config, stack.catalog);
+    const staging = stack.config.sites.archive.staging;
+    const victim = join(dirname(staging), 'victim.mbz');
+    writeFileSync(victim, 'keep me');
+    const course = {
+      session: 'paths',
+      vintage: '2024-2025',
+      courseId: 1,
+      sourceSiteId: 'prod',
+      targetSiteId: 'archive',
+      targetCategoryId: stack.archivesCategoryId,
+      sourceRootCategoryId: stack.vintageCategoryId,
+      mirrorSubcategories: false,
+      deleteSource: false,
+      failureHoldHours: 0,
+    };
+    await expect(env.run(activities.removeTargetStaging, { course, facts: { backupName: '../victim.mbz' } })).rejects.toMatchObject({
+      type: 'UnsafeName',
+      message: expect.stringMatching(/^backup file name "\.\.\/victim\.mbz" is not a backup file name/),
+    });
+    await expect(env.run(activities.removeSessionStaging, { siteId: 'archive', session: '..' })).rejects.toMatchObject({
+      type: 'UnsafeName',
+    });
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(existsSync(staging)).toBe(true);
   });
 });

@@ -230,7 +230,8 @@ describe("the README's batch recipes with the temporal CLI", () => {
       windows: { timezone: 'Europe/Paris', windows: [{ days: 'mon', from: '00:00', to: '00:01' }] },
       clock: { speed: 1, startAt: '2026-12-01T12:00:00+01:00' },
     };
-    const inputs = [1, 2, 3].map((i) => stack.sessionInput({ session: `${vintage}-${i}`, vintage, ...waiting }));
+    // Three sessions of one category: the later two wait for the first (one session per course).
+    const inputs = [1, 2, 3].map((i) => stack.sessionInput({ session: `${vintage}-${i}`, vintage, ...waiting, whenOverlapping: 'wait' }));
     for (const input of inputs)
       await stack.client.workflow.start('archiveSession', {
         workflowId: sessionWorkflowId(input.session),

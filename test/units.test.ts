@@ -17,6 +17,7 @@ import { FIXTURES } from './fixture-site';
 import { asFailure } from '../activities/failures';
 import { MoodleError } from '../activities/moodle/errors';
 import { SCRIPT_ATTEMPTS } from '../contract';
+import { namedFolder, stagingPath } from '../activities/safe-path';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -326,5 +327,38 @@ describe('how many times a failure is tried', () => {
   it('a site that is down or slow is retried for as long as the phase allows', () => {
     const down = new MoodleError('transient', 'prod', 'core_files_get_files', 'HTTP 503');
     expect(asFailure(down, 9)).toMatchObject({ nonRetryable: false, type: 'Moodle:transient' });
+  });
+});
+
+describe('paths from untrusted names', () => {
+  const root = '/srv/staging/prod';
+  it('takes a backup file name (any script), or a session folder and one, inside the staging folder', () => {
+    expect(stagingPath(root, 'backup-moodle2-course-12-maths-20261203-1614.mbz')).toBe(
+      `${root}/backup-moodle2-course-12-maths-20261203-1614.mbz`,
+    );
+    expect(stagingPath(root, 's-2024-2025/backup-moodle2-course-12-café-20261203-1614.mbz')).toBe(
+      `${root}/s-2024-2025/backup-moodle2-course-12-café-20261203-1614.mbz`,
+    );
+  });
+  it.each([
+    ['../x.mbz'],
+    ['/etc/x.mbz'],
+    ['a/../../x.mbz'],
+    ['s/t/x.mbz'],
+    ['..'],
+    ['x.mbz\u0000'],
+    ['x\u202e.mbz'],
+    ['x\u001b[2J.mbz'],
+    ['..\\..\\x.mbz'],
+    ['x.php'],
+    [''],
+    ['.s/x.mbz'],
+  ])('refuses %j before anything is written or deleted', (name) => {
+    expect(() => stagingPath(root, name)).toThrow(/nothing was written or deleted/);
+  });
+  it('takes a session folder only by a session name of ours', () => {
+    expect(namedFolder(root, '2024-2025.s1', 'session name')).toBe(`${root}/2024-2025.s1`);
+    for (const bad of ['..', '.', '../prod', 'a/b', '', '-x', 'é'])
+      expect(() => namedFolder(root, bad, 'session name'), bad).toThrow(/session name .* is not a safe folder name/);
   });
 });

@@ -1,7 +1,7 @@
 // A cold-storage target's restore and verification: seal the course into a
 // package in the storage, and re-read it before anything is deleted.
+import { stagingPath } from '../safe-path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
 import type { StorageSettings } from '../../contract';
 import type { Sites } from '../sites';
@@ -10,7 +10,12 @@ import { FolderStore, type ArchiveStore } from './store';
 
 export const storeOf = (storage: StorageSettings): ArchiveStore => new FolderStore(storage.path);
 
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+/** One segment of a package's path from a name (a vintage label, a shortname): never "." or "..", never empty. */
+const safe = (s: string) =>
+  s
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\./, '_')
+    .slice(0, 80) || '_';
 
 /** Where a course's package goes: one folder per source site and vintage; a later version of the archive beside the first. */
 export const packageName = (course: PhaseRequest['course'], shortname: string, version = 1) =>
@@ -42,7 +47,7 @@ export async function sealCourse(sites: Sites, storage: StorageSettings, { cours
     members: [{ name: MBZ_MEMBER, bytes: facts.mbzBytes!, sha256: facts.mbzSha256! }],
   };
   // Written again on a retry: the store only shows a package once it is whole.
-  const packageSha256 = await writePackage(storeOf(storage), name, manifest, join(storage.staging, facts.backupName!), (n) =>
+  const packageSha256 = await writePackage(storeOf(storage), name, manifest, stagingPath(storage.staging, facts.backupName!), (n) =>
     heartbeat({ written: n }),
   );
   return { storageLocation: name, packageSha256 };

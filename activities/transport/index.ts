@@ -2,10 +2,11 @@
 // by the driver the config names for the pair (shared-path by default), on
 // the target host, reading what the backup says about itself as it comes
 // (for the verification before deletion).
+import { stagingPath } from '../safe-path';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CourseFacts, PhaseRequest } from '../../workflows/types';
 import type { TransportSettings } from '../../contract';
@@ -22,7 +23,7 @@ const mbps = (route: TransportSettings) => (route.maxMBps ? route.maxMBps * 1e6 
 /** Both hosts mount the staging folders: a local stream from the source's folder (or a rename, for "move" on one disk). */
 function sharedPath(sites: Sites): Driver {
   return async ({ course, facts }, route, dest, sink) => {
-    const src = join(route.sourceMount ?? sites.staging(course.sourceSiteId), facts.backupName!);
+    const src = stagingPath(route.sourceMount ?? sites.staging(course.sourceSiteId), facts.backupName!);
     const part = `${dest}.part`;
     const expected = { bytes: facts.mbzBytes, sha256: facts.mbzSha256 };
     if (route.mode === 'move' && !existsSync(src) && existsSync(part)) return checkMoved(part, facts, sink); // moved before the last attempt died
@@ -104,7 +105,7 @@ export function transportActivities(sites: Sites) {
     async transportBackup(req: PhaseRequest): Promise<CourseFacts> {
       const { course, facts } = req;
       const route = sites.route(course.sourceSiteId, course.targetSiteId);
-      const dest = join(sites.staging(course.targetSiteId), facts.backupName!);
+      const dest = stagingPath(sites.staging(course.targetSiteId), facts.backupName!);
       const reader = backupInfoReader();
       const received = await drivers[route.driver](req, route, dest, reader.sink);
       const backupInfo = await reader.info.catch((e: Error) => {
