@@ -56,9 +56,35 @@ export function ledgerHash(e: Omit<LedgerEntry, 'hash'>): string {
 
 export interface LedgerReport {
   entries: number;
-  /** The last entry's hash: keep it elsewhere, and a truncated or rewritten tail shows too. */
+  /** The last entry's hash and seq: keep them elsewhere, and a truncated or rewritten tail shows too. */
   head: string;
+  seq: number;
   problems: string[];
+}
+
+/** What a ledger entry's detail may hold (activities/ledger.ts writes it). */
+interface LedgerDetail {
+  archiveVersion?: number;
+  verified?: boolean;
+  mbzSha256?: string;
+  packageSha256?: string;
+  targetSiteId?: string;
+  targetCourseId?: number;
+  storageLocation?: string;
+  retentionUntil?: string;
+  sourceDeleted?: boolean;
+}
+
+/** A row as the ledger recorded it (recordArchive, or rebuild), with what happened to it since. */
+interface RecordedArchive {
+  seq: number;
+  targetSiteId: string | null;
+  targetCourseId: number | null;
+  storageLocation: string | null;
+  /** Undefined: not recorded (a rebuild of an older archiver). */
+  retentionUntil: string | null | undefined;
+  sourceDeleted: boolean;
+  expired: boolean;
 }
 
 // Each phase that the catalog times names its column in the phase table (Pick: the row must have it).
@@ -87,6 +113,8 @@ export function catalogTimes(phaseTimes: CourseFacts['phaseTimes'], now: Date): 
   ) as CatalogTimes;
 }
 
+const catalogTag = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 12);
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
 
 export class Catalog {
@@ -94,6 +122,8 @@ export class Catalog {
   private constructor(
     readonly db: PrismaClient,
     readonly provider: 'sqlite' | 'postgresql',
+    /** Which catalog this is, in the ledger heads kept beside the storages (a digest of its URL: no password shows). */
+    readonly tag = '',
   ) {}
 
   /** What a worker that does not serve the main queue holds: any use says where the catalog is. */
@@ -110,7 +140,7 @@ export class Catalog {
       // Both clients come from the same models: the PostgreSQL one has the same shape.
       const db = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as PrismaClient;
       await migrate(db, migrationsDir('postgresql'), 'postgresql');
-      return new Catalog(db, 'postgresql');
+      return new Catalog(db, 'postgresql', catalogTag(url));
     }
     if (!url.startsWith('file:')) {
       throw new Error(
@@ -122,7 +152,7 @@ export class Catalog {
     // intMode bigint: .mbz byte counts can pass 2^53 in principle.
     const db = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${path}`, intMode: 'bigint' }) });
     await migrate(db, migrationsDir('sqlite'), 'sqlite');
-    return new Catalog(db, 'sqlite');
+    return new Catalog(db, 'sqlite', catalogTag(`file:${path}`));
   }
 
   /** The latest verified archive of a source course, if one exists (an expired one is gone). */
@@ -282,15 +312,23 @@ export class Catalog {
 
   /**
    * Walks the whole chain: an edited entry no longer matches its hash, a removed one leaves a
-   * gap in seq, a replaced one breaks its successor's link. Then each catalog row's checksums
-   * are compared with what the ledger recorded at its verification.
+   * gap in seq, a replaced one breaks its successor's link. Then each catalog row is compared
+   * with what the ledger recorded of its archive version: the checksums at its verification, and
+   * every field a later decision reads (where the archive is, until when it is kept, whether the
+   * source was deleted, whether it was verified or expired). A row the ledger recorded and the
+   * catalog no longer has is named too. `head`: a head kept elsewhere (a session's end notice, its
+   * report), which a cut-off tail no longer reaches.
    */
-  async verifyLedger(): Promise<LedgerReport> {
+  async verifyLedger(head?: { seq: number; hash: string }): Promise<LedgerReport> {
     const problems: string[] = [];
     let prev = GENESIS;
     let expected = 1;
     let entries = 0;
+    let headFound = false;
     const verifiedSha = new Map<string, { mbzSha256?: string; packageSha256?: string }>();
+    const recorded = new Map<string, RecordedArchive>();
+    /** The archive version each course's entries are about: the last one an entry named. */
+    const versionOf = new Map<string, number>();
     for (let after = 0; ;) {
       const batch = await this.db.ledgerEntry.findMany({ where: { seq: { gt: after } }, orderBy: { seq: 'asc' }, take: 1000 });
       if (!batch.length) break;
@@ -302,34 +340,98 @@ export class Catalog {
           );
         else if (e.prevHash !== prev) problems.push(`${what} does not follow entry ${e.seq - 1}: one of them was replaced`);
         if (ledgerHash(e) !== e.hash) problems.push(`${what} was edited: its content no longer matches its hash`);
-        if (e.event === 'verifyArchive' || e.event === 'rebuilt') {
-          const d = JSON.parse(e.detail) as { mbzSha256?: string; packageSha256?: string; archiveVersion?: number };
-          verifiedSha.set(`${e.sourceSiteId}:${e.sourceCourseId}:${d.archiveVersion ?? 1}`, d);
+        if (head && e.seq === head.seq) {
+          headFound = true;
+          if (e.hash !== head.hash)
+            problems.push(`entry ${e.seq} is not the head recorded elsewhere (${head.hash}): the tail was rewritten`);
         }
+        const course = `${e.sourceSiteId}:${e.sourceCourseId}`;
+        const d = JSON.parse(e.detail) as LedgerDetail;
+        if (d.archiveVersion) versionOf.set(course, d.archiveVersion);
+        const key = `${course}:${versionOf.get(course) ?? 1}`;
+        if ((e.event === 'verifyArchive' && d.verified !== false && d.mbzSha256) || e.event === 'rebuilt') verifiedSha.set(key, d);
+        const r = recorded.get(key);
+        if (e.event === 'recordArchive' || e.event === 'rebuilt')
+          recorded.set(key, {
+            seq: e.seq,
+            targetSiteId: d.targetSiteId ?? null,
+            targetCourseId: d.targetCourseId ?? null,
+            storageLocation: d.storageLocation ?? null,
+            retentionUntil: e.event === 'rebuilt' && d.retentionUntil === undefined ? undefined : (d.retentionUntil ?? null),
+            sourceDeleted: false,
+            expired: false,
+          });
+        else if (r && e.event === 'deleteSourceCourse' && d.sourceDeleted !== undefined) r.sourceDeleted = d.sourceDeleted;
+        else if (r && e.event === 'expired') r.expired = true;
         prev = e.hash;
         expected = e.seq + 1;
         entries++;
         after = e.seq;
       }
     }
+    if (head && !headFound)
+      problems.push(
+        `the ledger ends at entry ${expected - 1}, but entry ${head.seq} (${head.hash}) was recorded elsewhere: its tail was cut off`,
+      );
+    const seen = new Set<string>();
     for (let after = 0; ;) {
-      const rows = await this.db.archivedCourse.findMany({
-        where: { id: { gt: after }, verified: true },
-        orderBy: { id: 'asc' },
-        take: 1000,
-      });
+      const rows = await this.db.archivedCourse.findMany({ where: { id: { gt: after } }, orderBy: { id: 'asc' }, take: 1000 });
       if (!rows.length) break;
       for (const r of rows) {
         after = r.id;
-        const v = verifiedSha.get(`${r.sourceSiteId}:${r.sourceCourseId}:${r.version}`);
+        const key = `${r.sourceSiteId}:${r.sourceCourseId}:${r.version}`;
+        seen.add(key);
         const course = `catalog row of ${r.sourceSiteId} course ${r.sourceCourseId}${r.version > 1 ? ` (version ${r.version})` : ''}`;
-        if (!v) problems.push(`${course} is marked verified, but the ledger has no verification of it`);
-        else if (v.mbzSha256 !== r.mbzSha256) problems.push(`${course} says sha256 ${r.mbzSha256}, the ledger recorded ${v.mbzSha256}`);
-        else if ((v.packageSha256 ?? null) !== r.packageSha256)
-          problems.push(`${course} says package sha256 ${r.packageSha256}, the ledger recorded ${v.packageSha256}`);
+        const v = verifiedSha.get(key);
+        if (r.verified) {
+          if (!v) problems.push(`${course} is marked verified, but the ledger has no verification of it`);
+          else if (v.mbzSha256 !== r.mbzSha256) problems.push(`${course} says sha256 ${r.mbzSha256}, the ledger recorded ${v.mbzSha256}`);
+          else if ((v.packageSha256 ?? null) !== r.packageSha256)
+            problems.push(`${course} says package sha256 ${r.packageSha256}, the ledger recorded ${v.packageSha256}`);
+        }
+        const rec = recorded.get(key);
+        if (!rec) continue;
+        const says = (field: string, row: unknown, ledger: unknown) => {
+          if (row !== ledger) problems.push(`${course} says ${field} ${String(row)}, the ledger recorded ${String(ledger)}`);
+        };
+        if (!r.verified) says('verified', false, true);
+        says('target', r.targetSiteId, rec.targetSiteId);
+        says('target course', r.targetCourseId, rec.targetCourseId);
+        says('location', r.storageLocation, rec.storageLocation);
+        if (rec.retentionUntil !== undefined) says('kept until', r.retentionUntil?.toISOString() ?? null, rec.retentionUntil);
+        says('source deleted', r.sourceDeleted, rec.sourceDeleted);
+        says('expired', Boolean(r.expiredAt), rec.expired);
       }
     }
-    return { entries, head: prev, problems };
+    for (const [key, rec] of recorded)
+      if (!seen.has(key)) {
+        const [site, id, version] = key.split(':');
+        problems.push(
+          `catalog row of ${site} course ${id}${version !== '1' ? ` (version ${version})` : ''} was removed: the ledger recorded it at entry ${rec.seq}`,
+        );
+      }
+    return { entries, head: prev, seq: expected - 1, problems };
+  }
+
+  /** The ledger's last entry: kept elsewhere (a session's end notice and report), it shows a cut-off tail later. */
+  async ledgerHead(): Promise<{ seq: number; hash: string }> {
+    const last = await this.db.ledgerEntry.findFirst({ orderBy: { seq: 'desc' } });
+    return { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS };
+  }
+
+  /** A line of a storage's ledger heads file: this catalog's head now. */
+  async headLine(extra: Record<string, string>): Promise<string> {
+    return `${JSON.stringify({ at: new Date().toISOString(), catalog: this.tag, ...extra, ...(await this.ledgerHead()) })}\n`;
+  }
+
+  /** The last head this catalog kept in a storage's ledger heads file (another catalog's lines are not its own). */
+  keptHead(fileText: string): { seq: number; hash: string } | undefined {
+    let head: { seq: number; hash: string } | undefined;
+    for (const line of fileText.split('\n').filter(Boolean)) {
+      const h = JSON.parse(line) as { catalog?: string; seq: number; hash: string };
+      if (h.catalog === this.tag && Number.isInteger(h.seq) && /^[0-9a-f]{64}$/.test(h.hash)) head = { seq: h.seq, hash: h.hash };
+    }
+    return head;
   }
 
   close(): Promise<void> {

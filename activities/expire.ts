@@ -2,11 +2,13 @@
 // the catalog, checks that an archive's retention has passed; the host that
 // holds it deletes it (a package from its storage, a course from the
 // archive Moodle); the main worker marks it expired and logs it in the ledger.
-import { ApplicationFailure, cancellationSignal } from '@temporalio/activity';
+import { ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Catalog } from './catalog';
 import { withHeartbeats } from './heartbeat';
 import type { Sites } from './sites';
+import { archiveMarkSource } from './restore';
 import { storeOf } from './storage';
+import { readPackage } from './storage/package';
 
 /** Where an expired archive is: what its host needs to delete it. */
 export interface ExpiringArchive {
@@ -14,6 +16,8 @@ export interface ExpiringArchive {
   targetSiteId: string;
   targetCourseId: number | null;
   storageLocation: string | null;
+  /** What it must still be, checked where it is before it goes (absent in requests of an older archiver). */
+  identity?: { sourceSiteId: string; sourceCourseId: number; mbzSha256: string; packageSha256: string | null };
 }
 
 export function expireActivities(sites: Sites, catalog: Catalog) {
@@ -29,14 +33,50 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
           'RetentionNotPassed',
         );
       }
-      return { catalogId, targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId, storageLocation: row.storageLocation };
+      return {
+        catalogId,
+        targetSiteId: row.targetSiteId,
+        targetCourseId: row.targetCourseId,
+        storageLocation: row.storageLocation,
+        identity: {
+          sourceSiteId: row.sourceSiteId,
+          sourceCourseId: row.sourceCourseId,
+          mbzSha256: row.mbzSha256,
+          packageSha256: row.packageSha256,
+        },
+      };
     },
 
-    /** The archive's host: delete it where it is; gone already is fine. */
+    /** The archive's host: delete it where it is, once it is proved to be the archive the catalog names (a catalog
+     * row edited to point elsewhere deletes nothing); gone already is fine. */
     async deleteArchive(a: ExpiringArchive): Promise<void> {
       const storage = sites.storage(a.targetSiteId);
-      if (storage) storeOf(storage).remove(a.storageLocation!);
-      else if (a.targetCourseId) {
+      const where = `${a.targetSiteId}:${a.storageLocation ?? `course ${a.targetCourseId}`}`;
+      const mismatch = (what: string) =>
+        ApplicationFailure.nonRetryable(
+          `Not expiring ${where}: ${what}; it is not the archive its catalog row names, and stays`,
+          'ArchiveIdentityMismatch',
+        );
+      if (!a.identity) throw mismatch('the request does not say what the archive must be');
+      const id = a.identity;
+      const of = `${id.sourceSiteId} course ${id.sourceCourseId}`;
+      if (storage) {
+        const store = storeOf(storage);
+        if (!store.exists(a.storageLocation!)) return;
+        const read = await readPackage(store, a.storageLocation!, (n) => heartbeat({ read: n }));
+        const m = read.manifest;
+        if (!m || m.source.siteId !== id.sourceSiteId || m.course.id !== id.sourceCourseId)
+          throw mismatch(`its manifest is of ${m ? `${m.source.siteId} course ${m.course.id}` : 'nothing readable'}, not ${of}`);
+        if (id.packageSha256 && read.packageSha256 !== id.packageSha256)
+          throw mismatch(`its sha256 is ${read.packageSha256}, the catalog recorded ${id.packageSha256}`);
+        store.remove(a.storageLocation!);
+      } else if (a.targetCourseId) {
+        const [copy] = await sites.moodle(a.targetSiteId).coursesByField('id', a.targetCourseId);
+        if (!copy) return;
+        const mark = archiveMarkSource(copy.idnumber);
+        const sha = /^archive:[^:]+:\d+:([0-9a-f]{12})/.exec(copy.idnumber ?? '')?.[1];
+        if (!mark || mark.siteId !== id.sourceSiteId || mark.courseId !== id.sourceCourseId || (sha && !id.mbzSha256.startsWith(sha)))
+          throw mismatch(`its idnumber is ${JSON.stringify(copy.idnumber ?? '')}, not the archive mark of ${of}`);
         await withHeartbeats((onLine) => sites.host(a.targetSiteId).deleteCourse(a.targetCourseId!, onLine, cancellationSignal()));
       }
     },
@@ -55,6 +95,7 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
           targetCourseId: row.targetCourseId,
           storageLocation: row.storageLocation,
           retentionUntil: row.retentionUntil?.toISOString(),
+          archiveVersion: row.version,
         },
       });
       if (!row.expiredAt) await catalog.markExpired(row.id, new Date());

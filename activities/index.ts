@@ -38,7 +38,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog, sessi
     ...cleanupActivities(sites, catalog),
     ...catalogActivities(catalog),
     ...expireActivities(sites, catalog),
-    ...notifyActivities(config),
+    ...notifyActivities(config, catalog),
     ...ledgerActivities(catalog),
   });
   // A phase table row naming an activity that is missing here, or has another shape, is a compile error.

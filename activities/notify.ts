@@ -4,8 +4,11 @@
 import { log } from '@temporalio/activity';
 import got from 'got';
 import nodemailer from 'nodemailer';
-import { workflowLink, type ArchiverConfig } from '../contract';
+import { LEDGER_HEADS_FILE, workflowLink, type ArchiverConfig } from '../contract';
 import type { Notification } from '../workflows/types';
+import type { Catalog } from './catalog';
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The subject line (and first line of the webhook's `text`). */
 export function notificationSubject(n: Notification): string {
@@ -27,16 +30,37 @@ function notificationText(n: Notification, link: string): string {
     lines.push(`Vintage ${n.vintage}; started ${n.startedAt}, ended ${n.endedAt}.`);
     if (n.reason) lines.push('', n.reason);
     if (n.failed.length) lines.push('', 'Failed courses:', ...n.failed.map((f) => `  ${f.courseId} (${f.phase}): ${f.message}`));
+    if (n.ledgerHead)
+      lines.push(
+        '',
+        `Catalog ledger head: entry ${n.ledgerHead.seq}, ${n.ledgerHead.hash} (keep it: moodle-archiver catalog verify --head ${n.ledgerHead.seq}:${n.ledgerHead.hash})`,
+      );
     lines.push('', `Report: archiver report ${n.session}`);
   }
   lines.push('', link);
   return lines.join('\n');
 }
 
-export function notifyActivities(config: ArchiverConfig) {
+export function notifyActivities(config: ArchiverConfig, catalog: Catalog) {
+  /** A session's end: the ledger's head goes with the notice, and into each storage folder this host reaches. */
+  async function withLedgerHead(n: Notification): Promise<Notification> {
+    if (n.kind !== 'session-ended') return n;
+    try {
+      const ledgerHead = await catalog.ledgerHead();
+      const line = await catalog.headLine({ session: n.session });
+      for (const storage of Object.values(config.storages))
+        if (existsSync(storage.path)) appendFileSync(join(storage.path, LEDGER_HEADS_FILE), line);
+      return { ...n, ledgerHead };
+    } catch (e) {
+      log.warn(`the ledger head could not be read or kept: ${(e as Error).message}`);
+      return n;
+    }
+  }
+
   return {
     /** Sends to every configured channel; fails (and is retried) only if one of them fails. */
-    async notify(n: Notification): Promise<{ sent: string[] }> {
+    async notify(given: Notification): Promise<{ sent: string[] }> {
+      const n = await withLedgerHead(given);
       const { webhook, email } = config.notifications;
       const link = workflowLink(config, n.workflowId);
       const sent: string[] = [];

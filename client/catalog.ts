@@ -5,7 +5,9 @@ import type { Client } from '@temporalio/client';
 import { archiveLocation, type Catalog, type CatalogRow } from '../activities/catalog';
 import { MBZ_MEMBER, readPackage } from '../activities/storage/package';
 import { storeOf } from '../activities/storage';
-import type { ArchiverConfig } from '../contract';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LEDGER_HEADS_FILE, type ArchiverConfig } from '../contract';
 import type { ExpireArchivesResult } from '../workflows/expire-archives';
 import { table } from './render';
 
@@ -129,9 +131,15 @@ export async function rebuildFromStorage(
         packageSha256: read.packageSha256,
         mbzSha256: mbz.sha256,
         archiveVersion: version,
+        retentionUntil: m.retentionUntil ?? undefined,
       },
     });
     report.recorded++;
   }
+  // A rebuilt catalog starts a new ledger: its head, kept beside the storage, is the one later checks reach.
+  appendFileSync(
+    join(storage.path, LEDGER_HEADS_FILE),
+    `${JSON.stringify({ at: new Date().toISOString(), rebuilt: storageId, ...(await catalog.ledgerHead()) })}\n`,
+  );
   return report;
 }

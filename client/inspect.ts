@@ -228,6 +228,8 @@ export interface SessionReport {
   closedAt: string | null;
   courses: ReportCourse[];
   generatedAt: string;
+  /** The catalog ledger's last entry when the report was made: kept with the report, it shows a cut-off tail later. */
+  ledgerHead?: { seq: number; hash: string };
 }
 
 /** Everything `report` writes: the session's counts, and each course's outcome, duration, failure and catalog facts. */

@@ -77,6 +77,7 @@ ${failed.map((c) => `<tr><td><a href="${escape(c.link)}">${c.courseId}</a></td>$
 <table><tr><th>course</th><th>shortname</th><th>status</th><th>duration</th><th>backup MB</th><th>archive course</th><th>source deleted</th></tr>
 ${r.courses.map(courseRow).join('\n')}
 </table>
+${r.ledgerHead ? `<p>Catalog ledger head: entry ${r.ledgerHead.seq}, <code>${escape(r.ledgerHead.hash)}</code>. Keep it: <code>moodle-archiver catalog verify --head ${r.ledgerHead.seq}:${escape(r.ledgerHead.hash)}</code> shows a ledger cut off or rewritten since.</p>` : ''}
 <p><small>Generated ${escape(r.generatedAt)} by moodle-session-archiver.</small></p>
 </body></html>
 `;

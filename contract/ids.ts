@@ -42,3 +42,6 @@ export function wwwrootKey(url: string): string {
   const port = u.port && u.port !== '80' && u.port !== '443' ? `:${u.port}` : '';
   return `${u.hostname.toLowerCase()}${port}${u.pathname.replace(/\/(index\.php)?$/, '').replace(/\/+$/, '')}`;
 }
+
+/** The file, in each storage folder, that keeps the catalog ledger's head at each session's end (out of the database's reach). */
+export const LEDGER_HEADS_FILE = 'ledger-heads.jsonl';

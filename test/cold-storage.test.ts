@@ -27,6 +27,8 @@ import { writePackage, type Manifest } from '../activities/storage/package';
 import { FolderStore } from '../activities/storage/store';
 import type { PhaseRequest } from '../workflows/types';
 import { marksArchiveOf } from '../activities/restore';
+import { LEDGER_HEADS_FILE } from '../contract';
+import type { ExpiringArchive } from '../activities/expire';
 import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -330,5 +332,81 @@ describe('a course renamed while its backup runs', () => {
     expect(copies.map((c) => [c.fullname, c.visible])).toEqual([['Renamed by its teacher', 0]]);
     expect((await stack.catalog.find('prod', id))!.fullname).toBe('Renamed by its teacher');
     expect(prod.store.course(id)).toBeUndefined();
+  });
+});
+
+describe('the ledger against a tampered catalog', () => {
+  let stack: Stack;
+  let cold: string;
+  beforeAll(async () => {
+    stack = await startStack({
+      courses: 3,
+      configure: (raw, dir) => {
+        cold = join(dir, 'cold');
+        raw.storages = { cold: { path: cold, staging: join(dir, 'staging', 'cold') } };
+        raw.transports = [{ from: 'prod', to: 'cold', driver: 'shared-path' }];
+        raw.retention = [{ categoryIdnumber: '2024-2025', keepYears: 5 }];
+      },
+    });
+    const result = await stack.runSession(stack.sessionInput({ targetSiteId: 'cold', targetCategoryId: undefined, deleteSource: false }));
+    expect(result.counts).toMatchObject({ succeeded: 3, failed: 0 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('names every field a decision reads that was changed, a removed row and a cut-off tail; expiry refuses a swapped archive', async () => {
+    const [a, b, c] = stack.vintageCourseIds();
+    const rows = await Promise.all([a, b, c].map(async (id) => (await stack.catalog.find('prod', id))!));
+    // The session's end kept the ledger head beside the storage.
+    const kept = readFileSync(join(cold, LEDGER_HEADS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; hash: string });
+    expect(kept.at(-1)).toMatchObject(await stack.catalog.ledgerHead());
+    expect(await archiverCli(stack, ['catalog', 'verify'])).toMatch(
+      /^Ledger intact: \d+ entries, head [0-9a-f]{64}; reaches the head kept elsewhere/,
+    );
+
+    // Someone with the database: a row pointed at another course's package, a retention shortened, a row removed.
+    const db = stack.catalog.db.archivedCourse;
+    await db.update({ where: { id: rows[0].id }, data: { storageLocation: rows[1].storageLocation } });
+    await db.update({ where: { id: rows[1].id }, data: { retentionUntil: new Date('2020-01-01T00:00:00Z'), sourceDeleted: true } });
+    await db.delete({ where: { id: rows[2].id } });
+    const broken = await archiverCli(stack, ['catalog', 'verify']).catch((e: { code: number; stdout: string }) => e);
+    expect(broken).toMatchObject({ code: 1 });
+    const out = (broken as { stdout: string }).stdout;
+    expect(out).toContain(
+      `catalog row of prod course ${a} says location ${rows[1].storageLocation}, the ledger recorded ${rows[0].storageLocation}`,
+    );
+    expect(out).toContain(
+      `catalog row of prod course ${b} says kept until 2020-01-01T00:00:00.000Z, the ledger recorded ${rows[1].retentionUntil!.toISOString()}`,
+    );
+    expect(out).toContain(`catalog row of prod course ${b} says source deleted true, the ledger recorded false`);
+    expect(out).toMatch(new RegExp(`catalog row of prod course ${c} was removed: the ledger recorded it at entry \\d+`));
+
+    // Expiry acts on the row as it is now: the package it points at is another course's, and stays.
+    const activities = createActivities(stack.config, stack.catalog);
+    const env = new MockActivityEnvironment();
+    const swapped: ExpiringArchive | null = await env.run(activities.archiveToExpire, {
+      catalogId: rows[1].id,
+      asOf: new Date().toISOString(),
+    });
+    const request: ExpiringArchive = { ...swapped!, storageLocation: rows[0].storageLocation };
+    await expect(env.run(activities.deleteArchive, request)).rejects.toMatchObject({
+      type: 'ArchiveIdentityMismatch',
+      message: expect.stringMatching(
+        new RegExp(`its manifest is of prod course ${a}, not prod course ${b}; it is not the archive its catalog row names`),
+      ),
+    });
+    expect(existsSync(join(cold, rows[0].storageLocation!))).toBe(true);
+
+    // The tail cut off: the head kept beside the storage is no longer reached.
+    const last = await stack.catalog.ledgerHead();
+    await stack.catalog.db.ledgerEntry.deleteMany({ where: { seq: { gt: last.seq - 3 } } });
+    const cut = await archiverCli(stack, ['catalog', 'verify']).catch((e: { stdout: string }) => e);
+    expect((cut as { stdout: string }).stdout).toContain(
+      `the ledger ends at entry ${last.seq - 3}, but entry ${last.seq} (${last.hash}) was recorded elsewhere: its tail was cut off`,
+    );
   });
 });

@@ -38,8 +38,8 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
   });
 }
 
-/** The running sessions and their selections (each session's memo), read with a client of the worker's own,
- * connected on first use: only the main worker's overlap check asks. */
+/** The running sessions of this deployment (its main queue; its site ids name one Moodle each) and their selections
+ * (each session's memo), read with a client of the worker's own, connected on first use: only the overlap check asks. */
 function sessionRegistry(config: ArchiverConfig): SessionRegistry & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
   return {
@@ -50,7 +50,9 @@ function sessionRegistry(config: ArchiverConfig): SessionRegistry & { close(): P
         apiKey: config.temporal.apiKey,
       }).then((connection) => new Client({ connection, namespace: config.temporal.namespace }));
       const out: RunningSession[] = [];
-      for await (const w of (await client).workflow.list({ query: `WorkflowType = 'archiveSession' AND ExecutionStatus = 'Running'` })) {
+      for await (const w of (await client).workflow.list({
+        query: `WorkflowType = 'archiveSession' AND ExecutionStatus = 'Running' AND TaskQueue = '${config.mainQueue}'`,
+      })) {
         const selection = w.memo?.selection as { since?: number; scope?: SelectionScope } | undefined;
         out.push({
           session: sessionOfWorkflowId(w.workflowId) ?? w.workflowId,

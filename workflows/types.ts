@@ -253,6 +253,9 @@ export type Notification =
       endedAt: string;
       /** Why it stopped, when it stopped on an error. */
       reason?: string;
+      /** The catalog ledger's last entry when it ended (added by the notifier): kept here, out of the database's
+       * reach, it shows a cut-off or rewritten tail later (`catalog verify --head seq:hash`). */
+      ledgerHead?: { seq: number; hash: string };
     }
   | {
       kind: 'course-failed';

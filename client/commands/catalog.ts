@@ -1,6 +1,10 @@
 // The archive catalog: find, verify the ledger, expire, rebuild.
 import { type Command } from 'commander';
 import type { Catalog } from '../../activities/catalog';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LEDGER_HEADS_FILE, type ArchiverConfig } from '../../contract';
+import { ActionRefused } from '../action-refused';
 import { config } from './common';
 
 export function registerCatalogCommands(program: Command): void {
@@ -32,12 +36,26 @@ export function registerCatalogCommands(program: Command): void {
 
   catalogCmd
     .command('verify')
-    .description("walk the ledger's hash chain and compare each catalog row with it; exit 1 on any edited or removed entry")
+    .description(
+      "walk the ledger's hash chain and compare each catalog row with it; exit 1 on any edited or removed entry or row, or a cut-off tail",
+    )
+    .option('--head <seq:hash>', "a ledger head kept elsewhere (a session's end notice or report): the ledger must still reach it")
     .option('--json', 'as JSON')
-    .action(async (o: { json?: boolean }) => {
-      const report = await withCatalog((catalog) => catalog.verifyLedger());
+    .action(async (o: { head?: string; json?: boolean }) => {
+      const given = o.head === undefined ? undefined : /^(\d+):([0-9a-f]{64})$/.exec(o.head);
+      if (given === null)
+        throw new ActionRefused(`--head: "${o.head}" is not a ledger head; write it as <seq>:<sha256>, as a session's end notice gives it`);
+      const report = await withCatalog(async (catalog, cfg) => {
+        // The heads kept beside each storage this host reaches, and the one given: the latest is checked.
+        const heads = [...storageHeads(cfg, catalog), ...(given ? [{ seq: Number(given[1]), hash: given[2] }] : [])];
+        const head = heads.sort((a, b) => b.seq - a.seq)[0];
+        return { ...(await catalog.verifyLedger(head)), checkedHead: head ?? null };
+      });
       if (o.json) console.log(asJson(report));
-      else if (!report.problems.length) console.log(`Ledger intact: ${report.entries} entries, head ${report.head}`);
+      else if (!report.problems.length)
+        console.log(
+          `Ledger intact: ${report.entries} entries, head ${report.head}${report.checkedHead ? `; reaches the head kept elsewhere (entry ${report.checkedHead.seq})` : ''}`,
+        );
       else console.log(`Ledger BROKEN (${report.entries} entries read):\n${report.problems.map((p) => `  - ${p}`).join('\n')}`);
       if (report.problems.length) process.exitCode = 1;
     });
@@ -89,4 +107,18 @@ export function registerCatalogCommands(program: Command): void {
       for (const b of report.broken) console.log(`  broken: ${b.name}: ${b.problems.join('; ')}`);
       if (report.broken.length) process.exitCode = 1;
     });
+}
+
+/** The last head of this catalog that each storage folder this host reaches keeps (written at each session's end). */
+function storageHeads(cfg: ArchiverConfig, catalog: Catalog): { seq: number; hash: string }[] {
+  return Object.values(cfg.storages).flatMap((storage) => {
+    const file = join(storage.path, LEDGER_HEADS_FILE);
+    if (!existsSync(file)) return [];
+    try {
+      const head = catalog.keptHead(readFileSync(file, 'utf8'));
+      return head ? [head] : [];
+    } catch {
+      throw new ActionRefused(`${file}: a line is not a ledger head; the file was edited, or cut mid-line`);
+    }
+  });
 }

@@ -81,10 +81,10 @@ export function registerInspectCommands(program: Command): void {
         ]);
         const catalog = await Catalog.open(cfg.catalog.url);
         try {
-          const report = await sessionReport(client, session, {
-            config: cfg,
-            catalogRows: await catalog.listSession(session),
-          });
+          const report = {
+            ...(await sessionReport(client, session, { config: cfg, catalogRows: await catalog.listSession(session) })),
+            ledgerHead: await catalog.ledgerHead(),
+          };
           mkdirSync(o.out, { recursive: true });
           const base = join(o.out, session.replace(/[^A-Za-z0-9._-]/g, '_'));
           writeFileSync(`${base}.csv`, reportCsv(report));
