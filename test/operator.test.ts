@@ -14,7 +14,7 @@ import { archiverCli, startStack, temporalCli, until, type Stack } from './harne
 import { sessionWorkflowId } from '../contract';
 
 interface Receivers {
-  webhook: (Notification & { subject: string; link: string })[];
+  webhook: (Notification & { subject: string; link: string; text: string })[];
   mail: string[];
   webhookUrl: string;
   smtpPort: number;
@@ -108,6 +108,9 @@ describe('notifications, sessions list, course show and report', () => {
       link: `http://localhost:8233/namespaces/${testNamespace}/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`,
     });
     expect(ended!.subject).toBe(`[archiver] ${input.session} completed-with-failures: 5 archived, 1 failed, 0 skipped of 6`);
+    // The catalog ledger's head goes with it, out of the database's reach.
+    expect(ended!.ledgerHead).toEqual({ seq: expect.any(Number), hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(ended!.text).toContain(`catalog verify --head ${ended!.ledgerHead!.seq}:${ended!.ledgerHead!.hash}`);
     // Email: the same two, to the configured recipients.
     expect(receivers.mail).toHaveLength(2);
     expect(receivers.mail.join('\n')).toContain(`Subject: [archiver] ${input.session}: course ${broken} failed in backup`);
