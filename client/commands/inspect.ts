@@ -2,7 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
-import { workflowLink } from '../../contract';
+import { SESSION_NAME, workflowLink } from '../../contract';
+import { ActionRefused } from '../action-refused';
 import { renderCourse, table } from '../render';
 import { act, config, int } from './common';
 
@@ -73,6 +74,9 @@ export function registerInspectCommands(program: Command): void {
     .option('--out <dir>', 'folder to write them in', '.')
     .action(
       act(async (client, session: string, o: { out: string }) => {
+        // It names the files written: a name of ours, nothing that leads elsewhere.
+        if (!SESSION_NAME.test(session))
+          throw new ActionRefused(`<session>: "${session}" is not a session name (letters, digits, ".", "_", "-")`);
         const cfg = config();
         const [{ Catalog }, { sessionReport }, { reportCsv, reportHtml }] = await Promise.all([
           import('../../activities/catalog'),
@@ -86,7 +90,7 @@ export function registerInspectCommands(program: Command): void {
             ledgerHead: await catalog.ledgerHead(),
           };
           mkdirSync(o.out, { recursive: true });
-          const base = join(o.out, session.replace(/[^A-Za-z0-9._-]/g, '_'));
+          const base = join(o.out, session);
           writeFileSync(`${base}.csv`, reportCsv(report));
           writeFileSync(`${base}.html`, reportHtml(report));
           console.log(`Wrote ${base}.csv and ${base}.html (${report.courses.length} courses)`);
