@@ -5,7 +5,7 @@
 // is written or deleted there.
 import { ApplicationFailure } from '@temporalio/activity';
 import { resolve, sep } from 'node:path';
-import { SESSION_NAME } from '../contract';
+import { SESSION_FOLDER } from '../contract';
 
 /** A file name Moodle made (it may hold letters of any script): one segment, no control or format characters,
  * not "." or "..", at most 255 characters. */
@@ -16,7 +16,7 @@ const refuse = (what: string, name: string, why: string) =>
 
 /** `root`/`name` for a name that must be one of ours (a session's folder). */
 export function namedFolder(root: string, name: string, what: string): string {
-  if (!SESSION_NAME.test(name)) throw refuse(what, name, 'is not a safe folder name (letters, digits, ".", "_", "-")');
+  if (!SESSION_FOLDER.test(name)) throw refuse(what, name, 'is not a safe folder name (letters, digits, ".", "_", ":", "-")');
   return confinedTo(root, resolve(root, name), what, name);
 }
 
@@ -26,7 +26,7 @@ export function namedFolder(root: string, name: string, what: string): string {
  */
 export function stagingPath(root: string, name: string, what = 'backup file name'): string {
   const parts = name.split('/');
-  if (parts.length > 2 || !parts.every((p) => FILE_NAME.test(p)) || (parts.length === 2 && !SESSION_NAME.test(parts[0])))
+  if (parts.length > 2 || !parts.every((p) => FILE_NAME.test(p)) || (parts.length === 2 && !SESSION_FOLDER.test(parts[0])))
     throw refuse(what, name, 'is not a backup file name (one name, or a session folder and one name)');
   if (!name.endsWith('.mbz')) throw refuse(what, name, 'is not an .mbz file name');
   return confinedTo(root, resolve(root, name), what, name);

@@ -5,8 +5,12 @@
 /** Site and storage ids name queues (site/<id>) and environment variables. */
 export const SITE_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 
-/** A session name: it names staging folders and workflow ids. */
+/** A session name an operator gives: it names staging folders and workflow ids. */
 export const SESSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Any session's name as it names folders and files: an operator's, or a scheduled session's (its schedule id and
+ * fire time, e.g. "vintage-prod-2026-07-01T18:00:00Z"). Never a path: no "/", never "." or "..". */
+export const SESSION_FOLDER = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
 const SESSION_PREFIX = 'archive-session/';
 const COURSE_PREFIX = 'archive-course/';

@@ -358,7 +358,10 @@ describe('paths from untrusted names', () => {
   });
   it('takes a session folder only by a session name of ours', () => {
     expect(namedFolder(root, '2024-2025.s1', 'session name')).toBe(`${root}/2024-2025.s1`);
+    // A scheduled session's name: its schedule id and fire time.
+    expect(namedFolder(root, 'vintage-prod-2026-07-01T18:00:00Z', 'session name')).toBe(`${root}/vintage-prod-2026-07-01T18:00:00Z`);
     for (const bad of ['..', '.', '../prod', 'a/b', '', '-x', 'é'])
       expect(() => namedFolder(root, bad, 'session name'), bad).toThrow(/session name .* is not a safe folder name/);
+    expect(() => stagingPath(root, '../x/../../x.mbz')).toThrow(/nothing was written or deleted/);
   });
 });

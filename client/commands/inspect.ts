@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command } from 'commander';
-import { SESSION_NAME, workflowLink } from '../../contract';
+import { SESSION_FOLDER, workflowLink } from '../../contract';
 import { ActionRefused } from '../action-refused';
 import { renderCourse, table } from '../render';
 import { act, config, int } from './common';
@@ -75,8 +75,8 @@ export function registerInspectCommands(program: Command): void {
     .action(
       act(async (client, session: string, o: { out: string }) => {
         // It names the files written: a name of ours, nothing that leads elsewhere.
-        if (!SESSION_NAME.test(session))
-          throw new ActionRefused(`<session>: "${session}" is not a session name (letters, digits, ".", "_", "-")`);
+        if (!SESSION_FOLDER.test(session))
+          throw new ActionRefused(`<session>: "${session}" is not a session name (letters, digits, ".", "_", ":", "-")`);
         const cfg = config();
         const [{ Catalog }, { sessionReport }, { reportCsv, reportHtml }] = await Promise.all([
           import('../../activities/catalog'),
