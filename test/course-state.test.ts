@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PhaseStepActivities } from '../activities';
 import { siteQueue } from '../contract';
-import { CourseState } from '../workflows/course-state';
+import { CourseState, MAX_ARCHIVES_WHILE_EDITED } from '../workflows/course-state';
 import { courseDecisionSignal, courseProgressQuery } from '../workflows/messages';
 import { PHASE_NAMES, PHASES, type PhaseActivityName } from '../workflows/phases';
 import type { CourseFacts, CourseInput } from '../workflows/types';
@@ -28,6 +28,30 @@ describe('CourseState', () => {
     }
     expect(seen).toEqual(['prepare']);
     expect(done.completed()).toMatchObject({ courseId: 1, status: 'skipped' });
+  });
+
+  it('archives again from prepare when the source changed, forgetting the archive it made; a third time in a row fails it', () => {
+    const course = new CourseState(3);
+    for (let round = 1; round <= MAX_ARCHIVES_WHILE_EDITED; round++) {
+      course.learned({ backupName: 'b.mbz', sourceFingerprint: 'settings:a', sourceChanged: 'its files changed during its archive' });
+      const tooMany = course.startOver();
+      expect(course.facts).toEqual(
+        round < MAX_ARCHIVES_WHILE_EDITED
+          ? { phaseTimes: {}, note: 'archived again: its files changed during its archive' }
+          : { phaseTimes: {} },
+      );
+      expect(names(course)).toEqual(PHASE_NAMES);
+      if (round < MAX_ARCHIVES_WHILE_EDITED) expect(tooMany).toBeUndefined();
+      else
+        expect(tooMany).toMatch(
+          /^it changed during each of its last 3 archives \(last: its files changed during its archive\); it stays on the source/,
+        );
+    }
+    // A retry by the operator starts the count again.
+    course.failed({ phase: course.progress.phase, errorType: 'SourceKeepsChanging', message: 'kept changing' }, Date.now());
+    course.decide('retry');
+    course.applyDecision();
+    expect([course.progress.rearchives, names(course)[0]]).toEqual([0, 'prepare']);
   });
 
   it('skips what an earlier run did, as soon as prepare says so', () => {
