@@ -25,14 +25,17 @@ export function archiveIsComplete(row: CatalogRow, deleteSource: boolean): boole
   return Boolean(row.verified && row.cleanedAt && !row.expiredAt && (row.sourceDeleted || !deleteSource));
 }
 
-/** The catalog as activities: what plans read. */
-export function catalogActivities(catalog: Catalog) {
+/** The catalog as activities: what plans read. `liveFingerprint`: a source course as it is now (undefined: gone). */
+export function catalogActivities(catalog: Catalog, liveFingerprint: (siteId: string, courseId: number) => Promise<string | undefined>) {
   return {
-    /** Of these source courses, those a session would skip as already archived, with why. */
+    /** Of these source courses, those a session would skip as already archived, with why: as prepare decides, only
+     * a course still as its archive found it (an edited one is archived again). */
     async archivedCourses(req: { sourceSiteId: string; courseIds: number[]; deleteSource: boolean }): Promise<Record<number, string>> {
       const out: Record<number, string> = {};
       for (const row of await catalog.findMany(req.sourceSiteId, req.courseIds)) {
-        if (archiveIsComplete(row, req.deleteSource)) out[row.sourceCourseId] = skipReason(row);
+        if (!archiveIsComplete(row, req.deleteSource) || !row.sourceFingerprint) continue;
+        if ((await liveFingerprint(req.sourceSiteId, row.sourceCourseId)) === row.sourceFingerprint)
+          out[row.sourceCourseId] = skipReason(row);
       }
       return out;
     },

@@ -17,6 +17,7 @@ import { selectActivities } from './select';
 import { siteCheckActivities } from './site-check';
 import { overlapActivities, type SessionRegistry } from './overlaps';
 import { Sites } from './sites';
+import { liveFingerprint } from './source-fingerprint';
 import { transportActivities } from './transport';
 
 /** What the phase table asks of activities: each step's activity takes the course and its facts, and returns what it learned. */
@@ -36,7 +37,7 @@ export function createActivities(config: ArchiverConfig, catalog: Catalog, sessi
     ...restoreActivities(sites),
     ...postprocessActivities(sites, catalog),
     ...cleanupActivities(sites, catalog),
-    ...catalogActivities(catalog),
+    ...catalogActivities(catalog, (siteId, courseId) => liveFingerprint(sites.moodle(siteId), courseId)),
     ...expireActivities(sites, catalog),
     ...notifyActivities(config, catalog),
     ...ledgerActivities(catalog),

@@ -8,6 +8,7 @@ import { wildcard } from '../activities/select';
 import { WindowCalendar } from '../workflows/windows';
 import type { PlanReport } from '../workflows/plan';
 import { archiverCli, startStack, type Stack } from './harness';
+import { teacherEdit } from '../simulator/teacher-edits';
 
 describe('plan: a dry run of a session with several roots, single courses and exclusions', () => {
   let stack: Stack;
@@ -45,6 +46,9 @@ describe('plan: a dry run of a session with several roots, single courses and ex
       windows,
       selection: { moreCategoryIds: [nextVintage], excludeShortnames: [pattern] },
     });
+    // A teacher edits one of the archived courses since: it is to be archived again, not skipped.
+    const edited = nextCourses[1];
+    teacherEdit(prod, edited.id, 'section');
     const startAt = '2026-11-30T12:00:00+01:00'; // a Monday noon in Paris: the first window opens at 19:00
     const report: PlanReport = await runPlan(stack.client, stack.config, { ...criteria, startAt });
 
@@ -56,16 +60,16 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     expect(byAction('excluded')).toEqual(excluded.map((c) => c.id).sort((x, y) => x - y));
     expect(byAction('already-archived')).toEqual(
       nextCourses
-        .slice(1)
+        .slice(2)
         .map((c) => c.id)
         .sort((x, y) => x - y),
     );
-    const toArchive = [...vintage.filter((c) => !excluded.includes(c)), keptOut].map((c) => c.id).sort((x, y) => x - y);
+    const toArchive = [...vintage.filter((c) => !excluded.includes(c)), keptOut, edited].map((c) => c.id).sort((x, y) => x - y);
     expect(byAction('archive')).toEqual(toArchive);
     expect(report.courses.find((c) => c.action === 'already-archived')!.reason).toContain(`session ${firstInput.session}`);
     expect(report.totals).toMatchObject({
       toArchive: toArchive.length,
-      alreadyArchived: nextCourses.length - 1,
+      alreadyArchived: nextCourses.length - 2,
       excluded: excluded.length,
     });
     expect(report.totals.bytes).toBeGreaterThan(0);
@@ -117,7 +121,7 @@ describe('plan: a dry run of a session with several roots, single courses and ex
     const run = stack.sessionInput({ deleteSource: false, selection: criteria.selection });
     const result = await stack.runSession(run);
     // The already-archived ones are skipped by prepare, as the plan said.
-    expect(result.counts).toMatchObject({ succeeded: toArchive.length, skipped: nextCourses.length - 1, failed: 0 });
+    expect(result.counts).toMatchObject({ succeeded: toArchive.length, skipped: nextCourses.length - 2, failed: 0 });
     expect(result.excluded).toBe(excluded.length);
     const archivedNow = (await stack.catalog.listSession(run.session)).map((r) => r.sourceCourseId);
     expect(archivedNow).toEqual(toArchive);
