@@ -6,7 +6,7 @@
 import { activityInfo, heartbeat, cancellationSignal, ApplicationFailure } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { basename, relative, sep } from 'node:path';
+import { basename } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { withHeartbeats } from './heartbeat';
 import { readThrough } from './transport/receive';
@@ -55,9 +55,10 @@ export function backupActivities(sites: Sites) {
       makeSharedDir(dir);
       // The file is only known from backup.php's output: its name, checked, in the folder backup.php was given.
       const printed = await withHeartbeats((onLine) => host.backup(course.courseId, dir, onLine, cancellationSignal()));
-      const file = stagingPath(staging, `${course.session}/${basename(printed)}`, 'the file backup.php wrote');
+      const backupName = `${course.session}/${basename(printed)}`;
+      const file = stagingPath(staging, backupName, 'the file backup.php wrote');
       const mbzSha256 = await sha256File(file, (bytes) => heartbeat({ hashed: bytes }));
-      return { backupName: relative(staging, file).split(sep).join('/'), mbzBytes: statSync(file).size, mbzSha256 };
+      return { backupName, mbzBytes: statSync(file).size, mbzSha256 };
     },
   };
 }

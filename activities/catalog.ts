@@ -422,9 +422,9 @@ export class Catalog {
     return { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS };
   }
 
-  /** A line of a storage's ledger heads file: this catalog's head now. */
-  async headLine(extra: Record<string, string>): Promise<string> {
-    return `${JSON.stringify({ at: new Date().toISOString(), catalog: this.tag, ...extra, ...(await this.ledgerHead()) })}\n`;
+  /** A line of a storage's ledger heads file: this catalog's head. */
+  headLine(head: { seq: number; hash: string }, extra: Record<string, string>): string {
+    return `${JSON.stringify({ at: new Date().toISOString(), catalog: this.tag, ...extra, ...head })}\n`;
   }
 
   /** The last head this catalog kept in a storage's ledger heads file (another catalog's lines are not its own). */

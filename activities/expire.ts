@@ -74,8 +74,12 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
         const [copy] = await sites.moodle(a.targetSiteId).coursesByField('id', a.targetCourseId);
         if (!copy) return;
         const mark = archiveMarkSource(copy.idnumber);
-        const sha = /^archive:[^:]+:\d+:([0-9a-f]{12})/.exec(copy.idnumber ?? '')?.[1];
-        if (!mark || mark.siteId !== id.sourceSiteId || mark.courseId !== id.sourceCourseId || (sha && !id.mbzSha256.startsWith(sha)))
+        if (
+          !mark ||
+          mark.siteId !== id.sourceSiteId ||
+          mark.courseId !== id.sourceCourseId ||
+          (mark.backup && !id.mbzSha256.startsWith(mark.backup))
+        )
           throw mismatch(`its idnumber is ${JSON.stringify(copy.idnumber ?? '')}, not the archive mark of ${of}`);
         await withHeartbeats((onLine) => sites.host(a.targetSiteId).deleteCourse(a.targetCourseId!, onLine, cancellationSignal()));
       }

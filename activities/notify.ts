@@ -47,7 +47,7 @@ export function notifyActivities(config: ArchiverConfig, catalog: Catalog) {
     if (n.kind !== 'session-ended') return n;
     try {
       const ledgerHead = await catalog.ledgerHead();
-      const line = await catalog.headLine({ session: n.session });
+      const line = catalog.headLine(ledgerHead, { session: n.session });
       for (const storage of Object.values(config.storages))
         if (existsSync(storage.path)) appendFileSync(join(storage.path, LEDGER_HEADS_FILE), line);
       return { ...n, ledgerHead };

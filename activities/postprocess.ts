@@ -12,7 +12,7 @@ import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { catalogTimes, type Catalog } from './catalog';
 import { courseShape, shapeDifferences, type CourseShape } from './course-shape';
 import { describeChanges, liveChanges } from './source-fingerprint';
-import { discardUnverifiedCopy, marksArchiveOf } from './restore';
+import { copyIsThere, discardUnverifiedCopy } from './restore';
 import { displayedName } from './moodle/text';
 import type { Sites } from './sites';
 import { storeOf, verifySealed } from './storage';
@@ -41,10 +41,12 @@ async function archiveGone(sites: Sites, { course, facts }: PhaseRequest): Promi
   const storage = sites.storage(course.targetSiteId);
   const where = `${course.targetSiteId}:${facts.storageLocation ?? `course ${facts.targetCourseId}`}`;
   if (storage) return storeOf(storage).exists(facts.storageLocation!) ? undefined : `its archive (${where}) is gone from the storage`;
-  const [copy] = await sites.moodle(course.targetSiteId).coursesByField('id', facts.targetCourseId!);
-  return copy && marksArchiveOf(copy.idnumber, course.sourceSiteId, course.courseId)
-    ? undefined
-    : `its archive (${where}) is no longer on ${course.targetSiteId}`;
+  const there = await copyIsThere(
+    sites,
+    { targetSiteId: course.targetSiteId, targetCourseId: facts.targetCourseId! },
+    { sourceSiteId: course.sourceSiteId, sourceCourseId: course.courseId },
+  );
+  return there ? undefined : `its archive (${where}) is no longer on ${course.targetSiteId}`;
 }
 
 export function postprocessActivities(sites: Sites, catalog: Catalog) {

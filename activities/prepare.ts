@@ -7,7 +7,7 @@
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveIsComplete, archiveLocation, skipReason, type Catalog, type CatalogRow } from './catalog';
-import { marksArchiveOf } from './restore';
+import { copyIsThere } from './restore';
 import { courseShape } from './course-shape';
 import { describeChanges, fingerprintChanges, sourceFingerprint } from './source-fingerprint';
 import { withHeartbeats } from './heartbeat';
@@ -72,8 +72,7 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     if (req.facts.lostVersion === row.version) return `its archive version ${row.version} (${where}) is gone from its target`;
     // A package is checked where its storage is mounted, by verification; a Moodle copy is looked up here.
     if (sites.storage(row.targetSiteId) || !row.targetCourseId) return undefined;
-    const [copy] = await sites.moodle(row.targetSiteId).coursesByField('id', row.targetCourseId);
-    if (!copy || !marksArchiveOf(copy.idnumber, row.sourceSiteId, row.sourceCourseId))
+    if (!(await copyIsThere(sites, { targetSiteId: row.targetSiteId, targetCourseId: row.targetCourseId }, row)))
       return `its archive version ${row.version} (${where}) is no longer on ${row.targetSiteId} (deleted there, or replaced)`;
     return undefined;
   }

@@ -21,12 +21,13 @@ import { sealCourse, storeOf } from './storage';
 export const archiveIdnumber = (siteId: string, courseId: number, mbzSha256: string) =>
   `archive:${siteId}:${courseId}:${mbzSha256.slice(0, 12)}`;
 
-const ARCHIVE_MARK = /^archive:([a-z][a-z0-9_-]*):(\d+)(?::[0-9a-f]{12})?(?:@\d+)?$/;
+const ARCHIVE_MARK = /^archive:([a-z][a-z0-9_-]*):(\d+)(?::([0-9a-f]{12}))?(?:@\d+)?$/;
 
-/** The source course an archive mark names, when an idnumber is one (also the marks of older archivers). */
-export function archiveMarkSource(idnumber: string | null | undefined): { siteId: string; courseId: number } | undefined {
+/** The source course an archive mark names, when an idnumber is one, and the backup it names (absent in the marks of
+ * older archivers). */
+export function archiveMarkSource(idnumber: string | null | undefined): { siteId: string; courseId: number; backup?: string } | undefined {
   const m = ARCHIVE_MARK.exec(idnumber ?? '');
-  return m ? { siteId: m[1], courseId: Number(m[2]) } : undefined;
+  return m ? { siteId: m[1], courseId: Number(m[2]), ...(m[3] ? { backup: m[3] } : {}) } : undefined;
 }
 
 export const marksArchiveOf = (idnumber: string | null | undefined, siteId: string, courseId: number) => {
@@ -90,6 +91,16 @@ function markupFailure(course: PhaseRequest['course'], facts: CourseFacts): Appl
  * the course meanwhile), so that the target holds only archives the catalog knows. Only that copy: a resumed run's
  * is a catalogued archive, and a Moodle copy goes only if its mark names this very backup.
  */
+/** Whether a Moodle copy is still on its target, marked as the archive of its source course. */
+export async function copyIsThere(
+  sites: Sites,
+  where: { targetSiteId: string; targetCourseId: number },
+  of: { sourceSiteId: string; sourceCourseId: number },
+): Promise<boolean> {
+  const [copy] = await sites.moodle(where.targetSiteId).coursesByField('id', where.targetCourseId);
+  return Boolean(copy && marksArchiveOf(copy.idnumber, of.sourceSiteId, of.sourceCourseId));
+}
+
 export async function discardUnverifiedCopy(sites: Sites, { course, facts }: PhaseRequest): Promise<void> {
   if (facts.resumeAt) return;
   const storage = sites.storage(course.targetSiteId);
@@ -98,9 +109,9 @@ export async function discardUnverifiedCopy(sites: Sites, { course, facts }: Pha
     return;
   }
   if (!facts.targetCourseId || !facts.mbzSha256) return;
-  const mark = archiveIdnumber(course.sourceSiteId, course.courseId, facts.mbzSha256);
   const [copy] = await sites.moodle(course.targetSiteId).coursesByField('id', facts.targetCourseId);
-  if (copy && (copy.idnumber === mark || copy.idnumber?.startsWith(`${mark}@`)))
+  const mark = archiveMarkSource(copy?.idnumber);
+  if (copy && marksArchiveOf(copy.idnumber, course.sourceSiteId, course.courseId) && mark?.backup === facts.mbzSha256.slice(0, 12))
     await withHeartbeats((onLine) => sites.host(course.targetSiteId).deleteCourse(copy.id, onLine));
 }
 

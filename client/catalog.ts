@@ -137,9 +137,6 @@ export async function rebuildFromStorage(
     report.recorded++;
   }
   // A rebuilt catalog starts a new ledger: its head, kept beside the storage, is the one later checks reach.
-  appendFileSync(
-    join(storage.path, LEDGER_HEADS_FILE),
-    `${JSON.stringify({ at: new Date().toISOString(), rebuilt: storageId, ...(await catalog.ledgerHead()) })}\n`,
-  );
+  appendFileSync(join(storage.path, LEDGER_HEADS_FILE), catalog.headLine(await catalog.ledgerHead(), { rebuilt: storageId }));
   return report;
 }

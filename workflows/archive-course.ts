@@ -130,7 +130,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   };
 
   try {
-    for (;;) {
+    attempt: for (;;) {
       try {
         for (const phase of course.phasesToRun()) {
           course.enterPhase(phase.name);
@@ -158,12 +158,14 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
                 () => true,
                 () => false,
               );
-            if (running) course.leaveTo(heldBy);
-            else course.takeOverFrom(heldBy);
-            break;
+            if (running) {
+              course.leaveTo(heldBy);
+              break;
+            }
+            course.takeOverFrom(heldBy);
+            continue attempt;
           }
         }
-        if (course.takingOver()) continue;
         if (course.redoReason) {
           // Edited during its archive: this archive's staging files go, and the course is archived again, as a
           // new version, from prepare. The source stays until an archive of it as it is then is verified.

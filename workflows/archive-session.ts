@@ -411,7 +411,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       state.data.sites = await checkSites({
         siteIds: [input.sourceSiteId, input.targetSiteId],
         target: { siteId: input.targetSiteId, categoryId: input.targetCategoryId },
-        sourceRoots: [input.sourceCategoryId, ...(input.selection?.moreCategoryIds ?? [])],
+        sourceRoots: scope.roots,
       });
     ending = await run();
   } catch (err) {

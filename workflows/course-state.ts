@@ -90,10 +90,7 @@ export class CourseState {
   startOver(): string | undefined {
     const reason = this.redoReason ?? 'the source changed';
     const lostVersion = this.facts.archiveLost ? this.facts.archiveVersion : undefined;
-    for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
-    this.facts.phaseTimes = {};
-    if (lostVersion !== undefined) this.facts.lostVersion = lostVersion;
-    this.from = 0;
+    this.restart(lostVersion !== undefined ? { lostVersion } : {});
     this.enterPhase('prepare');
     if (++this.progress.rearchives >= MAX_ARCHIVES_WHILE_EDITED)
       return `it changed during each of its last ${MAX_ARCHIVES_WHILE_EDITED} archives (last: ${reason}); it stays on the source. Retry it once its teachers are done editing`;
@@ -106,22 +103,16 @@ export class CourseState {
     this.facts.skipReason = `archived by another run right now (${holder}): one run per course at a time`;
   }
 
-  private takeOver = false;
-
   /** The run that held the course no longer runs: prepare again, taking the course over from it. */
   takeOverFrom(holder: string): void {
-    for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
-    this.facts.phaseTimes = {};
-    this.facts.takeOverFrom = holder;
-    this.from = 0;
-    this.takeOver = true;
+    this.restart({ takeOverFrom: holder });
   }
 
-  /** Whether the phases start again from prepare to take the course over (once per takeOverFrom). */
-  takingOver(): boolean {
-    const was = this.takeOver;
-    this.takeOver = false;
-    return was;
+  /** From prepare again, knowing only `carried`: what this attempt learned no longer holds. */
+  private restart(carried: CourseFacts): void {
+    for (const k of Object.keys(this.facts) as (keyof CourseFacts)[]) delete this.facts[k];
+    Object.assign(this.facts, { phaseTimes: {}, ...carried });
+    this.from = 0;
   }
 
   /** Why this archive must be made again (its source changed, or the archive it resumed is gone), if so. */
