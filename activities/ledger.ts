@@ -1,9 +1,9 @@
 // Every phase step that completes appends an entry to the catalog's ledger:
 // what happened, when, and the checksums, sizes and ids it established. The
-// course workflow records the steps of each phase by one local activity, on
-// the main worker (the one that reaches the catalog), whatever host they ran on.
-import type { PhaseActivityName } from '../workflows/phases';
-import type { CourseFacts, CourseInput } from '../workflows/types';
+// course workflow hands the steps done on other hosts to its next local
+// activity on the main worker (the one that reaches the catalog), which writes
+// them before its own.
+import type { CourseFacts, CourseInput, StepRecord } from '../workflows/types';
 import type { Catalog } from './catalog';
 
 /** The facts worth keeping for good; the rest (times, counts) is in Temporal's history. */
@@ -28,14 +28,6 @@ const LEDGER_FACTS = [
   'archiveLost',
   'note',
 ] as const satisfies readonly (keyof CourseFacts)[];
-
-export interface StepRecord {
-  activity: PhaseActivityName;
-  /** What the step returned. */
-  facts: CourseFacts;
-  /** The run and the step's rank in it: a retried record is not written twice. */
-  entryKey: string;
-}
 
 export function ledgerActivities(catalog: Catalog) {
   return {

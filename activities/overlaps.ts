@@ -22,9 +22,12 @@ export interface RunningSession {
   scope?: SelectionScope;
 }
 
-/** The sessions running now, as Temporal lists them (workers/run.ts builds it on a Temporal client). */
+/** The sessions running now, as Temporal lists them, and a way to signal one (workers/run.ts builds it on a
+ * Temporal client). */
 export interface SessionRegistry {
   running(): Promise<RunningSession[]>;
+  /** Signals a session's current run; nothing when it no longer runs. */
+  signal(workflowId: string, signal: string, args: unknown[]): Promise<void>;
 }
 
 interface Reach {

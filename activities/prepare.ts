@@ -117,10 +117,11 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     if (archived && !gone && archived.sourceFingerprint === fingerprint && archived.targetSiteId === course.targetSiteId) {
       const resumed = { ...facts, sourceFingerprint: fingerprint, archiveVersion: archived.version };
       if (archiveIsComplete(archived, course.deleteSource)) return { ...resumed, skipReason: skipReason(archived) };
-      // Archived earlier but not cleaned up (stopped after verification, or sources kept then).
+      // Archived earlier but not cleaned up (stopped after verification, or sources kept then): its copy is verified
+      // again (restore keeps it, verification re-reads it).
       return {
         ...resumed,
-        resumeAt: 'postprocess',
+        resumeAt: 'restore',
         targetCourseId: archived.targetCourseId ?? undefined,
         targetCategoryId: archived.targetCategoryId ?? undefined,
         mbzBytes: Number(archived.mbzBytes),

@@ -119,6 +119,8 @@ export function restoreActivities(sites: Sites) {
   return {
     async restoreCourse(req: PhaseRequest): Promise<CourseFacts> {
       const { course, facts } = req;
+      // Resumed from the catalog: the copy an earlier run made and recorded is verified again, not made again.
+      if (facts.resumeAt) return {};
       const storage = sites.storage(course.targetSiteId);
       if (storage) return sealCourse(sites, storage, req);
       const target = sites.moodle(course.targetSiteId);

@@ -86,11 +86,50 @@ export interface PhaseRecord {
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+type Failure = NonNullable<NonNullable<HistoryEvent['markerRecordedEventAttributes']>['failure']>;
+
+const failureText = (f: Failure) => (f.cause?.message ? `${f.message}: ${f.cause.message}` : (f.message ?? undefined));
+
+/** The SDK's marker for a local activity, and what its data says (the step, its attempts, when it was scheduled). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+function localActivityData(payload: Parameters<typeof defaultPayloadConverter.fromPayload>[0] | undefined) {
+  if (!payload) return undefined;
+  try {
+    const d = defaultPayloadConverter.fromPayload<{ activity_type?: string; attempt?: number; original_schedule_time?: unknown }>(payload);
+    if (typeof d?.activity_type !== 'string') return undefined;
+    const t = d.original_schedule_time as { seconds?: number | string; nanos?: number } | string | undefined;
+    const ms =
+      typeof t === 'string' ? Date.parse(t) : t?.seconds != null ? Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
+    return {
+      activity_type: d.activity_type,
+      attempt: d.attempt,
+      scheduledAt: Number.isFinite(ms) ? new Date(ms).toISOString() : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The phases a course ran, from its event history: times, attempts, the last error of each. */
 export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
   const byScheduled = new Map<string, PhaseRecord>();
   const records: PhaseRecord[] = [];
+  /** The record a step that begins at `at` joins: its phase's, or a new one (a phase run again, a discard). */
+  const stepBegun = (name: string, at: string | null): PhaseRecord | undefined => {
+    const inPhase = PHASE_OF_ACTIVITY.get(name);
+    if (!inPhase) return undefined;
+    // Staging removals outside a cleanup discard a course that ends without an archive.
+    const phase = DISCARD_ACTIVITIES.has(name) && records.at(-1)?.phase !== 'cleanup' ? 'discard' : inPhase;
+    // The steps of one phase make one record, retries of the phase a new one.
+    let rec = records.at(-1);
+    if (!rec || rec.phase !== phase || rec.outcome !== 'completed') {
+      rec = { phase, startedAt: at, endedAt: null, seconds: null, attempts: 0, outcome: 'running' };
+      records.push(rec);
+    } else {
+      rec.outcome = 'running';
+    }
+    return rec;
+  };
   for (const e of events) {
     const id = String(e.eventId);
     const at =
@@ -99,20 +138,21 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
         : null;
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      const name = scheduled.activityType?.name ?? '';
-      const inPhase = PHASE_OF_ACTIVITY.get(name);
-      if (!inPhase) continue;
-      // Staging removals outside a cleanup (which starts with deleteSourceCourse) discard a course that ends without an archive.
-      const phase = DISCARD_ACTIVITIES.has(name) && records.at(-1)?.phase !== 'cleanup' ? 'discard' : inPhase;
-      // The steps of one phase (cleanup has four) make one record, retries of the phase a new one.
-      let rec = records.at(-1);
-      if (!rec || rec.phase !== phase || rec.outcome !== 'completed') {
-        rec = { phase, startedAt: at, endedAt: null, seconds: null, attempts: 0, outcome: 'running' };
-        records.push(rec);
-      } else {
-        rec.outcome = 'running';
-      }
-      byScheduled.set(id, rec);
+      const rec = stepBegun(scheduled.activityType?.name ?? '', at);
+      if (rec) byScheduled.set(id, rec);
+      continue;
+    }
+    // A step on the main worker is a local activity: one marker when it ends, with its attempts and any failure.
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+      const data = localActivityData(marker.details?.data?.payloads?.[0]);
+      const rec = data && stepBegun(data.activity_type, data.scheduledAt ?? at);
+      if (!rec) continue;
+      rec.attempts += data.attempt ?? 1;
+      rec.endedAt = at;
+      rec.seconds = rec.startedAt && at ? (Date.parse(at) - Date.parse(rec.startedAt)) / 1000 : null;
+      rec.outcome = marker.failure ? 'failed' : 'completed';
+      if (marker.failure) rec.lastError = failureText(marker.failure);
       continue;
     }
     const started = e.activityTaskStartedEventAttributes;
@@ -142,7 +182,7 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
             ? 'timed-out'
             : 'cancelled';
       const failure = e.activityTaskFailedEventAttributes?.failure ?? e.activityTaskTimedOutEventAttributes?.failure;
-      if (failure) rec.lastError = failure.cause?.message ? `${failure.message}: ${failure.cause.message}` : (failure.message ?? undefined);
+      if (failure) rec.lastError = failureText(failure);
     }
   }
   return records;

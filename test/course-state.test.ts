@@ -1,17 +1,21 @@
 // One course's state and rules: the plain class on its own, then the course
 // workflow over it on the shared test server, with stub activities on the
 // three queues a course uses (no Moodle, no catalog).
+import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PhaseStepActivities } from '../activities';
+import { runningSteps } from '../activities/step-runs';
 import { siteQueue } from '../contract';
 import { CourseState, MAX_ARCHIVES_WHILE_EDITED } from '../workflows/course-state';
 import { courseDecisionSignal, courseProgressQuery } from '../workflows/messages';
-import { PHASE_NAMES, PHASES, type PhaseActivityName } from '../workflows/phases';
-import type { CourseFacts, CourseInput } from '../workflows/types';
+import { EARLIER_PHASES, PHASE_NAMES, PHASES, type PhaseActivityName, type QueueRole } from '../workflows/phases';
+
+type Step = { activity: PhaseActivityName; queue: QueueRole };
+import type { CourseFacts, CourseInput, StepRecord } from '../workflows/types';
 import { until } from './harness';
 import { testNamespace } from './namespace';
 
@@ -102,7 +106,7 @@ describe('archiveCourse over stub activities', () => {
   let workers: Worker[];
   let running: Promise<void>;
   const main = `course-stubs-${process.pid}`;
-  const input: CourseInput = {
+  const base: CourseInput = {
     session: `stubs-${Date.now()}`,
     vintage: '2024-2025',
     courseId: 7,
@@ -114,28 +118,37 @@ describe('archiveCourse over stub activities', () => {
     deleteSource: true,
     failureHoldHours: 1,
   };
-  const calls: PhaseActivityName[] = [];
-  let restoreFailures = 1;
+  /** Each step as it ran: its name, where (a queue, or 'local' for a local activity), and in which task. */
+  const calls: { name: PhaseActivityName; where: string; task: string }[] = [];
+  const ledger: string[] = [];
+  let restoreFailures = 0;
 
   beforeAll(async () => {
     const step =
       (name: PhaseActivityName, out: CourseFacts = {}) =>
       async () => {
-        calls.push(name);
+        const info = activityInfo();
+        calls.push({ name, where: info.isLocal ? 'local' : info.taskQueue, task: `${info.workflowExecution?.runId}/${info.activityId}` });
         if (name === 'restoreCourse' && restoreFailures-- > 0)
           throw ApplicationFailure.nonRetryable('restore_backup.php exited 1', 'Moodle:host-command-failed');
         return out;
       };
-    const everyStep: Record<string, () => Promise<CourseFacts>> = Object.fromEntries(
-      PHASES.flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps).map((s) => [s.activity, step(s.activity)]),
-    );
-    const stubs: PhaseStepActivities & Record<string, unknown> = {
-      ...(everyStep as unknown as PhaseStepActivities),
+    const stepNames = [...PHASES, ...EARLIER_PHASES]
+      .flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps)
+      .map((s) => s.activity);
+    const plain = {
+      ...(Object.fromEntries(stepNames.map((n) => [n, step(n)])) as unknown as PhaseStepActivities),
       removeSourceStaging: step('removeSourceStaging'),
       removeTargetStaging: step('removeTargetStaging'),
       prepareCourse: step('prepareCourse', { shortname: 'C7', fullname: 'Course 7' }),
       verifyArchive: step('verifyArchive', { verified: true }),
-      async recordSteps() {},
+    };
+    const recordSteps = async ({ steps }: { steps: StepRecord[] }) => {
+      ledger.push(...steps.map((s) => s.activity));
+    };
+    const stubs = {
+      ...runningSteps(plain, (_course, entries) => recordSteps({ steps: entries })),
+      recordSteps,
       async notify() {
         return { sent: [] };
       },
@@ -144,8 +157,8 @@ describe('archiveCourse over stub activities', () => {
     const bundle = { code: readFileSync(inject('workflowBundlePath'), 'utf8') };
     workers = await Promise.all([
       Worker.create({ connection, namespace: testNamespace, taskQueue: main, workflowBundle: bundle, activities: stubs }),
-      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(input.sourceSiteId), activities: stubs }),
-      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(input.targetSiteId), activities: stubs }),
+      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(base.sourceSiteId), activities: stubs }),
+      Worker.create({ connection, namespace: testNamespace, taskQueue: siteQueue(base.targetSiteId), activities: stubs }),
     ]);
     running = Promise.all(workers.map((w) => w.run())).then(() => undefined);
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: testNamespace });
@@ -157,10 +170,17 @@ describe('archiveCourse over stub activities', () => {
     await connection?.close();
   });
 
-  it('runs each step on its queue, holds a failure for the operator, and a retry resumes at the failed phase', async () => {
+  const where = (queue: string) =>
+    queue === 'main' ? 'local' : queue === 'source' ? siteQueue(base.sourceSiteId) : siteQueue(base.targetSiteId);
+
+  it("runs main-queue steps locally and a phase's steps on one host in one task; holds a failure, and a retry resumes at the failed phase", async () => {
+    calls.length = 0;
+    ledger.length = 0;
+    restoreFailures = 1;
+    const input: CourseInput = { ...base, courseId: 7, stepsTogether: true };
     const handle = await client.workflow.start('archiveCourse', {
       taskQueue: main,
-      workflowId: `stub-course-${input.session}`,
+      workflowId: `stub-course-${input.session}-7`,
       args: [input],
     });
     const failed = await until(
@@ -168,21 +188,46 @@ describe('archiveCourse over stub activities', () => {
       (p) => p.status === 'failed',
     );
     expect(failed).toMatchObject({ phase: 'restore', failure: { phase: 'restore', errorType: 'Moodle:host-command-failed' } });
-    expect(calls).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
+    expect(calls.map((c) => c.name)).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', 'restoreCourse']);
+    // What completed before the failure is in the ledger.
+    expect(ledger).toEqual(['prepareCourse', 'backupCourse', 'transportBackup']);
     await handle.signal(courseDecisionSignal, 'retry');
     const result = (await handle.result()) as { status: string; facts: CourseFacts };
     expect(result.status).toBe('succeeded');
-    // Prepare, backup and transport ran once; the retry started at restore.
-    expect(calls).toEqual([
-      'prepareCourse',
-      'backupCourse',
-      'transportBackup',
-      'restoreCourse',
-      ...PHASES.slice(PHASE_NAMES.indexOf('restore'))
-        .flatMap((p): readonly { activity: PhaseActivityName }[] => p.steps)
-        .map((s) => s.activity),
-    ]);
+    // Prepare, backup and transport ran once; the retry started at restore; each step where the table says.
+    const fromRestore = PHASES.slice(PHASE_NAMES.indexOf('restore')).flatMap((p): readonly Step[] => p.steps);
+    expect(calls.slice(4).map((c) => [c.name, c.where])).toEqual(fromRestore.map((s) => [s.activity, where(s.queue)]));
+    expect(calls.slice(0, 3).map((c) => c.where)).toEqual(['local', siteQueue(base.sourceSiteId), siteQueue(base.targetSiteId)]);
+    // A phase's consecutive steps on one host ran in one task: restore's three, cleanup's two on the source.
+    const tasks = (names: PhaseActivityName[]) =>
+      new Set(
+        calls
+          .slice(4)
+          .filter((c) => names.includes(c.name))
+          .map((c) => c.task),
+      ).size;
+    expect(tasks(['restoreCourse', 'verifyArchive', 'removeTargetStaging'])).toBe(1);
+    expect(tasks(['deleteSourceCourse', 'removeSourceStaging'])).toBe(1);
+    // Every step that ran to its end has its ledger entry, in order.
+    expect(ledger).toEqual(['prepareCourse', 'backupCourse', 'transportBackup', ...fromRestore.map((s) => s.activity)]);
     expect(Object.keys(result.facts.phaseTimes!)).toEqual(PHASE_NAMES);
     expect(await handle.query(courseProgressQuery)).toMatchObject({ phase: 'done', status: 'succeeded', retries: 1 });
+  });
+
+  it('a course started by an earlier release runs as it did: each step its own activity on its queue', async () => {
+    calls.length = 0;
+    ledger.length = 0;
+    restoreFailures = 0;
+    const input: CourseInput = { ...base, courseId: 8 };
+    const handle = await client.workflow.start('archiveCourse', {
+      taskQueue: main,
+      workflowId: `stub-course-${input.session}-8`,
+      args: [input],
+    });
+    expect(((await handle.result()) as { status: string }).status).toBe('succeeded');
+    const steps = EARLIER_PHASES.flatMap((p): readonly Step[] => p.steps);
+    expect(calls.map((c) => [c.name, c.where])).toEqual(steps.map((s) => [s.activity, s.queue === 'main' ? main : where(s.queue)]));
+    expect(new Set(calls.map((c) => c.task)).size).toBe(steps.length);
+    expect(ledger).toEqual(steps.map((s) => s.activity));
   });
 });

@@ -5,7 +5,7 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createActivities } from '../activities';
 import type { RunningSession, SelectionScope, SessionRegistry } from '../activities/overlaps';
 import { Catalog } from '../activities/catalog';
@@ -42,15 +42,24 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
  * (each session's memo), read with a client of the worker's own, connected on first use: only the overlap check asks. */
 function sessionRegistry(config: ArchiverConfig): SessionRegistry & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
+  const connected = () =>
+    (client ??= Connection.connect({
+      address: config.temporal.address,
+      tls: config.temporal.tls || undefined,
+      apiKey: config.temporal.apiKey,
+    }).then((connection) => new Client({ connection, namespace: config.temporal.namespace })));
   return {
+    async signal(workflowId, signal, args) {
+      try {
+        await (await connected()).workflow.getHandle(workflowId).signal(signal, ...args);
+      } catch (e) {
+        // The session is gone (terminated or finished): nothing to tell.
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      }
+    },
     async running() {
-      client ??= Connection.connect({
-        address: config.temporal.address,
-        tls: config.temporal.tls || undefined,
-        apiKey: config.temporal.apiKey,
-      }).then((connection) => new Client({ connection, namespace: config.temporal.namespace }));
       const out: RunningSession[] = [];
-      for await (const w of (await client).workflow.list({
+      for await (const w of (await connected()).workflow.list({
         query: `WorkflowType = 'archiveSession' AND ExecutionStatus = 'Running' AND TaskQueue = '${config.mainQueue}'`,
       })) {
         const selection = w.memo?.selection as { since?: number; scope?: SelectionScope } | undefined;

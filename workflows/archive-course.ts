@@ -8,6 +8,15 @@
 // removes its staging files. Between two phases it holds while the session's
 // window is closed (a durable timer to the opening) or while drained.
 // The course's state and rules are CourseState's; this file wires them to Temporal.
+//
+// Its steps run as the phase table's stepRuns say: a main-queue step is a local
+// activity, which also puts into the ledger the steps done on the hosts since the
+// last one; a phase's steps on one host are one task. Its phase goes into the
+// search attributes when a host task or a wait begins (a local step is over
+// within the workflow task), and it tells its session through a local activity.
+// A course started by an earlier release (no `stepsTogether`) replays as it ran:
+// each step its own activity, the ledger by its own local activity per phase,
+// the session told by signal, each phase in the search attributes as it begins.
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -26,9 +35,9 @@ import {
   type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StepRecord } from '../activities/ledger';
+import type { StepRunResult, StepsDone } from '../activities/step-runs';
 import { FailureType, HOUR, siteQueue } from '../contract';
-import { CourseState } from './course-state';
+import { CourseState, type CourseProgress } from './course-state';
 import {
   courseDecisionSignal,
   courseFinishedSignal,
@@ -38,10 +47,27 @@ import {
   coursePhaseSignal,
 } from './messages';
 import { notifySafely } from './notify';
-import { DISCARD_OPTIONS, DISCARD_STEPS, type Phase, type PhaseActivityName, type QueueRole } from './phases';
+import {
+  DISCARD_OPTIONS,
+  DISCARD_STEPS,
+  EARLIER_PHASES,
+  PHASES,
+  stepRuns,
+  type Phase,
+  type PhaseActivityName,
+  type QueueRole,
+  type StepRun,
+} from './phases';
 import { ArchivePhase, ArchiveStatus } from './search-attributes';
-import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome } from './types';
+import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, StepRecord } from './types';
 import { WindowCalendar } from './windows';
+
+/** What a run of steps learned, without its per-step list (that goes to the ledger). */
+function stripSteps(out: StepRunResult): CourseFacts {
+  const facts = { ...out };
+  delete facts.stepsRun;
+  return facts;
+}
 
 function describeFailure(err: unknown, phase: string): CourseFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -50,7 +76,10 @@ function describeFailure(err: unknown, phase: string): CourseFailure {
   return { phase, errorType: 'Error', message: String(cause) };
 }
 
-const { recordSteps } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumInterval: '30s' } });
+const { recordSteps, tellSession: tellSessionLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { maximumInterval: '30s' },
+});
 
 export async function archiveCourse(input: CourseInput): Promise<CourseOutcome & { facts: CourseFacts }> {
   const queueOf: Record<QueueRole, string> = {
@@ -58,7 +87,8 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
     source: siteQueue(input.sourceSiteId),
     target: siteQueue(input.targetSiteId),
   };
-  const course = new CourseState(input.courseId);
+  const together = input.stepsTogether === true;
+  const course = new CourseState(input.courseId, together ? PHASES : EARLIER_PHASES);
   const { facts, progress } = course;
   setHandler(courseProgressQuery, () => progress);
   setHandler(courseDecisionSignal, (d) => course.decide(d));
@@ -74,38 +104,104 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   const tellSession = <A extends unknown[]>(signal: SignalDefinition<A>, ...args: A) =>
     CancellationScope.nonCancellable(async () => {
       if (!parentId) return;
+      if (together) return tellSessionLocally({ workflowId: parentId, signal: signal.name, args });
       try {
         await getExternalWorkflowHandle(parentId).signal(signal, ...args);
       } catch {
         // The session is gone (terminated or finished): nothing to tell.
       }
     });
+  // The phase shown in the search attributes: set at once by an earlier release's course; else when a host task or a
+  // wait begins, or the course ends, in the same command as its status then.
+  let phaseShown = together ? 'prepare' : undefined;
+  let phaseToShow: string | undefined;
+  const showPhase = (phase: string) => {
+    if (!together) upsertSearchAttributes([{ key: ArchivePhase, value: phase }]);
+    else phaseToShow = phase;
+  };
+  const showNow = (status?: CourseProgress['status']) => {
+    const pending = phaseToShow !== undefined && phaseToShow !== phaseShown ? phaseToShow : undefined;
+    if (pending === undefined && status === undefined) return;
+    upsertSearchAttributes([
+      ...(pending !== undefined ? [{ key: ArchivePhase, value: pending }] : []),
+      ...(status !== undefined ? [{ key: ArchiveStatus, value: status }] : []),
+    ]);
+    phaseShown = pending ?? phaseShown;
+  };
   let steps = 0;
-  /** Steps done and not in the ledger yet: a phase's steps go in together, when it ends or stops. */
+  const nextKey = () => `${workflowInfo().runId}/${++steps}`;
+  /** Steps done and not in the ledger yet: the next local step writes them, or they go in when the course stops. */
   const unrecorded: StepRecord[] = [];
-  const runStep = async (step: { activity: PhaseActivityName; queue: QueueRole }, options: Phase['options']) => {
-    course.enterStep(step.activity);
-    const activity = proxyActivities<Activities>({
+  /** One run of steps (stepRuns): a local activity on the main worker, else one task on the host's queue. */
+  const runTogether = async (run: StepRun, options: Phase['options']) => {
+    course.enterStep(run.steps[0]);
+    const [first, ...andThen] = run.steps;
+    const request = { course: input, facts, ...(andThen.length ? { andThen } : {}) };
+    if (run.queue === 'main') {
+      // A local activity has no heartbeat: a worker lost during it times its workflow task out, and it runs again.
+      const local = { startToCloseTimeout: options.startToCloseTimeout, retry: options.retry };
+      const keys = run.steps.map(nextKey);
+      const out = await proxyLocalActivities<Activities>(local)[first]({ ...request, ledger: { before: [...unrecorded], keys } });
+      // Written by the step, with its own entries.
+      unrecorded.length = 0;
+      course.learned(stripSteps(out));
+      return;
+    }
+    showNow();
+    const out = await proxyActivities<Activities>({
       ...options,
-      taskQueue: queueOf[step.queue],
+      taskQueue: queueOf[run.queue],
+      summary: run.steps.join(', '),
       // Said explicitly: left unset, the SDK does TRY_CANCEL, and the staging files would be
       // discarded while a cancelled backup is still writing its file.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    })[step.activity];
-    const out = await activity({ course: input, facts });
-    course.learned(out);
-    unrecorded.push({ activity: step.activity, facts: out, entryKey: `${workflowInfo().runId}/${++steps}` });
+    })
+      [first](request)
+      .catch((err: unknown) => {
+        // The steps of the task that completed before one failed: they happened, so they go into the ledger.
+        const cause = err instanceof ActivityFailure ? err.cause : undefined;
+        const done = cause instanceof ApplicationFailure ? (cause.details?.[0] as StepsDone | undefined) : undefined;
+        for (const r of done?.stepsRun ?? []) unrecorded.push({ ...r, entryKey: nextKey() });
+        throw err;
+      });
+    course.learned(stripSteps(out));
+    for (const r of out.stepsRun ?? [{ activity: first, facts: out }]) unrecorded.push({ ...r, entryKey: nextKey() });
   };
-  /** Runs steps, then puts those that completed into the ledger, even if one failed or a cancellation came: they did happen. */
+  /** An earlier release's step: its own activity, whatever its queue. */
+  const runAlone = async (step: { activity: PhaseActivityName; queue: QueueRole }, options: Phase['options']) => {
+    course.enterStep(step.activity);
+    const out = await proxyActivities<Activities>({
+      ...options,
+      taskQueue: queueOf[step.queue],
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    })[step.activity]({ course: input, facts });
+    course.learned(out);
+    unrecorded.push({ activity: step.activity, facts: out, entryKey: nextKey() });
+  };
+  /** Puts the steps done and not in the ledger yet into it. */
+  const recordDone = async () => {
+    if (unrecorded.length) await CancellationScope.nonCancellable(() => recordSteps({ course: input, steps: unrecorded.splice(0) }));
+  };
+  /** Runs steps. Those that completed go into the ledger even if one failed or a cancellation came (they did happen):
+   * at once, or (steps together) with the next local step, or before the course ends. */
   const runSteps = async (list: readonly { activity: PhaseActivityName; queue: QueueRole }[], options: Phase['options']) => {
     try {
-      for (const step of list) {
-        await runStep(step, options);
-        if (course.redoReason) break; // nothing more of this archive: it is made again
+      if (together) {
+        for (const run of stepRuns(list)) {
+          await runTogether(run, options);
+          if (course.redoReason) break; // nothing more of this archive: it is made again
+        }
+      } else {
+        for (const step of list) {
+          await runAlone(step, options);
+          if (course.redoReason) break;
+        }
       }
-    } finally {
-      if (unrecorded.length) await CancellationScope.nonCancellable(() => recordSteps({ course: input, steps: unrecorded.splice(0) }));
+    } catch (err) {
+      await recordDone();
+      throw err;
     }
+    if (!together) await recordDone();
   };
   const windowNow = () => calendar?.at(Date.now());
   const mayGo = () => (windowNow()?.open ?? true) && !course.held;
@@ -126,7 +222,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   };
   const setStatus = (status: typeof progress.status) => {
     course.setStatus(status);
-    upsertSearchAttributes([{ key: ArchiveStatus, value: status }]);
+    showNow(status);
   };
 
   try {
@@ -138,7 +234,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           // only after a hold. Telling it takes a round trip: the window may have closed meanwhile.
           for (let held = await waitForGo(); ; held = await waitForGo()) {
             course.phaseStarted(Date.now());
-            upsertSearchAttributes([{ key: ArchivePhase, value: phase.name }]);
+            showPhase(phase.name);
             if (held) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: phase.name });
             if (mayGo()) break;
           }
@@ -175,7 +271,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           continue;
         }
         const outcome = course.completed();
-        upsertSearchAttributes([{ key: ArchiveStatus, value: outcome.status }]);
+        showNow(outcome.status);
         return { ...outcome, facts };
       } catch (err) {
         if (isCancellation(err)) {
@@ -187,7 +283,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         const failure = describeFailure(err, progress.phase);
         const holdMs = input.failureHoldHours * HOUR;
         await tellSession(courseFinishedSignal, course.failed(failure, Date.now() + holdMs));
-        upsertSearchAttributes([{ key: ArchiveStatus, value: 'failed' }]);
+        showNow('failed');
         await notifySafely({
           kind: 'course-failed',
           workflowId: workflowInfo().workflowId,
@@ -203,7 +299,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           if (!isCancellation(e)) throw e; // cancelled while waiting: it stays failed
         }
         const decision = course.applyDecision();
-        if (decision) upsertSearchAttributes([{ key: ArchiveStatus, value: progress.status }]);
+        if (decision) showNow(progress.status);
         if (decision === 'retry') continue;
         // Closed for good (skipped, or no decision in time): no retry will use its backup on either host.
         await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
@@ -213,6 +309,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       }
     }
   } finally {
+    await recordDone();
     // The session ignores a report it already has (the failure told before the hold).
     await tellSession(courseFinishedSignal, course.outcome());
   }

@@ -3,11 +3,14 @@
 // what it learned, where it stands for the operator, what it waits for, and
 // what the operator decided after a failure. archiveCourse drives it with
 // activities and timers; the unit tests drive it without Temporal.
-import { PHASES, phaseIndex, type PhaseActivityName, type PhaseName } from './phases';
+import { PHASES, phaseIndex, type CoursePhase, type PhaseActivityName, type PhaseName } from './phases';
 import type { CourseDecision, CourseFacts, CourseFailure, CourseOutcome, CourseStatus } from './types';
 
 /** Archives in a row that find the source changed before the course fails (it stays on the source). */
 export const MAX_ARCHIVES_WHILE_EDITED = 3;
+
+/** Why an archive must be made again, from what its steps learned: its source changed, or the archive it resumed is gone. */
+export const redoReasonOf = (facts: CourseFacts): string | undefined => facts.sourceChanged ?? facts.archiveLost;
 
 export interface CourseProgress {
   courseId: number;
@@ -36,7 +39,11 @@ export class CourseState {
   /** The first phase this attempt runs: a retry starts at the phase that failed. */
   private from = 0;
 
-  constructor(readonly courseId: number) {
+  /** `phases`: the table its run follows (a course started by an earlier release replays EARLIER_PHASES). */
+  constructor(
+    readonly courseId: number,
+    private readonly phases: readonly CoursePhase[] = PHASES,
+  ) {
     this.progress = { courseId, phase: 'pending', status: 'running', retries: 0, rearchives: 0, facts: this.facts };
   }
 
@@ -51,8 +58,8 @@ export class CourseState {
 
   /** The phases this attempt runs, in order: from the failed one on a retry, none that an earlier run
    * did (prepare learns that as it runs: read lazily), and none after prepare found nothing to do. */
-  *phasesToRun(): Generator<(typeof PHASES)[number]> {
-    for (const phase of PHASES.slice(this.from)) {
+  *phasesToRun(): Generator<CoursePhase> {
+    for (const phase of this.phases.slice(this.from)) {
       if (this.skipping) return;
       const resumeAt = this.facts.resumeAt;
       if (!resumeAt || phaseIndex(phase.name) >= phaseIndex(resumeAt)) yield phase;
@@ -117,7 +124,7 @@ export class CourseState {
 
   /** Why this archive must be made again (its source changed, or the archive it resumed is gone), if so. */
   get redoReason(): string | undefined {
-    return this.facts.sourceChanged ?? this.facts.archiveLost;
+    return redoReasonOf(this.facts);
   }
 
   /** Prepare found nothing to do (already archived): the remaining phases are not run. */

@@ -4,6 +4,11 @@
 // implement, the duration model's defaults, the catalog's phase times, the
 // plan and the bench's sequential baseline. Adding a phase is adding a row
 // (and its activity).
+//
+// How steps run follows from their queues (stepRuns): a step on the main queue
+// is a local activity of the course workflow (it runs on the worker that runs
+// the workflow, no task to queue), and a phase's consecutive steps on one host
+// are one activity task there. Each step keeps its own ledger entry.
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /** Where a step runs: the web-service worker, or the source or target Moodle host. */
@@ -78,25 +83,28 @@ export const PHASES = [
     cost: { fixedSeconds: 0.2, secondsPerMB: 0.02, secondsPerActivity: 0 },
     catalogTime: 'transportedAt',
   },
+  // Restore, then verify the copy where it was made (a cold storage's package is re-read where it is mounted),
+  // then drop the staged backup a verified copy no longer needs: one task on the target host. A verification that
+  // fails sends the course back to restore, which adopts its marked copy instead of restoring again.
   {
     name: 'restore',
-    steps: [{ activity: 'restoreCourse', queue: 'target' }],
-    onCancel: 'finish',
-    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
-    cost: { fixedSeconds: 1, secondsPerMB: 0.09, secondsPerActivity: 0.06 },
-    catalogTime: 'restoredAt',
-  },
-  // Verified on the target host (a cold storage's package is re-read where it is mounted),
-  // recorded by the main worker, the one that reaches the catalog.
-  {
-    name: 'postprocess',
     steps: [
+      { activity: 'restoreCourse', queue: 'target' },
       { activity: 'verifyArchive', queue: 'target' },
-      { activity: 'recordArchive', queue: 'main' },
+      { activity: 'removeTargetStaging', queue: 'target' },
     ],
     onCancel: 'finish',
+    options: { startToCloseTimeout: '8h', heartbeatTimeout: '30s', retry: hostJob },
+    cost: { fixedSeconds: 1.3, secondsPerMB: 0.09, secondsPerActivity: 0.065 },
+    catalogTime: 'restoredAt',
+  },
+  // The verified archive into the catalog, by the main worker (the one that reaches it), before anything is deleted.
+  {
+    name: 'postprocess',
+    steps: [{ activity: 'recordArchive', queue: 'main' }],
+    onCancel: 'finish',
     options: { startToCloseTimeout: '2h', heartbeatTimeout: '2m', retry: quick },
-    cost: { fixedSeconds: 0.3, secondsPerMB: 0, secondsPerActivity: 0.005 },
+    cost: { fixedSeconds: 0.05, secondsPerMB: 0, secondsPerActivity: 0 },
     catalogTime: 'verifiedAt',
   },
   {
@@ -104,7 +112,6 @@ export const PHASES = [
     steps: [
       { activity: 'deleteSourceCourse', queue: 'source' },
       { activity: 'removeSourceStaging', queue: 'source' },
-      { activity: 'removeTargetStaging', queue: 'target' },
       { activity: 'closeCatalogEntry', queue: 'main' },
     ],
     onCancel: 'finish',
@@ -117,6 +124,26 @@ export const PHASES = [
 export type PhaseName = (typeof PHASES)[number]['name'];
 export const PHASE_NAMES: readonly PhaseName[] = PHASES.map((p) => p.name);
 
+/** The steps of course workflows started before steps ran together (CourseInput.stepsTogether unset): their
+ * histories replay against these, each step its own activity. Kept until no such course can still run. */
+const EARLIER_STEPS: Partial<Record<PhaseName, readonly { activity: PhaseActivityName; queue: QueueRole }[]>> = {
+  restore: [{ activity: 'restoreCourse', queue: 'target' }],
+  postprocess: [
+    { activity: 'verifyArchive', queue: 'target' },
+    { activity: 'recordArchive', queue: 'main' },
+  ],
+  cleanup: [
+    { activity: 'deleteSourceCourse', queue: 'source' },
+    { activity: 'removeSourceStaging', queue: 'source' },
+    { activity: 'removeTargetStaging', queue: 'target' },
+    { activity: 'closeCatalogEntry', queue: 'main' },
+  ],
+};
+export const EARLIER_PHASES: readonly CoursePhase[] = PHASES.map((p) => ({ ...p, steps: EARLIER_STEPS[p.name] ?? p.steps }));
+
+/** A phase as the course workflow runs it. */
+export type CoursePhase = Phase & { name: PhaseName; steps: readonly { activity: PhaseActivityName; queue: QueueRole }[] };
+
 /** What a cancelled course runs to leave no staging file behind. */
 export const DISCARD_STEPS = [
   { activity: 'removeSourceStaging', queue: 'source' },
@@ -127,6 +154,23 @@ export const DISCARD_OPTIONS: Phase['options'] = { startToCloseTimeout: '1m', re
 
 /** Every activity a phase step may name: activities/ must implement each as (PhaseRequest) => Promise<CourseFacts>. */
 export type PhaseActivityName = (typeof PHASES)[number]['steps'][number]['activity'] | (typeof DISCARD_STEPS)[number]['activity'];
+
+/** Steps that run together: one activity task on a host queue, or one local activity on the main worker. */
+export interface StepRun {
+  queue: QueueRole;
+  steps: PhaseActivityName[];
+}
+
+/** A phase's steps as they run: consecutive steps on one queue together. */
+export function stepRuns(steps: readonly { activity: PhaseActivityName; queue: QueueRole }[]): StepRun[] {
+  const runs: StepRun[] = [];
+  for (const s of steps) {
+    const last = runs.at(-1);
+    if (last?.queue === s.queue) last.steps.push(s.activity);
+    else runs.push({ queue: s.queue, steps: [s.activity] });
+  }
+  return runs;
+}
 
 export const phaseIndex = (name: PhaseName) => PHASE_NAMES.indexOf(name);
 

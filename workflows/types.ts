@@ -1,8 +1,7 @@
 // What flows through the workflows: inputs, per-course facts, results.
 // Plain data only: this is what Temporal records in event history, so it
 // never holds a URL with a token, a token, or a local secret.
-import type { PhaseName } from './phases';
-import type { PhaseCost } from './phases';
+import type { PhaseActivityName, PhaseCost, PhaseName } from './phases';
 import type { VintageRule } from './vintage';
 import type { SessionClock, WindowSpec } from './windows';
 
@@ -37,6 +36,8 @@ export interface SessionInput {
   pageSize?: number;
   /** Continue-as-new after this many course starts in one run (bounds history). */
   continueAsNewAfter?: number;
+  /** Continue-as-new once a run's history has this many events (default RUN_EVENTS_BEFORE_ROLL_OVER). */
+  continueAsNewAtEvents?: number;
   /** How long a failed course waits for `retry` or `skip` before it is closed as failed (default 168 h). */
   failureHoldHours?: number;
   /** When a session that began earlier and is still running selects some of the same courses: stop at once
@@ -175,12 +176,32 @@ export interface CourseInput {
   deleteSource: boolean;
   failureHoldHours: number;
   windows?: CourseWindows;
+  /** Set by sessions of this release: the course runs its steps as the phase table's stepRuns say (local steps on
+   * the main worker, a phase's steps on one host in one task). Unset, it replays as an earlier release ran it. */
+  stepsTogether?: true;
 }
 
 /** What every phase activity receives. */
 export interface PhaseRequest {
   course: CourseInput;
   facts: CourseFacts;
+  /** The phase's next steps on the same host, run in the same task after this one (workflows/phases.ts stepRuns). */
+  andThen?: PhaseActivityName[];
+  /** On the main worker: the steps done elsewhere since the last entry, and the entry keys of the steps run here;
+   * all go into the ledger in the same local activity. */
+  ledger?: { before: StepRecord[]; keys: string[] };
+}
+
+/** What a step run with `andThen` returns: each step's own facts, in order (the ledger keeps one entry per step). */
+export interface StepResult {
+  activity: PhaseActivityName;
+  facts: CourseFacts;
+}
+
+/** A step as the ledger keeps it. */
+export interface StepRecord extends StepResult {
+  /** The run and the step's rank in it: a retried record is not written twice. */
+  entryKey: string;
 }
 
 export type CourseStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
