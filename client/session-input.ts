@@ -6,7 +6,7 @@ import { PHASE_NAMES } from '../workflows/phases';
 import { type ScheduledSessionInput, type SessionInput } from '../workflows/types';
 import { vintageRuleProblems } from '../workflows/vintage';
 import { windowSpecProblems, type WindowRule } from '../workflows/windows';
-import { MAX_CONCURRENCY, SESSION_NAME } from '../contract';
+import { MAX_CONCURRENCY, RUN_EVENTS_BEFORE_ROLL_OVER, SESSION_NAME } from '../contract';
 
 const PhaseCostSchema = z
   .object({
@@ -128,6 +128,12 @@ const SessionInputSchema = z
       .int()
       .min(1, 'must be at least 1')
       .max(1000, 'must be at most 1000: a run must stay far below 2,000 pending children and 10,000 history events')
+      .optional(),
+    continueAsNewAtEvents: z
+      .number()
+      .int()
+      .min(100, 'must be at least 100')
+      .max(RUN_EVENTS_BEFORE_ROLL_OVER, `must be at most ${RUN_EVENTS_BEFORE_ROLL_OVER}: a run must stay under 2,000 history events`)
       .optional(),
     failureHoldHours: z
       .number({ error: 'hours a failed course waits for retry or skip (0 closes it at once)' })

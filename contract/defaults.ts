@@ -16,3 +16,7 @@ export const DEFAULT_CONTINUE_AS_NEW_AFTER = 200;
 export const DEFAULT_SAFETY_MARGIN = 0.25;
 /** An admin script that fails is given up after this many tries, whatever the phase's retry budget. */
 export const SCRIPT_ATTEMPTS = 3;
+/** A session run rolls over (continue-as-new) once its history reaches either: well under the 2,000 events and
+ * 512 KiB a run may grow to, leaving room for the reports that arrive while it hands over. Its replay stays short. */
+export const RUN_EVENTS_BEFORE_ROLL_OVER = 1_500;
+export const RUN_BYTES_BEFORE_ROLL_OVER = 384 * 1024;

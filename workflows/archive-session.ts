@@ -49,13 +49,14 @@ import { sessionPlanOf } from './plan';
 import {
   ArchiveCategoryId,
   ArchiveCourseId,
+  ArchivePhase,
   ArchiveSession,
   ArchiveStatus,
   ArchiveVintage,
   TemporalScheduledStartTime,
 } from './search-attributes';
 import { sessionProgress, type SessionProgress } from './session-progress';
-import { SessionState, type SessionStateData } from './session-state';
+import { SessionState, type NextStep, type SessionStateData } from './session-state';
 import { type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
 import { describeVintageRule, vintageAt } from './vintage';
 import { wallClock } from './windows';
@@ -67,6 +68,8 @@ import {
   FailureType,
   HOUR,
   MAX_CONCURRENCY,
+  RUN_BYTES_BEFORE_ROLL_OVER,
+  RUN_EVENTS_BEFORE_ROLL_OVER,
   SESSION_NON_RETRYABLE,
   sessionOfWorkflowId,
   siteQueue,
@@ -169,6 +172,9 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   };
   // Sessions begun before the overlap check replay without it (and their memo as it was).
   const overlapAware = patched('one-session-per-course');
+  // Runs begun before lean courses replay as they ran: one start at a time, rolled over by starts only, and courses
+  // that run each step as its own activity.
+  const lean = patched('lean-courses');
   // Continue-as-new starts a run without the memo: each run writes it again.
   if (overlapAware) upsertMemo({ selection: { since: data.startedAt, scope }, ...(input.resolved ? { resolved: input.resolved } : {}) });
   else if (input.resolved) upsertMemo({ resolved: input.resolved });
@@ -248,35 +254,42 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   }
 
   async function startCourse({ courseId, root }: { courseId: number; root?: number }) {
+    // A start the session's cancel reaches after it went out may still make the child: a start is never cancelled
+    // (earlier runs' were), so every course started is in flight, and the cancel reaches it like the others.
+    const start = (go: () => Promise<unknown>) => (lean ? CancellationScope.nonCancellable(go) : go());
     try {
-      await startChild(archiveCourse, {
-        workflowId: courseWorkflowId(input.session, courseId),
-        args: [
-          {
-            session: input.session,
-            vintage: input.vintage,
-            courseId,
-            sourceSiteId: input.sourceSiteId,
-            targetSiteId: input.targetSiteId,
-            targetCategoryId: input.targetCategoryId,
-            sourceRootCategoryId: root ?? input.sourceCategoryId,
-            mirrorSubcategories: input.mirrorSubcategories,
-            deleteSource: input.deleteSource,
-            failureHoldHours: holdHours,
-            windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        // Said explicitly: with it, a start that rejects as cancelled never made the child (notStarted relies on it).
-        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        typedSearchAttributes: [
-          { key: ArchiveSession, value: input.session },
-          { key: ArchiveVintage, value: input.vintage },
-          { key: ArchiveCourseId, value: courseId },
-          // Set at its start: the course upserts only what changes (its phase, its status at the end).
-          { key: ArchiveStatus, value: 'running' },
-        ],
-      });
+      await start(() =>
+        startChild(archiveCourse, {
+          workflowId: courseWorkflowId(input.session, courseId),
+          args: [
+            {
+              session: input.session,
+              vintage: input.vintage,
+              courseId,
+              sourceSiteId: input.sourceSiteId,
+              targetSiteId: input.targetSiteId,
+              targetCategoryId: input.targetCategoryId,
+              sourceRootCategoryId: root ?? input.sourceCategoryId,
+              mirrorSubcategories: input.mirrorSubcategories,
+              deleteSource: input.deleteSource,
+              failureHoldHours: holdHours,
+              windows: input.windows ? { spec: input.windows, clock: input.clock, realStart: state.data.startedAt } : undefined,
+              ...(lean ? { stepsTogether: true as const } : {}),
+            },
+          ],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          // Said explicitly: with it, a start that rejects as cancelled never made the child (notStarted relies on it).
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          typedSearchAttributes: [
+            { key: ArchiveSession, value: input.session },
+            { key: ArchiveVintage, value: input.vintage },
+            { key: ArchiveCourseId, value: courseId },
+            // Set at its start: the course upserts only what changes (its phase, its status at the end).
+            { key: ArchiveStatus, value: 'running' },
+            ...(lean ? [{ key: ArchivePhase, value: 'prepare' }] : []),
+          ],
+        }),
+      );
     } catch (err) {
       // A start cancelled with the session never made the child: waiting for its report would wait forever.
       if (isCancellation(err)) state.notStarted(courseId);
@@ -296,31 +309,40 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     }
   }
 
-  /** Runs until everything is decided ('done') or this run has started enough courses ('roll-over'). */
+  /** This run's history is as long as a run may grow (lean runs; earlier ones rolled over by starts only): whatever it
+   * waits for, it rolls over, so a vintage of any size and a stream of course reports keep every run small. */
+  const historyFull = () => {
+    const info = workflowInfo();
+    const events = input.continueAsNewAtEvents ?? RUN_EVENTS_BEFORE_ROLL_OVER;
+    return lean && (info.historyLength >= events || info.historySize >= RUN_BYTES_BEFORE_ROLL_OVER || info.continueAsNewSuggested);
+  };
+
+  /** Runs until everything is decided ('done') or this run is long enough ('roll-over'). */
   async function run(): Promise<'done' | 'roll-over'> {
     let startsThisRun = 0;
     for (;;) {
+      if (historyFull()) return 'roll-over';
       if (!state.data.pool.length) {
         if (!state.data.selectionDone) {
           await readPage();
           continue;
         }
         // Nothing left to start: wait for the running courses, then for decisions on failed ones.
-        await condition(() => state.data.pool.length > 0 || state.settled);
-        if (state.data.pool.length) continue;
+        await condition(() => state.data.pool.length > 0 || state.settled || historyFull());
+        if (state.data.pool.length || historyFull()) continue;
         if (!state.data.failed.length) return 'done';
         state.data.decisionDeadline ??= Date.now() + holdMs;
         setStatus('awaiting-decisions');
         const decided = await condition(
-          () => state.data.pool.length > 0 || state.data.failed.length === 0,
+          () => state.data.pool.length > 0 || state.data.failed.length === 0 || historyFull(),
           Math.max(0, state.data.decisionDeadline - Date.now()),
         );
-        if (state.data.pool.length) continue;
+        if (state.data.pool.length || (decided && historyFull())) continue;
         // Here either the hold ran out or no failed course is left: the session is done.
         if (!decided || !state.data.failed.length) return 'done';
       }
-      await condition(() => state.canStart() || !state.data.pool.length);
-      if (!state.data.pool.length) continue;
+      await condition(() => state.canStart() || !state.data.pool.length || historyFull());
+      if (!state.data.pool.length || historyFull()) continue;
       const next = state.nextStep(Date.now());
       if (next.kind === 'select') {
         await readPage();
@@ -329,15 +351,26 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
         state.data.waiting = { reason: next.reason, until: next.until };
         setStatus(next.reason === 'window-closed' || !state.inFlightCount ? 'waiting-for-window' : 'running');
         const seen = state.changes;
-        if (Number.isFinite(next.until)) await condition(() => state.changes !== seen, Math.max(1, next.until - Date.now()));
-        else await condition(() => state.changes !== seen);
+        const changed = () => state.changes !== seen || historyFull();
+        if (Number.isFinite(next.until)) await condition(changed, Math.max(1, next.until - Date.now()));
+        else await condition(changed);
         state.data.waiting = undefined;
       } else {
-        const { course } = next;
-        state.started(course, Date.now(), next);
         setStatus('running');
-        await (course.retryFrom ? retryCourse(course) : startCourse(course));
-        if (++startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
+        // Every course that may start now starts in this workflow task: the starts go out together, and their
+        // answers come back together (an earlier run started one at a time).
+        const starts: Promise<void>[] = [];
+        for (
+          let step: NextStep = next;
+          step.kind === 'start';
+          step = lean && state.canStart() ? state.nextStep(Date.now()) : { kind: 'select' }
+        ) {
+          state.started(step.course, Date.now(), step);
+          starts.push(step.course.retryFrom ? retryCourse(step.course) : startCourse(step.course));
+          startsThisRun++;
+        }
+        await Promise.all(starts);
+        if (startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
       }
     }
   }
