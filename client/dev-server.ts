@@ -32,6 +32,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether every one of these ports is free on the loopback. */
+export async function portsFree(...ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    const free = await new Promise<boolean>((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+    });
+    if (!free) return false;
+  }
+  return true;
+}
+
 export interface DevServer {
   address: string;
   uiUrl?: string;
@@ -50,15 +63,24 @@ export async function startDevServer(
   if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SA_TYPE_NAME[key.type]}`);
   for (const ns of opts.namespaces ?? []) args.push('--namespace', ns);
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const binary = temporalBinary();
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let spawnError: Error | undefined;
+  child.once('error', (e) => (spawnError = e));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // It never outlives the process that started it, however that process ends (a crash included).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.off('exit', killOnExit));
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (spawnError)
+      throw new Error(`cannot run the temporal CLI (${binary}): ${spawnError.message}; scripts/ensure-temporal.sh installs it`);
     if (child.exitCode !== null) throw new Error(`temporal dev server exited (${child.exitCode}): ${stderr.trim()}`);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });

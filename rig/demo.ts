@@ -8,7 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Catalog } from '../activities/catalog';
 import { createLogger } from '../activities/logger';
-import { startDevServer } from '../client/dev-server';
+import { whileBusy } from '../client/busy';
+import { freePort, portsFree, startDevServer } from '../client/dev-server';
 import { progressBar, renderStatus } from '../client/render';
 import { sessionStatus, startSession } from '../client/sessions';
 import { sessionWorkflowId } from '../contract';
@@ -53,59 +54,85 @@ rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const t0 = Date.now();
 
-console.log('Starting the Temporal dev server (Web UI on http://localhost:8233) ...');
-const temporal = await startDevServer({ port: 7233, uiPort: 8233, dbFile: join(dataDir, 'temporal.sqlite') });
-console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
-const rig = await startRig({
-  dir: dataDir,
-  courses: o.courses,
-  latency: o.windows ? REHEARSAL.latency : undefined,
-  temporalAddress: temporal.address,
-});
-const { sim, config, configFile, vintageCategory: vintageCat, archivesCategory: archivesCat } = rig;
-const workers = await rig.startWorkers();
-const input = rig.sessionInput({
-  session: 'demo-2024-2025',
-  concurrency: o.concurrency,
-  deleteSource: !o.keepSource,
-  ...(o.windows ? { windows: REHEARSAL.windows, clock: REHEARSAL.clock } : {}),
-});
+// The usual ports when free, else any: a second demo or a local Temporal already there does not stop this one.
+const ports = (await portsFree(7233, 8233)) ? { port: 7233, uiPort: 8233 } : { port: await freePort(), uiPort: await freePort() };
+// Whatever happens from here on (a failure, Ctrl-C), the servers and workers it started stop with the demo.
+let stopping: Promise<void> | undefined;
+const parts: { stop(): Promise<void> }[] = [];
+const stopAll = () =>
+  (stopping ??= (async () => {
+    for (const part of parts.reverse()) await part.stop().catch(() => undefined);
+  })());
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping the demo's servers and workers ...\n`);
+    void stopAll().then(() => process.exit(130));
+  });
+try {
+  console.log(`Starting the Temporal dev server on 127.0.0.1:${ports.port} (Web UI on http://localhost:${ports.uiPort}) ...`);
+  const temporal = await startDevServer({ ...ports, dbFile: join(dataDir, 'temporal.sqlite') });
+  parts.push(temporal);
+  console.log(`Seeding simulated Moodle sites: ${o.courses} courses in vintage 2024-2025 ...`);
+  const rig = await startRig({
+    dir: dataDir,
+    courses: o.courses,
+    latency: o.windows ? REHEARSAL.latency : undefined,
+    temporalAddress: temporal.address,
+  });
+  const { sim, config, configFile, vintageCategory: vintageCat, archivesCategory: archivesCat } = rig;
+  parts.push(rig);
+  const workers = await rig.startWorkers();
+  parts.push({ stop: () => workers.shutdown() });
+  const input = rig.sessionInput({
+    session: 'demo-2024-2025',
+    concurrency: o.concurrency,
+    deleteSource: !o.keepSource,
+    ...(o.windows ? { windows: REHEARSAL.windows, clock: REHEARSAL.clock } : {}),
+  });
 
-const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-console.log(
-  `Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`,
-);
-await startSession(client, config, input);
-if (o.windows) {
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+  parts.push({ stop: () => client.connection.close() });
   console.log(
-    `Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`,
+    `Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`,
   );
-  console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
-}
-const bar = progressBar();
-// Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
-let final = await sessionStatus(client, input.session, { phases: true });
-let lastNote = '';
-for (; !final.finished && final.state !== 'awaiting-decisions'; final = await sessionStatus(client, input.session, { phases: true })) {
-  // With windows, each change of state gets a line of its own above the bar.
-  if (o.windows && final.state !== lastNote) {
-    bar.log(`${new Date().toLocaleTimeString('sv-SE')}  ${final.window?.localNow ?? ''}  ${final.state}: ${final.note}\n`);
-    lastNote = final.state;
+  await startSession(client, config, input);
+  if (o.windows) {
+    console.log(
+      `Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`,
+    );
+    console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
+  }
+  const bar = progressBar();
+  // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
+  // A busy machine may leave a query unanswered past its deadline: one line above the bar, and again.
+  const readStatus = () =>
+    whileBusy({ client, what: 'reading the session', queue: config.mainQueue, say: (l) => bar.log(`${l}\n`) }, () =>
+      sessionStatus(client, input.session, { phases: true }),
+    );
+  let final = await readStatus();
+  let lastNote = '';
+  for (; !final.finished && final.state !== 'awaiting-decisions'; final = await readStatus()) {
+    // With windows, each change of state gets a line of its own above the bar.
+    if (o.windows && final.state !== lastNote) {
+      bar.log(`${new Date().toLocaleTimeString('sv-SE')}  ${final.window?.localNow ?? ''}  ${final.state}: ${final.note}\n`);
+      lastNote = final.state;
+    }
+    bar.update(final);
+    await new Promise((r) => setTimeout(r, 1000));
   }
   bar.update(final);
-  await new Promise((r) => setTimeout(r, 1000));
-}
-bar.update(final);
-bar.stop();
-console.log(`\n${renderStatus(input.session, final)}`);
+  bar.stop();
+  console.log(`\n${renderStatus(input.session, final)}`);
 
-const catalog = await Catalog.open(config.catalog.url);
-const rows = await catalog.listSession(input.session);
-const ledger = await catalog.verifyLedger();
-await catalog.close();
-const remaining = sim.sites.prod.store.coursesUnder(vintageCat.id).length;
-const uiLink = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`;
-console.log(`
+  const catalog = await Catalog.open(config.catalog.url);
+  const rows = await catalog.listSession(input.session);
+  const ledger = await catalog.verifyLedger();
+  await catalog.close();
+  const remaining = sim.sites.prod.store.coursesUnder(vintageCat.id).length;
+  const uiLink = `${temporal.uiUrl}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(input.session))}`;
+  console.log(`
 Summary
   courses archived and verified: ${rows.filter((r) => r.verified).length} (catalog: ${join(dataDir, 'catalog.sqlite')})
   source courses deleted:        ${rows.filter((r) => r.sourceDeleted).length}; left in the vintage on prod: ${remaining}
@@ -115,16 +142,17 @@ Summary
   Temporal Web UI:               ${uiLink}
   find the failed courses:       temporal workflow list --address ${temporal.address} --query 'ArchiveSession="${input.session}" AND ArchiveStatus="failed"'`);
 
-async function stopAll() {
-  await client.connection.close();
-  await workers.shutdown();
-  await rig.stop();
-  await temporal.stop();
+  if (o.keepRunning) {
+    console.log('\nServers are still up (--keep-running). Ctrl-C stops them.');
+    await new Promise<void>(() => undefined); // until SIGINT, which stops everything
+  }
+  await stopAll();
+  process.exit(final.counts.failed === 0 && final.finished && !ledger.problems.length ? 0 : 1);
+} catch (e) {
+  // Stopped by a signal, what was running fails as its servers go: that is no failure of the demo's.
+  if (interrupted) await new Promise(() => undefined);
+  // One clear line, not a stack trace; everything started is stopped, and the exit code says it failed.
+  process.stderr.write(`\nThe demo failed: ${(e as Error).message}\n`);
+  await stopAll();
+  process.exit(1);
 }
-
-if (o.keepRunning) {
-  console.log('\nServers are still up (--keep-running). Ctrl-C stops them.');
-  await new Promise<void>((r) => process.once('SIGINT', () => r()));
-}
-await stopAll();
-process.exit(final.counts.failed === 0 && final.finished && !ledger.problems.length ? 0 : 1);

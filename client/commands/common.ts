@@ -23,6 +23,13 @@ export const program = new Command()
 
 export const config = () => loadConfig(program.opts<{ config: string }>().config, { requireTokens: false });
 
+/** A one-shot call to the server or a session: while it times out or finds the server busy, one line and again, for
+ * up to two minutes (client/busy.ts). */
+export async function patiently<T>(client: Client, what: string, call: () => Promise<T>): Promise<T> {
+  const { whileBusy } = await import('../busy');
+  return whileBusy({ client, what, queue: config().mainQueue, withinMs: 120_000 }, call);
+}
+
 /** Runs one operator action on a session with a client, then closes it. */
 export const act =
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional arguments untyped

@@ -5,7 +5,7 @@ import { progressBar, renderStatus } from '../render';
 import { SessionInputError, validateSessionInput } from '../session-input';
 import { PLAN_FORMATS, renderPlan, runPlan } from '../plan';
 import type { SessionStatus } from '../sessions';
-import { act, config, int, sleep } from './common';
+import { act, config, int, patiently, sleep } from './common';
 import { sessionFields, sessionOptions } from './session-options';
 
 export function registerSessionCommands(program: Command): void {
@@ -67,7 +67,7 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string, o: { drain?: boolean }) => {
         const { pauseSession } = await import('../sessions');
-        await pauseSession(client, session, { drain: o.drain });
+        await patiently(client, `pausing ${session}`, () => pauseSession(client, session, { drain: o.drain }));
         console.log(
           o.drain
             ? `Paused ${session} with drain: running courses finish their phase and hold; none starts`
@@ -82,7 +82,9 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string, n: string) => {
         const { setConcurrency } = await import('../sessions');
-        const previous = await setConcurrency(client, session, int('n')(n));
+        const previous = await patiently(client, `setting the concurrency of ${session}`, () =>
+          setConcurrency(client, session, int('n')(n)),
+        );
         console.log(`Concurrency of ${session}: ${previous} -> ${n}`);
       }),
     );
@@ -93,7 +95,7 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string) => {
         const { resumeSession } = await import('../sessions');
-        await resumeSession(client, session);
+        await patiently(client, `resuming ${session}`, () => resumeSession(client, session));
         console.log(`Resumed ${session}`);
       }),
     );
@@ -104,7 +106,9 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string, ids: string[]) => {
         const { retryCourses } = await import('../sessions');
-        const queued = await retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined);
+        const queued = await patiently(client, `retrying in ${session}`, () =>
+          retryCourses(client, session, ids.length ? ids.map(int('courseId')) : undefined),
+        );
         console.log(`Queued for retry in ${session}: ${queued.join(', ')}`);
       }),
     );
@@ -115,7 +119,7 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string, ids: string[]) => {
         const { skipCourses } = await import('../sessions');
-        const skipped = await skipCourses(client, session, ids.map(int('courseId')));
+        const skipped = await patiently(client, `skipping in ${session}`, () => skipCourses(client, session, ids.map(int('courseId'))));
         console.log(`Skipped in ${session}: ${skipped.join(', ')}`);
       }),
     );
@@ -126,7 +130,7 @@ export function registerSessionCommands(program: Command): void {
     .action(
       act(async (client, session: string) => {
         const { cancelSession } = await import('../sessions');
-        await cancelSession(client, session);
+        await patiently(client, `cancelling ${session}`, () => cancelSession(client, session));
         console.log(`Cancellation requested for ${session}; follow it with: status ${session} --watch`);
       }),
     );
@@ -134,26 +138,28 @@ export function registerSessionCommands(program: Command): void {
 
 /** Shows a session's status; with `untilSettled`, refreshes it until nothing is left to run. */
 export async function watch(session: string, opts: { everyMs: number; untilSettled: boolean; courses: number }) {
-  const [{ connectClient }, { sessionStatus, sessionStopReason }, { WorkflowNotFoundError }] = await Promise.all([
+  const [{ connectClient }, { sessionStatus, sessionStopReason }, { whileBusy }] = await Promise.all([
     import('../connection'),
     import('../sessions'),
-    import('@temporalio/client'),
+    import('../busy'),
   ]);
-  const client = await connectClient(config());
+  const cfg = config();
+  const client = await connectClient(cfg);
   const live = opts.untilSettled && process.stdout.isTTY;
   const bar = progressBar();
   try {
     for (;;) {
-      let s: SessionStatus;
-      try {
-        s = await sessionStatus(client, session, { courses: opts.courses, phases: true });
-      } catch (e) {
-        // A missing session is final; anything else (a query during a roll-over, a network blip) is tried again.
-        if (!opts.untilSettled || e instanceof WorkflowNotFoundError) throw e;
-        process.stderr.write(`status unavailable for now (${(e as Error).message}); trying again\n`);
-        await sleep(opts.everyMs);
-        continue;
-      }
+      // A busy server or worker is said in one line and tried again: while watching, as long as it takes.
+      const s: SessionStatus = await whileBusy(
+        {
+          client,
+          what: `reading session ${session}`,
+          queue: cfg.mainQueue,
+          withinMs: opts.untilSettled ? undefined : 120_000,
+          say: (l) => bar.log(`${l}\n`),
+        },
+        () => sessionStatus(client, session, { courses: opts.courses, phases: true }),
+      );
       // A session stopped by an error (its target category missing, a site unsupported) says why, and fails the command.
       const stopped = await sessionStopReason(client, session);
       if (stopped) {
