@@ -48,7 +48,8 @@ const REHEARSAL = {
 };
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-Runtime.install({ logger: new DefaultLogger('ERROR', (e) => log.error({ sdk: e.meta }, e.message)) });
+// The demo stops its own parts on a signal, in order (its client, the workers, the sites, the server): the SDK does not.
+Runtime.install({ logger: new DefaultLogger('ERROR', (e) => log.error({ sdk: e.meta }, e.message)), shutdownSignals: [] });
 const dataDir = resolve(o.data);
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });

@@ -50,7 +50,7 @@ describe('the demo', () => {
     expect(grpc).not.toBe(7233);
     expect(await answers(grpc)).toBe(true);
     demo.child.kill('SIGINT');
-    expect(await demo.exited).toBe(130);
+    expect(await demo.exited, demo.out.stderr.slice(-3000)).toBe(130);
     expect(demo.out.stderr).toContain('SIGINT: stopping');
     // Nothing it started still listens.
     await until(

@@ -131,6 +131,9 @@ export async function startWorkers(opts: {
     }
   }
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  // A worker that fails while nobody waits on `done` yet is still reported to whoever awaits it, never as an
+  // unhandled rejection that ends the process with a stack trace.
+  done.catch(() => undefined);
   return {
     catalog,
     done,

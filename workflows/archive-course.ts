@@ -51,6 +51,7 @@ import {
   DISCARD_OPTIONS,
   DISCARD_STEPS,
   EARLIER_PHASES,
+  PHASE_NAMES,
   PHASES,
   stepRuns,
   type Phase,
@@ -242,7 +243,10 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           const runPhase = () => runSteps(phase.steps, phase.options);
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
-          if (root.consideredCancelled) throw new CancelledFailure(`cancelled after ${phase.name}`);
+          // A cancel that comes once the last phase is over finds nothing left to stop: the course is archived, and says
+          // so (its report, sent from a local activity, may already have reached the session).
+          const over = together && phase.name === PHASE_NAMES.at(-1);
+          if (root.consideredCancelled && !over) throw new CancelledFailure(`cancelled after ${phase.name}`);
           if (course.redoReason) break;
           if (facts.heldBy) {
             // Another run holds this course: while it runs, this one leaves the course to it; once it no longer
