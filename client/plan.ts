@@ -2,6 +2,7 @@
 // read the selection (with sizes) and the catalog; the report comes back as
 // a table for people, or JSON/CSV for scripts and spreadsheets.
 import type { Client } from '@temporalio/client';
+import { workerPolls } from './busy';
 import { stringify } from 'csv-stringify/sync';
 import type { ArchiverConfig } from '../contract';
 import type { planSession } from '../workflows';
@@ -12,7 +13,12 @@ import { formatDuration, table } from './render';
 export const PLAN_FORMATS = ['table', 'json', 'csv'] as const;
 export type PlanFormat = (typeof PLAN_FORMATS)[number];
 
-export function runPlan(client: Client, config: ArchiverConfig, input: PlanInput): Promise<PlanReport> {
+export async function runPlan(client: Client, config: ArchiverConfig, input: PlanInput): Promise<PlanReport> {
+  // The plan runs on the main worker: without one it would wait in silence.
+  if (!(await workerPolls(client, config.mainQueue).catch(() => true)))
+    process.stderr.write(
+      `no worker polls queue "${config.mainQueue}": start one (moodle-archiver's worker, npm run worker); the plan waits for it\n`,
+    );
   return client.workflow.execute<typeof planSession>('planSession', {
     workflowId: `archive-plan/${new Date().toISOString()}`,
     taskQueue: config.mainQueue,

@@ -18,6 +18,8 @@ import { asFailure } from '../activities/failures';
 import { MoodleError } from '../activities/moodle/errors';
 import { SCRIPT_ATTEMPTS } from '../contract';
 import { namedFolder, stagingPath } from '../activities/safe-path';
+import type { Client } from '@temporalio/client';
+import { busyReason, whileBusy } from '../client/busy';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -363,5 +365,52 @@ describe('paths from untrusted names', () => {
     for (const bad of ['..', '.', '../prod', 'a/b', '', '-x', 'é'])
       expect(() => namedFolder(root, bad, 'session name'), bad).toThrow(/session name .* is not a safe folder name/);
     expect(() => stagingPath(root, '../x/../../x.mbz')).toThrow(/nothing was written or deleted/);
+  });
+});
+
+describe('a busy server or a missing worker (client/busy.ts)', () => {
+  const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+  const clientWith = (pollers: unknown[]) =>
+    ({ options: { namespace: 'default' }, workflowService: { describeTaskQueue: async () => ({ pollers }) } }) as unknown as Client;
+
+  it('says so in one line naming the queue, and tries again until the call answers', async () => {
+    const lines: string[] = [];
+    let calls = 0;
+    const answer = await whileBusy(
+      { client: clientWith([]), what: 'reading session s', queue: 'archive-main', say: (l) => lines.push(l) },
+      async () => {
+        if (++calls < 3) throw new Error('query failed', { cause: grpcError(4, 'context deadline exceeded') });
+        return 'progress';
+      },
+    );
+    expect(answer).toBe('progress');
+    expect(lines).toEqual([
+      'reading session s: no worker polls queue "archive-main": start one (moodle-archiver\'s worker, npm run worker); trying again in 1 s',
+      'reading session s: no worker polls queue "archive-main": start one (moodle-archiver\'s worker, npm run worker); trying again in 2 s',
+    ]);
+  });
+
+  it('with a worker polling, calls it busy; anything else is no busy error and goes through at once', async () => {
+    const lines: string[] = [];
+    let calls = 0;
+    await whileBusy({ client: clientWith([{ identity: 'w' }]), what: 'pausing s', queue: 'q', say: (l) => lines.push(l) }, async () => {
+      if (++calls < 2) throw grpcError(8, 'resource exhausted');
+    });
+    expect(lines).toEqual(['pausing s: the server is busy; trying again in 1 s']);
+    const refused = new Error('Session s is not running');
+    await expect(
+      whileBusy({ client: clientWith([]), what: 'x', queue: 'q', say: (l) => lines.push(l) }, () => Promise.reject(refused)),
+    ).rejects.toBe(refused);
+    expect(busyReason(grpcError(5, 'not found'))).toBeUndefined();
+  });
+
+  it('gives up after its time with one line naming why', async () => {
+    await expect(
+      whileBusy({ client: clientWith([]), what: 'reading session s', queue: 'archive-main', say: () => undefined, withinMs: 500 }, () =>
+        Promise.reject(grpcError(4, 'deadline')),
+      ),
+    ).rejects.toThrow(
+      'reading session s: no worker polls queue "archive-main": start one (moodle-archiver\'s worker, npm run worker); gave up',
+    );
   });
 });

@@ -5,7 +5,7 @@ import { type Command } from 'commander';
 import { SESSION_FOLDER, workflowLink } from '../../contract';
 import { ActionRefused } from '../action-refused';
 import { renderCourse, table } from '../render';
-import { act, config, int } from './common';
+import { act, config, int, patiently } from './common';
 
 export function registerInspectCommands(program: Command): void {
   const course = program.command('course').description('one course of a session');
@@ -20,7 +20,9 @@ export function registerInspectCommands(program: Command): void {
         const [{ Catalog }, { courseDetails }] = await Promise.all([import('../../activities/catalog'), import('../inspect')]);
         const catalog = await Catalog.open(cfg.catalog.url);
         try {
-          const details = await courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId));
+          const details = await patiently(client, `reading course ${courseId} of ${session}`, () =>
+            courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId)),
+          );
           console.log(
             o.json
               ? JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? Number(v) : v), 2)
@@ -41,7 +43,7 @@ export function registerInspectCommands(program: Command): void {
     .action(
       act(async (client, o: { query?: string; json?: boolean }) => {
         const { listSessions } = await import('../inspect');
-        const rows = await listSessions(client, { query: o.query });
+        const rows = await patiently(client, 'listing the sessions', () => listSessions(client, { query: o.query }));
         if (o.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -86,7 +88,9 @@ export function registerInspectCommands(program: Command): void {
         const catalog = await Catalog.open(cfg.catalog.url);
         try {
           const report = {
-            ...(await sessionReport(client, session, { config: cfg, catalogRows: await catalog.listSession(session) })),
+            ...(await patiently(client, `reading session ${session}`, async () =>
+              sessionReport(client, session, { config: cfg, catalogRows: await catalog.listSession(session) }),
+            )),
             ledgerHead: await catalog.ledgerHead(),
           };
           mkdirSync(o.out, { recursive: true });

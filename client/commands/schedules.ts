@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { renderSchedule, renderUpcoming, table } from '../render';
 import { SessionInputError, validateScheduledSessionInput } from '../session-input';
-import { act, collect, config, int } from './common';
+import { act, collect, config, int, patiently } from './common';
 import { sessionFields, sessionOptions } from './session-options';
 
 export function registerScheduleCommands(program: Command): void {
@@ -63,7 +63,7 @@ export function registerScheduleCommands(program: Command): void {
     .action(
       act(async (client) => {
         const { listSchedules } = await import('../schedules');
-        const rows = await listSchedules(client);
+        const rows = await patiently(client, 'listing the schedules', () => listSchedules(client));
         if (!rows.length) {
           console.log('No archive schedule.');
           return;
@@ -83,7 +83,7 @@ export function registerScheduleCommands(program: Command): void {
     .action(
       act(async (client, scheduleId: string) => {
         const { describeSchedule } = await import('../schedules');
-        console.log(renderSchedule(await describeSchedule(client, scheduleId)));
+        console.log(renderSchedule(await patiently(client, `reading schedule ${scheduleId}`, () => describeSchedule(client, scheduleId))));
       }),
     );
 
@@ -93,7 +93,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--note <text>', 'why, shown by describe', 'paused from the archiver CLI')
     .action(
       act(async (client, scheduleId: string, o: { note: string }) => {
-        await client.schedule.getHandle(scheduleId).pause(o.note);
+        await patiently(client, `pausing schedule ${scheduleId}`, () => client.schedule.getHandle(scheduleId).pause(o.note));
         console.log(`Paused schedule ${scheduleId}`);
       }),
     );
@@ -103,7 +103,9 @@ export function registerScheduleCommands(program: Command): void {
     .description('fire again at its times')
     .action(
       act(async (client, scheduleId: string) => {
-        await client.schedule.getHandle(scheduleId).unpause('unpaused from the archiver CLI');
+        await patiently(client, `unpausing schedule ${scheduleId}`, () =>
+          client.schedule.getHandle(scheduleId).unpause('unpaused from the archiver CLI'),
+        );
         console.log(`Unpaused schedule ${scheduleId}`);
       }),
     );
