@@ -41,6 +41,8 @@ export interface RigOptions {
   configure?: (raw: Record<string, unknown>, dir: string) => void;
   /** Workflows bundled beforehand (workers/run.ts writeWorkflowBundle): worker processes start from it. */
   workflowBundlePath?: string;
+  /** The sites' admin scripts run inside the simulator's process, not as a node process each (benchmarks). */
+  scriptsInServer?: boolean;
 }
 
 /** A worker as its own process: what production runs, what a fault test kills, and what the real-Moodle suite runs. */
@@ -78,7 +80,11 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   const { dir } = opts;
   const moodleDir = join(dir, 'moodle');
   seedDemoSites({ dataDir: moodleDir, courses: opts.courses, contentScale: opts.contentScale, latency: opts.latency });
-  const sim = await startSimulator({ dataDir: moodleDir, sites: [{ siteId: 'prod' }, { siteId: 'archive' }] });
+  const sim = await startSimulator({
+    dataDir: moodleDir,
+    sites: [{ siteId: 'prod' }, { siteId: 'archive' }],
+    scriptsInServer: opts.scriptsInServer,
+  });
   const sites: Record<string, Record<string, unknown>> = {};
   const env: Record<string, string> = {};
   for (const [siteId, site] of Object.entries(sim.sites)) {

@@ -7,8 +7,20 @@ import { backup } from './cli/backup';
 import { restore } from './cli/restore';
 import { deleteCourse } from './cli/delete';
 
-async function main(): Promise<number> {
-  const [script, ...args] = process.argv.slice(2);
+/** One run of the `php` stand-in: what it prints on each stream, and its exit code. Also run in the simulator's own
+ * process (startSimulator's scriptsInServer), where it costs no process start. */
+export async function runPhp(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  try {
+    return await runScript(argv, out, err);
+  } catch (e) {
+    // Moodle's default exception handler: the message between !!! on STDOUT, exit 1.
+    out(`!!! ${(e as Error).message} !!!\n`);
+    return 1;
+  }
+}
+
+async function runScript(argv: string[], write: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const [script, ...args] = argv;
   // The inline PHP the archiver runs (activities/moodle/host.ts). Doctor's write probe: make and remove
   // a file in the folder it names, as this (the CLI) user.
   if (script === '-r' && args[0]?.includes('file_put_contents') && args[1]) {
@@ -18,7 +30,7 @@ async function main(): Promise<number> {
       rmSync(probe);
       return 0;
     } catch (e) {
-      process.stdout.write(`file_put_contents(${probe}): Failed to open stream: ${(e as Error).message}`);
+      write(`file_put_contents(${probe}): Failed to open stream: ${(e as Error).message}`);
       return 3;
     }
   }
@@ -28,24 +40,23 @@ async function main(): Promise<number> {
     const file = join(new CliSite(moodleDir).layout.backupArea(Number(courseId)), basename(filename));
     const there = basename(filename) === filename && existsSync(file);
     if (there) rmSync(file);
-    process.stdout.write(`removed ${there ? 1 : 0}\n`);
+    write(`removed ${there ? 1 : 0}\n`);
     return 0;
   }
   if (!script) {
-    process.stderr.write('Usage: php <script> [args]\n');
+    err('Usage: php <script> [args]\n');
     return 1;
   }
   if (!existsSync(script)) {
-    process.stdout.write(`Could not open input file: ${script}\n`);
+    write(`Could not open input file: ${script}\n`);
     return 1;
   }
   const site = new CliSite(resolve(dirname(script), '..', '..'));
-  const out = (s: string) => process.stdout.write(s);
-  const err = (s: string) => process.stderr.write(s);
+  const out = write;
   const name = basename(script);
   const run = { 'backup.php': backup, 'restore_backup.php': restore, 'delete_course.php': deleteCourse }[name];
   if (!run) {
-    process.stdout.write(`Could not open input file: ${script}\n`);
+    write(`Could not open input file: ${script}\n`);
     return 1;
   }
   // The site counts the scripts running on its host: tests check per-host limits against it.
@@ -59,13 +70,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
+// Run as the `php` binary (not imported by the simulator's server).
+if (/php(-main)?\.cjs$/.test(process.argv[1] ?? ''))
+  void runPhp(
+    process.argv.slice(2),
+    (t) => process.stdout.write(t),
+    (t) => process.stderr.write(t),
+  ).then((code) => {
     process.exitCode = code;
-  },
-  (e: unknown) => {
-    // Moodle's default exception handler: the message between !!! on STDOUT, exit 1.
-    process.stdout.write(`!!! ${(e as Error).message} !!!\n`);
-    process.exitCode = 1;
-  },
-);
+  });

@@ -4,6 +4,7 @@
 // "database" through an internal endpoint guarded by a per-site secret.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { runPhp } from './php';
 import { mkdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +70,9 @@ async function buildPhpStandIn(dataDir: string): Promise<string[]> {
   writeFileSync(join(bin, 'php.cjs'), PHP_LAUNCHER);
   return [process.execPath, join(bin, 'php.cjs')];
 }
+
+/** `php` for scripts run in this process: simulator/php-in-server.sh, run by bash. */
+const phpInServer = () => ['bash', fileURLToPath(new URL('./php-in-server.sh', import.meta.url))];
 
 export interface RunningSite {
   siteId: string;
@@ -404,7 +408,15 @@ function installCliScripts(moodleDir: string): void {
   }
 }
 
-export async function startSimulator(opts: { dataDir: string; sites: { siteId: string; port?: number }[] }): Promise<RunningSimulator> {
+/** The last line of an admin script's answer when it runs in the simulator's process (simulator/php-in-server.sh). */
+const PHP_EXIT = '__php_exit ';
+
+export async function startSimulator(opts: {
+  dataDir: string;
+  sites: { siteId: string; port?: number }[];
+  /** Admin scripts run inside this process (benchmarks) instead of as a node process each (tests, the demo). */
+  scriptsInServer?: boolean;
+}): Promise<RunningSimulator> {
   const running: Record<string, RunningSite> = {};
   const servers: Server[] = [];
   for (const { siteId, port = 0 } of opts.sites) {
@@ -442,6 +454,20 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
             for (const [k, v] of new URLSearchParams(body)) params.set(k, v); // POST wins, as in array_merge($_GET, $_POST)
           }
           if (!(await applyRestFault(site, params, res))) handleRest(site, params, res);
+        } else if (url.pathname === '/__sim/php' && req.headers['x-sim-secret'] === secret) {
+          // An admin script run here (scriptsInServer): its output streamed, then its exit code on a last line.
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          let last = '\n';
+          const write = (t: string) => {
+            if (t) last = t.at(-1)!;
+            res.write(t);
+          };
+          const argv = body
+            .split('\n')
+            .filter(Boolean)
+            .map((a) => Buffer.from(a, 'base64').toString('utf8'));
+          const code = await runPhp(argv, write, write);
+          res.end(`${last === '\n' ? '' : '\n'}${PHP_EXIT}${code}\n`);
         } else if (url.pathname.startsWith('/__sim/') && req.headers['x-sim-secret'] === secret) {
           try {
             const result = await handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});
@@ -465,7 +491,7 @@ export async function startSimulator(opts: { dataDir: string; sites: { siteId: s
   }
   return {
     sites: running,
-    phpCommand: await buildPhpStandIn(opts.dataDir),
+    phpCommand: opts.scriptsInServer ? phpInServer() : await buildPhpStandIn(opts.dataDir),
     async stop() {
       await Promise.all(
         servers.map(
