@@ -187,7 +187,10 @@ export function workerProcess(
     output: () => out,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      // A worker that has not exited 20 s after SIGTERM is killed: a test's worker never outlives its stack.
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 20_000);
       await exited;
+      clearTimeout(kill);
     },
   };
 }

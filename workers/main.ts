@@ -35,12 +35,17 @@ try {
   const workflowBundle = opts.workflowBundle ? { code: readFileSync(opts.workflowBundle, 'utf8') } : undefined;
   const workers = await startWorkers({ config, queues, workflowBundle });
   log.info({ queues, temporal: config.temporal.address, namespace: config.temporal.namespace }, 'workers started');
+  let stopping: Promise<void> | undefined;
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
-      void workers.shutdown();
+      stopping ??= workers.shutdown();
     });
   await workers.done;
+  // Then the catalog and the Temporal client close; whatever still holds the process open (a connection to a
+  // server that went away) does not keep a stopped worker alive.
+  await Promise.race([stopping?.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
   log.info('workers stopped');
+  process.exit(0);
 } catch (e) {
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
