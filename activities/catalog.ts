@@ -154,6 +154,13 @@ export class Catalog {
     mkdirSync(dirname(path), { recursive: true });
     // intMode bigint: .mbz byte counts can pass 2^53 in principle.
     const db = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${path}`, intMode: 'bigint' }) });
+    // WAL: a commit is one append and one fsync (not a rollback journal's several), and readers (catalog find,
+    // report, verify) never wait on a session's writes; synchronous FULL keeps every commit on disk, power cut
+    // included: a deletion's ledger entry must outlive the source it deleted. Another process writing waits up to
+    // 10 s instead of failing at once.
+    await db.$queryRawUnsafe('PRAGMA journal_mode=WAL');
+    await db.$queryRawUnsafe('PRAGMA synchronous=FULL');
+    await db.$queryRawUnsafe('PRAGMA busy_timeout=10000');
     await migrate(db, migrationsDir('sqlite'), 'sqlite');
     return new Catalog(db, 'sqlite', catalogTag(`file:${path}`));
   }
