@@ -20,6 +20,7 @@ import { SCRIPT_ATTEMPTS } from '../contract';
 import { namedFolder, stagingPath } from '../activities/safe-path';
 import type { Client } from '@temporalio/client';
 import { busyReason, whileBusy } from '../client/busy';
+import { WORKER_NODE_FLAGS } from '../workers/node-flags';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -412,5 +413,13 @@ describe('a busy server or a missing worker (client/busy.ts)', () => {
     ).rejects.toThrow(
       'reading session s: no worker polls queue "archive-main": start one (moodle-archiver\'s worker, npm run worker); gave up',
     );
+  });
+});
+
+describe('how a worker process runs (workers/node-flags.ts)', () => {
+  it('npm run worker starts the build with the same memory flags as the rig and the bench', () => {
+    const script = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> })
+      .scripts.worker;
+    expect(script.split(' ')).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/worker.mjs']);
   });
 });
