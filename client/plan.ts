@@ -3,7 +3,7 @@
 // a table for people, or JSON/CSV for scripts and spreadsheets.
 import type { Client } from '@temporalio/client';
 import { workerPolls } from './busy';
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from './csv';
 import type { ArchiverConfig } from '../contract';
 import type { planSession } from '../workflows';
 import type { PlanInput, PlanReport } from '../workflows/plan';
@@ -43,7 +43,7 @@ const CSV_COLUMNS = [
 
 export function renderPlan(report: PlanReport, format: PlanFormat, zone = 'UTC'): string {
   if (format === 'json') return JSON.stringify(report, null, 2);
-  if (format === 'csv') return stringify(report.courses, { header: true, columns: [...CSV_COLUMNS] }).trimEnd();
+  if (format === 'csv') return toCsv(report.courses, CSV_COLUMNS).trimEnd();
   const at = (iso?: string) => (iso ? wallClock(Date.parse(iso), zone) : '');
   const c = report.criteria;
   const t = report.totals;

@@ -1,7 +1,7 @@
 // `report <session>`: a CSV (one row per course) and a self-contained HTML
 // page an admin can mail: counts, durations, failures with their reasons,
 // and a link per course into the Temporal Web UI.
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from './csv';
 import type { ReportCourse, SessionReport } from './inspect';
 import { formatDuration } from './render';
 
@@ -21,7 +21,7 @@ const CSV_COLUMNS: (keyof ReportCourse)[] = [
   'link',
 ];
 
-export const reportCsv = (r: SessionReport) => stringify(r.courses, { header: true, columns: CSV_COLUMNS });
+export const reportCsv = (r: SessionReport) => toCsv(r.courses, CSV_COLUMNS);
 
 const escape = (v: unknown) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -21,6 +21,11 @@ import { namedFolder, stagingPath } from '../activities/safe-path';
 import type { Client } from '@temporalio/client';
 import { busyReason, whileBusy } from '../client/busy';
 import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { parse } from 'csv-parse/sync';
+import { reportCsv } from '../client/report';
+import { renderPlan } from '../client/plan';
+import type { SessionReport } from '../client/inspect';
+import type { PlanReport } from '../workflows/plan';
 
 /** A selection page of these course ids (sizes unknown), with `after` more courses behind it. */
 const page = (ids: number[], after = 0, done = after === 0) => ({
@@ -421,5 +426,46 @@ describe('how a worker process runs (workers/node-flags.ts)', () => {
     const script = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> })
       .scripts.worker;
     expect(script.split(' ')).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/worker.mjs']);
+  });
+});
+
+describe('CSV written from Moodle data is inert in a spreadsheet (client/csv.ts)', () => {
+  // Each cell a spreadsheet could run as a formula, as a course name or a Moodle message may hold it.
+  const HOSTILE = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1'];
+  const cells = (csv: string) => parse(csv, { columns: true }) as Record<string, string>[];
+
+  it('report and plan prefix every such cell with a quote, and keep numbers and plain names as they are', () => {
+    const base = { status: 'failed', execution: 'x', startedAt: '', closedAt: null, seconds: -5, failedPhase: '', mbzBytes: null };
+    const report = {
+      courses: [...HOSTILE, 'Plain name'].map((name, i) => ({
+        ...base,
+        courseId: i + 1,
+        shortname: name,
+        fullname: name,
+        reason: name,
+        targetCourseId: null,
+        sourceDeleted: null,
+        link: '',
+      })),
+    } as unknown as SessionReport;
+    const planned = {
+      courses: [...HOSTILE, 'Plain name'].map((name, i) => ({
+        courseId: i + 1,
+        shortname: name,
+        categoryId: 3,
+        bytes: 0,
+        activities: 0,
+        action: 'excluded',
+        reason: name,
+      })),
+    } as unknown as PlanReport;
+    for (const rows of [cells(reportCsv(report)), cells(renderPlan(planned, 'csv'))]) {
+      HOSTILE.forEach((name, i) => {
+        expect(rows[i].shortname).toBe(`'${name}`);
+        expect(rows[i].reason).toBe(`'${name}`);
+      });
+      expect(rows[HOSTILE.length].shortname).toBe('Plain name');
+    }
+    expect(cells(reportCsv(report))[0].seconds).toBe('-5');
   });
 });
