@@ -13,7 +13,9 @@ import { registerSessionCommands } from './commands/sessions';
 import { registerSetupCommands } from './commands/setup';
 import { SessionInputError } from './session-input';
 import { ActionRefused } from './action-refused';
+import { inert, inertStdout } from './inert';
 
+inertStdout();
 registerSessionCommands(program);
 registerScheduleCommands(program);
 registerInspectCommands(program);
@@ -32,16 +34,16 @@ const INPUT_FAILURES = new Set<string>(SESSION_NON_RETRYABLE);
 
 program.parseAsync().catch(async (e: unknown) => {
   if (e instanceof ConfigError || e instanceof SessionInputError || e instanceof ActionRefused) {
-    process.stderr.write(`${e.message}\n`);
+    process.stderr.write(`${inert(e.message)}\n`);
     process.exit(2);
   }
   // Loaded here, not at start: a command that ran a workflow has it loaded already.
   const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');
   if (e instanceof WorkflowFailedError) {
     const cause = rootCause(e);
-    process.stderr.write(`${cause.message}\n`);
+    process.stderr.write(`${inert(cause.message)}\n`);
     process.exit(cause instanceof ApplicationFailure && INPUT_FAILURES.has(cause.type ?? '') ? 2 : 1);
   }
-  process.stderr.write(`${(e as Error).message}\n`);
+  process.stderr.write(`${inert((e as Error).message)}\n`);
   process.exit(1);
 });

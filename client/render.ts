@@ -1,6 +1,7 @@
 // How a session's progress looks in a terminal: a table of counts per status
 // and per phase, the running courses with their attempt and bytes moved, the
 // failed courses, and a progress bar.
+import { inert, inertLine } from './inert';
 import { Presets, SingleBar } from 'cli-progress';
 import { archiveLocation } from '../activities/catalog';
 import { PHASE_NAMES } from '../workflows/phases';
@@ -23,9 +24,10 @@ export function formatDuration(ms: number): string {
 const when = (iso: string) => new Date(iso).toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short' });
 
 export function table(header: string[], rows: (string | number)[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells: (string | number)[]) => `  ${cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')}`.trimEnd();
-  return [line(header), ...rows.map(line)];
+  const cells = rows.map((r) => r.map((c) => inertLine(String(c))));
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd();
+  return [line(header), ...cells.map(line)];
 }
 
 function courseProgressCell(c: CourseStatus): string {
@@ -127,7 +129,7 @@ export function progressBar() {
     },
     /** A line above the bar (the bar redraws below it). */
     log(text: string) {
-      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${text}`);
+      process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}${inert(text)}`);
     },
     stop() {
       if (started) bar.stop();

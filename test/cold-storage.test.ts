@@ -31,6 +31,7 @@ import { LEDGER_HEADS_FILE } from '../contract';
 import { PHASES } from '../workflows/phases';
 import type { ExpiringArchive } from '../activities/expire';
 import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
+import { Catalog } from '../activities/catalog';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -125,6 +126,23 @@ describe('a cold-storage target', () => {
     }
     expect(await archiverCli(stack, ['catalog', 'find', 'no such course'])).toContain('Not in the catalog.');
     expect(await archiverCli(stack, ['catalog', 'verify'])).toMatch(/^Ledger intact: \d+ entries, head [0-9a-f]{64}/);
+  });
+
+  it('prints a course name from Moodle inert: no escape sequence, carriage return, bidi override or forged row acts', async () => {
+    const url = `file:${join(stack.dir, 'hostile.sqlite')}`;
+    const hostile = { ...stack.rawConfig, catalog: { url } };
+    const catalog = await Catalog.open(url);
+    const model = (await stack.catalog.find('prod', courseIds[0]))!;
+    const { id: _id, ...row } = model;
+    const name = 'Maths\x1b]0;owned\x07\x1b[2J\rFAKE\u202eevil\n  prod:9  archived, source deleted';
+    await catalog.record({ ...row, fullname: name });
+    await catalog.close();
+    const out = await archiverCli({ ...stack, rawConfig: hostile }, ['catalog', 'find', `prod:${model.sourceCourseId}`]);
+    expect(out).toContain('Maths\\u001b]0;owned\\u0007\\u001b[2J\\u000dFAKE\\u202eevil');
+    expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f\u202e]/);
+    // The name's newline is shown, not obeyed: every line of the answer is one the CLI wrote.
+    expect(out).toContain('evil\\u000a  prod:9');
+    expect(out.split('\n').some((line) => line.startsWith('  prod:9'))).toBe(false);
   });
 
   it('rebuilds a lost catalog from the packages alone, and does it once', async () => {

@@ -21,6 +21,8 @@ import { namedFolder, stagingPath } from '../activities/safe-path';
 import type { Client } from '@temporalio/client';
 import { busyReason, whileBusy } from '../client/busy';
 import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { inert } from '../client/inert';
+import { table } from '../client/render';
 import { parse } from 'csv-parse/sync';
 import { reportCsv } from '../client/report';
 import { renderPlan } from '../client/plan';
@@ -467,5 +469,13 @@ describe('CSV written from Moodle data is inert in a spreadsheet (client/csv.ts)
       expect(rows[HOSTILE.length].shortname).toBe('Plain name');
     }
     expect(cells(reportCsv(report))[0].seconds).toBe('-5');
+  });
+});
+
+describe('what the CLI prints from Moodle is inert (client/inert.ts)', () => {
+  it('shows escapes, carriage returns, C1 controls and bidi overrides as codes; a cell cannot start a row', () => {
+    expect(inert('a\x1b[2Jb\rc\u009bd\u202ee\u2066f\n')).toBe('a\\u001b[2Jb\\u000dc\\u009bd\\u202ee\\u2066f\n');
+    expect(inert('Économie — cours 1 ✓')).toBe('Économie — cours 1 ✓');
+    expect(table(['name'], [['x\ny'], ['ok']])).toEqual(['  name', '  x\\u000ay', '  ok']);
   });
 });

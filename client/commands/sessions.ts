@@ -1,4 +1,5 @@
 // Commands on a session: start, plan, follow, pause or drain, resume, concurrency, retry, skip, cancel.
+import { writeControl } from '../inert';
 import { Option, type Command } from 'commander';
 import { sessionWorkflowId } from '../../contract';
 import { progressBar, renderStatus } from '../render';
@@ -169,7 +170,10 @@ export async function watch(session: string, opts: { everyMs: number; untilSettl
         return s;
       }
       // On a terminal the table is redrawn in place, the bar below it; in a log, only the bar ticks.
-      if (live) process.stdout.write(`\x1b[H\x1b[2J${renderStatus(session, s)}\n\n`);
+      if (live) {
+        writeControl('\x1b[H\x1b[2J');
+        process.stdout.write(`${renderStatus(session, s)}\n\n`);
+      }
       bar.update(s);
       if (s.finished || s.state === 'awaiting-decisions' || !opts.untilSettled) {
         bar.stop();
