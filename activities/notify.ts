@@ -68,12 +68,15 @@ export function notifyActivities(config: ArchiverConfig, catalog: Catalog) {
       if (webhook) {
         const token = webhook.tokenEnv ? process.env[webhook.tokenEnv] : undefined;
         try {
-          await got.post(webhook.url, {
+          const res = await got.post(webhook.url, {
             json: { ...n, subject: notificationSubject(n), text: notificationText(n, link), link },
             headers: token ? { authorization: `Bearer ${token}` } : {},
             timeout: { request: 15_000 },
             retry: { limit: 0 },
+            followRedirect: false, // it would send the bearer token wherever the redirect points
           });
+          if (res.statusCode >= 300)
+            throw new Error(`HTTP ${res.statusCode} redirect not followed: set notifications.webhook.url to where it points`);
           sent.push('webhook');
         } catch (e) {
           problems.push(`webhook ${new URL(webhook.url).host}: ${(e as Error).message}`);

@@ -199,6 +199,22 @@ async function applyRestFault(site: RunningSite, params: URLSearchParams, res: S
     case 'slow':
       await new Promise((r) => setTimeout(r, (fault.seconds ?? 5) * 1000));
       return false;
+    case 'echo-in-debuginfo':
+      return moodleError(
+        new MoodleException(
+          'invalid_parameter_exception',
+          'invalidparameter',
+          'Invalid parameter value detected',
+          `SELECT * FROM {external_tokens} WHERE token = ? [array (0 => '${params.get('wstoken')}')] request ${JSON.stringify(params.toString())}`,
+        ),
+      );
+    case 'echo-in-html':
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<pre>${params.toString().replace(/&/g, '&amp;')}</pre><b>Warning</b>: unexpected input in <b>server.php</b>`);
+      return true;
+    case 'redirect':
+      res.writeHead(303, { Location: `https://elsewhere.example.edu/login/index.php?${params.toString()}` }).end();
+      return true;
   }
 }
 

@@ -101,7 +101,13 @@ export interface RestFault {
     | 'slow' // answers after `seconds`, past a client's timeout
     | 'dml-read' // dml_read_exception: the database failed a read
     | 'maintenance' // the site is in maintenance mode
-    | 'nopermissions'; // the token's user lacks a capability the function requires
+    | 'nopermissions' // the token's user lacks a capability the function requires
+    // A site that shows what it was sent: an invalid-parameter error whose debug info quotes the request (the token
+    // in it, plain and JSON-escaped), a PHP error page echoing the form, a redirect (a wwwroot moved) whose address
+    // keeps the token.
+    | 'echo-in-debuginfo'
+    | 'echo-in-html'
+    | 'redirect';
   seconds?: number;
   /** How many calls fail; -1 for all. */
   times: number;

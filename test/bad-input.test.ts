@@ -247,6 +247,25 @@ describe('malformed inputs, one table', () => {
     },
     {
       kind: 'config',
+      name: 'site URL with a user and password',
+      patch: (r) => {
+        const url = new URL(String(site(r, 'prod').url));
+        url.username = 'admin';
+        url.password = 'hunter2';
+        site(r, 'prod').url = url.href;
+      },
+      expected: /sites\.prod\.url: must not hold a user or password \("user:password@"\): remove them/,
+    },
+    {
+      kind: 'config',
+      name: 'webhook URL with a user and password',
+      patch: (r) => {
+        r.notifications = { webhook: { url: 'https://bot:s3cret@chat.example.edu/hook' } };
+      },
+      expected: /notifications\.webhook\.url: must not hold a user or password/,
+    },
+    {
+      kind: 'config',
       name: 'no admin CLI',
       patch: (r) => {
         delete site(r, 'archive').cli;

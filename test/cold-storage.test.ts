@@ -133,7 +133,7 @@ describe('a cold-storage target', () => {
     const hostile = { ...stack.rawConfig, catalog: { url } };
     const catalog = await Catalog.open(url);
     const model = (await stack.catalog.find('prod', courseIds[0]))!;
-    const { id: _id, ...row } = model;
+    const row = Object.fromEntries(Object.entries(model).filter(([k]) => k !== 'id')) as Omit<typeof model, 'id'>;
     const name = 'Maths\x1b]0;owned\x07\x1b[2J\rFAKE\u202eevil\n  prod:9  archived, source deleted';
     await catalog.record({ ...row, fullname: name });
     await catalog.close();

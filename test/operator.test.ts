@@ -1,68 +1,15 @@
 // The operator's toolbox on real parts: notifications to a local webhook
 // receiver and a local SMTP catcher, `sessions list`, `course show`,
 // `report`, and the `temporal` CLI's batch recipes of the README.
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Notification } from '../workflows/types';
 import { testNamespace } from './namespace';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
-
-interface Receivers {
-  webhook: (Notification & { subject: string; link: string; text: string })[];
-  mail: string[];
-  webhookUrl: string;
-  smtpPort: number;
-  close(): Promise<void>;
-}
-
-/** A webhook receiver and an SMTP catcher on local ports: what the admins' tools would be. */
-async function startReceivers(): Promise<Receivers> {
-  const webhook: Receivers['webhook'] = [];
-  const mail: string[] = [];
-  const http: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      webhook.push(JSON.parse(body));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, done) {
-      let raw = '';
-      stream.on('data', (c) => {
-        raw += c;
-      });
-      stream.on('end', () => {
-        mail.push(raw);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  return {
-    webhook,
-    mail,
-    webhookUrl: `http://127.0.0.1:${(http.address() as { port: number }).port}/hooks/archiver`,
-    smtpPort: (smtp.server.address() as { port: number }).port,
-    close: async () => {
-      await new Promise((r) => http.close(r));
-      await new Promise((r) => smtp.close(() => r(undefined)));
-    },
-  };
-}
+import { startReceivers, type Receivers } from './receivers';
 
 describe('notifications, sessions list, course show and report', () => {
   let stack: Stack;

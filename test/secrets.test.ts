@@ -4,9 +4,14 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { scrubSecrets, createLogger } from '../activities/logger';
+import { scrubSecrets, scrubText, createLogger } from '../activities/logger';
+import { configSecrets, parseConfig } from '../workers/config';
 import { startSession } from '../client/sessions';
-import { startStack, until, writeConfigFile, type Stack } from './harness';
+import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
+import { startReceivers, type Receivers } from './receivers';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
@@ -35,6 +40,19 @@ describe('tokens in logs', () => {
     expect(lines.join('')).not.toContain(secret);
     expect(lines.join('')).toContain('[REDACTED]');
     expect(scrubSecrets(`?token=${secret}`)).toBe('?token=[REDACTED]');
+  });
+
+  it('masks a secret in every form a message may hold it: plain, URL-encoded, form-encoded, JSON- and HTML-escaped', () => {
+    const password = 'p@ss w"rd&<x>/é';
+    const forms = [
+      password,
+      encodeURIComponent(password),
+      new URLSearchParams({ p: password }).toString().slice(2),
+      JSON.stringify(password).slice(1, -1),
+      'p@ss w&quot;rd&amp;&lt;x&gt;/é',
+    ];
+    for (const form of forms) expect(scrubText(`before ${form} after`, [password])).toBe('before [REDACTED] after');
+    expect(configSecrets(parseConfig(stack.rawConfig, { env: stack.env }))).toEqual(expect.arrayContaining(Object.values(stack.env)));
   });
 
   it('the worker process writes no token during a whole session, failures included', { timeout: 180_000 }, async () => {
@@ -90,5 +108,63 @@ describe('tokens in logs', () => {
     expect(output).toMatch(/"level":"debug"/);
     expect(output).toContain('Error reading from database');
     for (const t of tokens) expect(output.includes(t), 'a token in the worker log').toBe(false);
+  });
+});
+
+describe('a site that echoes its token back', () => {
+  let stack: Stack;
+  let receivers: Receivers;
+  beforeAll(async () => {
+    receivers = await startReceivers();
+    stack = await startStack({
+      courses: 4,
+      notifications: {
+        webhook: { url: receivers.webhookUrl },
+        email: { host: '127.0.0.1', port: receivers.smtpPort, from: 'archiver@example.edu', to: ['moodle-admins@example.edu'] },
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receivers?.close();
+  });
+
+  it('follows no redirect, and no history, status, course show, report, webhook or mail holds a token', { timeout: 180_000 }, async () => {
+    // The target's verification read: once an error whose debug info quotes the request, once a PHP error page
+    // echoing the form, once a redirect whose address keeps it: three courses fail, their sources stay.
+    stack.sim.sites.archive.store.data.restFaults = (['echo-in-debuginfo', 'echo-in-html', 'redirect'] as const).map((kind) => ({
+      kind,
+      function: 'core_course_get_contents',
+      times: 1,
+    }));
+    stack.sim.sites.archive.store.data.settings.debug = true; // debug info in errors, as a site with debugging on
+    stack.sim.sites.archive.store.save();
+    const input = stack.sessionInput({ deleteSource: true, failureHoldHours: 0 });
+    const result = await stack.runSession(input);
+    expect(result.counts).toMatchObject({ succeeded: 1, failed: 3 });
+    const courses = stack.vintageCourseIds();
+    const surfaces: Record<string, string> = {};
+    for (const id of [sessionWorkflowId(input.session), ...courses.map((c) => courseWorkflowId(input.session, c))])
+      surfaces[`${id} history`] = JSON.stringify(await stack.client.workflow.getHandle(id).fetchHistory());
+    surfaces.status = await archiverCli(stack, ['status', input.session]);
+    for (const c of courses)
+      surfaces[`course show ${c}`] = await archiverCli(stack, ['course', 'show', input.session, String(c), '--json']);
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    await archiverCli(stack, ['report', input.session, '--out', out]);
+    for (const f of readdirSync(out)) surfaces[`report ${f}`] = readFileSync(join(out, f), 'utf8');
+    await until(
+      async () => receivers.webhook.length,
+      (n) => n >= 4,
+      10_000,
+    );
+    surfaces.webhook = JSON.stringify(receivers.webhook);
+    surfaces.mail = receivers.mail.join('\n');
+    // What the operator needs is there: the redirect named with the field to fix, the page's text, masked.
+    const all = Object.values(surfaces).join('\n');
+    expect(all).toContain('redirect to elsewhere.example.edu: sites.archive.url');
+    expect(all).toContain('not JSON: <pre>wstoken=[REDACTED]');
+    expect(all).toContain("{external_tokens} WHERE token = ? [array (0 => '[REDACTED]')]");
+    for (const token of Object.values(stack.env))
+      for (const [where, text] of Object.entries(surfaces)) expect(text.includes(token), `a token in ${where}`).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
 // folders and the Temporal connection, from a JSON file plus the environment.
 // Tokens come only from the environment or a secrets file, never from a
 // workflow input. Every error names the field and the fix.
+import { maskable } from '../activities/logger';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -30,8 +31,21 @@ const idsAre = (what: string) => (record: Record<string, unknown>, ctx: z.Refine
   }
 };
 
+/** A URL with a user or password in it would send them with every request, and print them with every URL. */
+const noCredentials = (u: string) => {
+  try {
+    const url = new URL(u);
+    return !url.username && !url.password;
+  } catch {
+    return true; // not a URL: its own check says so
+  }
+};
+const CREDENTIALS_IN_URL = (fix: string) => `must not hold a user or password ("user:password@"): remove them; ${fix}`;
+
 const SiteConfig = z.object({
-  url: z.url({ protocol: /^https?$/, error: 'must be the site\'s wwwroot as an http(s) URL, e.g. "https://moodle.example.edu"' }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be the site\'s wwwroot as an http(s) URL, e.g. "https://moodle.example.edu"' })
+    .refine(noCredentials, CREDENTIALS_IN_URL('the web-service token is the only credential a site needs')),
   tokenEnv: z.string().optional(),
   tokenFile: z.string().optional(),
   staging: z.string({ error: 'must be the folder where this site\'s .mbz files are staged, e.g. "/var/archiver/staging/prod"' }).min(1),
@@ -124,7 +138,9 @@ const ConfigFile = z.object({
     .object({
       webhook: z
         .object({
-          url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL that receives a JSON POST per notification' }),
+          url: z
+            .url({ protocol: /^https?$/, error: 'must be the http(s) URL that receives a JSON POST per notification' })
+            .refine(noCredentials, CREDENTIALS_IN_URL('put a bearer token in the variable "tokenEnv" names')),
           /** Environment variable holding a bearer token for the receiver, if it wants one. */
           tokenEnv: z.string().optional(),
         })
@@ -295,6 +311,26 @@ export function folderProblems(config: ArchiverConfig, queues: string[]): string
     }
   }
   return problems;
+}
+
+/** Every secret value a worker holds: the sites' tokens, the Temporal API key, the catalog's database password,
+ * the notifications' token and SMTP login. Masked in its logs and in whatever leaves an activity. */
+export function configSecrets(config: ArchiverConfig, env: NodeJS.ProcessEnv = process.env): string[] {
+  const { webhook, email } = config.notifications;
+  const fromEnv = (name?: string) => (name ? env[name] : undefined);
+  let dbPassword: string | undefined;
+  try {
+    dbPassword = decodeURIComponent(new URL(config.catalog.url).password) || undefined;
+  } catch {
+    dbPassword = undefined; // a file: URL has none
+  }
+  return maskable([
+    ...Object.values(config.sites).map((s) => s.token),
+    config.temporal.apiKey,
+    dbPassword,
+    fromEnv(webhook?.tokenEnv),
+    fromEnv(email?.passwordEnv),
+  ]);
 }
 
 /** Reads the config file named by --config or ARCHIVER_CONFIG. */

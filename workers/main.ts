@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { createLogger } from '../activities/logger';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, configSecrets, loadConfig } from './config';
 import { allQueues, startWorkers } from './run';
 
 const program = new Command()
@@ -22,11 +22,7 @@ const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn'
 const opts = program.opts<{ config: string; queues?: string; workflowBundle?: string }>();
 try {
   const config = loadConfig(opts.config);
-  const log = createLogger(
-    undefined,
-    undefined,
-    Object.values(config.sites).map((s) => s.token),
-  );
+  const log = createLogger(undefined, undefined, configSecrets(config));
   // The SDK's own lines go through the same logger (and its token scrubbing), at the same level.
   Runtime.install({
     logger: new DefaultLogger(SDK_LEVEL[log.level as keyof typeof SDK_LEVEL], (e) => log[PINO_METHOD[e.level]]({ sdk: e.meta }, e.message)),

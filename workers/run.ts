@@ -2,6 +2,7 @@
 // (workflows + web-service activities) and/or `site/<id>` queues (host
 // activities: admin CLI and staging files), each site queue limited to the
 // site's maxConcurrentJobs so two sessions together never overload a Moodle.
+import { scrubActivitySecrets } from './secret-scrub';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createActivities } from '../activities';
 import type { RunningSession, SelectionScope, SessionRegistry } from '../activities/overlaps';
 import { Catalog } from '../activities/catalog';
-import { ConfigError, folderProblems } from './config';
+import { ConfigError, configSecrets, folderProblems } from './config';
 import { sessionOfWorkflowId, siteOfQueue, siteQueue, type ArchiverConfig } from '../contract';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -105,6 +106,7 @@ export async function startWorkers(opts: {
   const registry = sessionRegistry(config);
   const activities = createActivities(config, catalog ?? Catalog.elsewhere(config.mainQueue), registry);
   const workers: Worker[] = [];
+  const secrets = configSecrets(config);
   for (const taskQueue of queues) {
     const common: WorkerOptions = {
       connection,
@@ -114,6 +116,7 @@ export async function startWorkers(opts: {
       // Cancellation reaches an activity only in a heartbeat's reply: send them often enough
       // that cancelling a session stops its backups within seconds, not a minute.
       // They also carry a transfer's offset: a resumed transfer starts at most 5 s of bytes back.
+      interceptors: { activity: [scrubActivitySecrets(secrets)] },
       maxHeartbeatThrottleInterval: '5s',
       defaultHeartbeatThrottleInterval: '5s',
     };

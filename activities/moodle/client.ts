@@ -1,6 +1,7 @@
 // The Moodle web-service client: REST over form-encoded POST, JSON format,
 // responses checked against the shapes a real Moodle 4.5 returns. The same
 // code talks to the simulator and to a real site.
+import { scrubText } from '../logger';
 import got, { RequestError } from 'got';
 import { z } from 'zod';
 import { classifyMoodleError, MoodleError } from './errors';
@@ -147,7 +148,9 @@ export class MoodleClient {
         timeout: { request: (this.site.timeoutSeconds ?? 120) * 1000 },
         retry: { limit: 0 }, // Temporal retries the activity; two retry loops would multiply
         throwHttpErrors: false,
+        followRedirect: false, // a redirect would send the token wherever it points
       });
+      if (res.statusCode >= 300 && res.statusCode < 400) throw this.redirected(fn, res.statusCode, res.headers.location);
       if (res.statusCode === 403) throw new MoodleError('web-services-disabled', this.site.siteId, fn, 'HTTP 403 from the REST server');
       if (res.statusCode >= 500) throw new MoodleError('transient', this.site.siteId, fn, `HTTP ${res.statusCode}`);
       if (res.statusCode !== 200)
@@ -174,7 +177,8 @@ export class MoodleClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new MoodleError('unexpected-response', this.site.siteId, fn, `not JSON: ${text.slice(0, 80)}`);
+      // Masked before it is cut: a token cut in half would no longer be found and masked later.
+      throw new MoodleError('unexpected-response', this.site.siteId, fn, `not JSON: ${scrubText(text, [this.site.token]).slice(0, 80)}`);
     }
     const err = ErrorBody.safeParse(json);
     if (err.success) {
@@ -194,6 +198,22 @@ export class MoodleClient {
       throw new MoodleError('unexpected-response', this.site.siteId, fn, `field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
     return parsed.data;
+  }
+
+  /** A redirect is refused, never followed: it names where it pointed by host only (its path may hold the token). */
+  private redirected(what: string, status: number, location?: string): MoodleError {
+    let host = '';
+    try {
+      host = location ? ` to ${new URL(location, this.site.url).host}` : '';
+    } catch {
+      host = '';
+    }
+    return new MoodleError(
+      'unexpected-response',
+      this.site.siteId,
+      what,
+      `HTTP ${status} redirect${host}: sites.${this.site.siteId}.url (${this.site.url}) is not the site's wwwroot; set it to the address the site answers on, its $CFG->wwwroot`,
+    );
   }
 
   siteInfo() {
@@ -283,6 +303,7 @@ export class MoodleClient {
       timeout: { connect: 30_000, response: (this.site.timeoutSeconds ?? 120) * 1000 },
       retry: { limit: 0 },
       throwHttpErrors: false,
+      followRedirect: false, // a redirect would send the token wherever it points
     });
     const res = await new Promise<import('got').Response>((resolve, reject) => {
       stream.once('response', resolve);
@@ -291,6 +312,10 @@ export class MoodleClient {
         reject(new MoodleError('transient', this.site.siteId, what, `network error ${e instanceof RequestError ? e.code : 'ERR_UNKNOWN'}`)),
       );
     });
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      stream.destroy();
+      throw this.redirected(what, res.statusCode, res.headers.location);
+    }
     if (res.statusCode === 416 && offset > 0) {
       // The file is shorter than what we hold: it changed; start over.
       stream.destroy();
