@@ -247,6 +247,39 @@ describe('malformed inputs, one table', () => {
     },
     {
       kind: 'config',
+      name: 'a typo in a top-level key',
+      patch: (r) => {
+        r.mainQueu = r.mainQueue;
+        delete r.mainQueue;
+      },
+      expected: /mainQueu: unknown setting "mainQueu"; did you mean "mainQueue"\?/,
+    },
+    {
+      kind: 'config',
+      name: "a typo in a site's key",
+      patch: (r) => {
+        site(r, 'prod').maxConcurentJobs = 4;
+      },
+      expected: /sites\.prod\.maxConcurentJobs: unknown setting "maxConcurentJobs"; did you mean "maxConcurrentJobs"\?/,
+    },
+    {
+      kind: 'config',
+      name: "a typo in a site's admin CLI",
+      patch: (r) => {
+        (site(r, 'archive').cli as Record<string, unknown>).timeoutSecond = 60;
+      },
+      expected: /sites\.archive\.cli\.timeoutSecond: unknown setting "timeoutSecond"; did you mean "timeoutSeconds"\?/,
+    },
+    {
+      kind: 'config',
+      name: 'a typo in the Temporal section',
+      patch: (r) => {
+        r.temporal = { ...(r.temporal as object), namspace: 'prod' };
+      },
+      expected: /temporal\.namspace: unknown setting "namspace"; did you mean "namespace"\?/,
+    },
+    {
+      kind: 'config',
       name: 'site URL with a user and password',
       patch: (r) => {
         const url = new URL(String(site(r, 'prod').url));

@@ -2,6 +2,7 @@
 // folders and the Temporal connection, from a JSON file plus the environment.
 // Tokens come only from the environment or a secrets file, never from a
 // workflow input. Every error names the field and the fix.
+import { closest, distance } from 'fastest-levenshtein';
 import { maskable } from '../activities/logger';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -42,14 +43,14 @@ const noCredentials = (u: string) => {
 };
 const CREDENTIALS_IN_URL = (fix: string) => `must not hold a user or password ("user:password@"): remove them; ${fix}`;
 
-const SiteConfig = z.object({
+const SiteConfig = z.strictObject({
   url: z
     .url({ protocol: /^https?$/, error: 'must be the site\'s wwwroot as an http(s) URL, e.g. "https://moodle.example.edu"' })
     .refine(noCredentials, CREDENTIALS_IN_URL('the web-service token is the only credential a site needs')),
   tokenEnv: z.string().optional(),
   tokenFile: z.string().optional(),
   staging: z.string({ error: 'must be the folder where this site\'s .mbz files are staged, e.g. "/var/archiver/staging/prod"' }).min(1),
-  cli: z.object(
+  cli: z.strictObject(
     {
       command: z.array(z.string().min(1)).min(1).default(['php']),
       moodleDir: z.string({ error: 'must be the Moodle code directory that holds admin/cli, e.g. "/var/www/moodle"' }).min(1),
@@ -112,9 +113,9 @@ const RetentionRule = z
   })
   .strict();
 
-const ConfigFile = z.object({
+const ConfigFile = z.strictObject({
   temporal: z
-    .object({
+    .strictObject({
       address: z.string().default('localhost:7233'),
       namespace: z.string().default('default'),
       tls: z.boolean().default(false),
@@ -125,7 +126,7 @@ const ConfigFile = z.object({
     })
     .default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
   mainQueue: z.string().min(1).default('archive-main'),
-  catalog: z.object({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
+  catalog: z.strictObject({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
   sites: z
     .record(z.string(), SiteConfig)
     .superRefine(idsAre('site'))
@@ -176,6 +177,35 @@ sameShape<Same<z.infer<typeof RetentionRule>, RetentionSettings>>();
 sameShape<Same<z.infer<typeof ConfigFile>['notifications'], NotificationSettings>>();
 sameShape<Same<z.infer<typeof ConfigFile>['logLevel'], ArchiverConfig['logLevel']>>();
 
+/** The keys the schema knows at this path of the file (through records, arrays, defaults and refinements). */
+function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
+  let at: z.ZodType | undefined = schema;
+  for (const step of [...path, undefined]) {
+    // Unwrap what does not change the shape: a default, an optional, a refined pipe.
+    for (;;) {
+      const def: { innerType?: z.ZodType; in?: z.ZodType; type?: string } | undefined = (
+        at as { def?: { innerType?: z.ZodType; in?: z.ZodType; type?: string } } | undefined
+      )?.def;
+      if (def?.innerType) at = def.innerType;
+      else if (def?.type === 'pipe' && def.in) at = def.in;
+      else break;
+    }
+    if (step === undefined) break;
+    if (at instanceof z.ZodObject) at = (at.shape as Record<string, z.ZodType>)[String(step)];
+    else if (at instanceof z.ZodRecord) at = at.valueType as z.ZodType;
+    else if (at instanceof z.ZodArray) at = at.element as z.ZodType;
+    else return [];
+  }
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
+}
+
+/** A key the schema does not know: a typo is refused, with the closest key it knows. */
+function unknownKey(key: string, known: string[]): string {
+  const near = known.length ? closest(key, known) : undefined;
+  const guess = near && distance(key.toLowerCase(), near.toLowerCase()) <= Math.max(2, Math.floor(near.length / 3)) ? near : undefined;
+  return `unknown setting "${key}"${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (known here: ${known.join(', ')})` : ''}`;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(
@@ -200,7 +230,11 @@ export function parseConfig(
   if (!parsed.success) {
     throw new ConfigError(
       source,
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      parsed.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((key) => `${[...i.path, key].join('.')}: ${unknownKey(key, knownKeysAt(ConfigFile, i.path))}`)
+          : [`${i.path.join('.') || '(root)'}: ${i.message}`],
+      ),
     );
   }
   const cfg = parsed.data;
