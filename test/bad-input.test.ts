@@ -1,5 +1,6 @@
 // Bad configuration and bad session requests are refused before any
 // workflow starts, with a message that names the field.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError } from '../workers/config';
 import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
@@ -24,6 +25,13 @@ describe('bad configuration', () => {
     delete env.MOODLE_TOKEN_ARCHIVE;
     expect(() => parseConfig(stack.rawConfig, { env })).toThrow(ConfigError);
     expect(() => parseConfig(stack.rawConfig, { env })).toThrow(/sites\.archive\.token: missing; set MOODLE_TOKEN_ARCHIVE/);
+  });
+
+  it('the example config holds only settings the code reads: a copy of it is accepted as is', () => {
+    const example = JSON.parse(readFileSync(new URL('../archiver.config.example.json', import.meta.url), 'utf8')) as unknown;
+    const token = 'a'.repeat(32);
+    const config = parseConfig(example, { env: { MOODLE_TOKEN_PROD: token, MOODLE_TOKEN_ARCHIVE: token } });
+    expect(Object.keys(config.sites)).toEqual(['prod', 'archive']);
   });
 
   it('a bad URL names the field and says what is expected', () => {
