@@ -288,6 +288,71 @@ describe('malformed inputs, one table', () => {
     },
     {
       kind: 'config',
+      name: 'two sites staging in one folder',
+      patch: (r) => {
+        site(r, 'archive').staging = site(r, 'prod').staging;
+      },
+      expected:
+        /sites\.archive\.staging: .* is also \(or holds\) sites\.prod\.staging; give each site and storage a staging folder of its own/,
+    },
+    {
+      kind: 'config',
+      name: 'archives inside a staging folder',
+      patch: (r) => {
+        r.storages = { cold: { path: `${String(site(r, 'prod').staging)}/archives`, staging: '/srv/cold-in' } };
+      },
+      expected: /storages\.cold\.path: .* is inside sites\.prod\.staging; keep the archives out of every staging folder/,
+    },
+    {
+      kind: 'config',
+      name: 'archives at the root',
+      patch: (r) => {
+        r.storages = { cold: { path: '/', staging: '/srv/cold-in' } };
+      },
+      expected: /storages\.cold\.path: "\/" cannot hold the archives/,
+    },
+    {
+      kind: 'config',
+      name: "main queue named like a host's",
+      patch: (r) => {
+        r.mainQueue = 'site/main';
+      },
+      expected: /mainQueue: must not start with "site\/"/,
+    },
+    {
+      kind: 'config',
+      name: 'empty namespace',
+      patch: (r) => {
+        r.temporal = { ...(r.temporal as object), namespace: '' };
+      },
+      expected: /temporal\.namespace: must name the Temporal namespace/,
+    },
+    {
+      kind: 'config',
+      name: 'webhook token variable not set',
+      patch: (r) => {
+        r.notifications = { webhook: { url: 'https://chat.example.edu/hook', tokenEnv: 'ARCHIVER_TEST_UNSET_HOOK_TOKEN' } };
+      },
+      expected: /notifications\.webhook\.tokenEnv: ARCHIVER_TEST_UNSET_HOOK_TOKEN is not set/,
+    },
+    {
+      kind: 'config',
+      name: 'a timeout no timer can hold',
+      patch: (r) => {
+        (site(r, 'prod').cli as Record<string, unknown>).timeoutSeconds = 30 * 86400;
+      },
+      expected: /sites\.prod\.cli\.timeoutSeconds: must be at most 2147483 s \(about 24\.8 days/,
+    },
+    {
+      kind: 'config',
+      name: 'retention beyond a century',
+      patch: (r) => {
+        r.retention = [{ keepYears: 500 }];
+      },
+      expected: /retention\.0\.keepYears: must be at most 100 years/,
+    },
+    {
+      kind: 'config',
       name: 'site URL with a user and password',
       patch: (r) => {
         const url = new URL(String(site(r, 'prod').url));
@@ -422,7 +487,7 @@ describe('malformed inputs, one table', () => {
       kind: 'worker',
       name: 'unusable storage folder',
       patch: (r) => {
-        r.storages = { cold: { path: '/dev/null/cold', staging: '/tmp' } };
+        r.storages = { cold: { path: '/dev/null/cold', staging: '/var/tmp/archiver-cold-staging' } };
       },
       queues: ['site/cold'],
       expected: /storages\.cold\.path: \/dev\/null\/cold cannot be used by this worker/,

@@ -5,7 +5,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { maskable } from '../activities/logger';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import {
   SITE_ID,
@@ -32,6 +32,15 @@ const idsAre = (what: string) => (record: Record<string, unknown>, ctx: z.Refine
   }
 };
 
+/** The longest a Temporal timer (and so an activity timeout) can hold: 2^31 - 1 ms, about 24.8 days. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const timeoutSeconds = (fallback: number) =>
+  z
+    .number()
+    .positive()
+    .max(MAX_TIMER_SECONDS, `must be at most ${MAX_TIMER_SECONDS} s (about 24.8 days, the longest a timer holds); use a shorter timeout`)
+    .default(fallback);
+
 /** A URL with a user or password in it would send them with every request, and print them with every URL. */
 const noCredentials = (u: string) => {
   try {
@@ -54,10 +63,7 @@ const SiteConfig = z.strictObject({
     {
       command: z.array(z.string().min(1)).min(1).default(['php']),
       moodleDir: z.string({ error: 'must be the Moodle code directory that holds admin/cli, e.g. "/var/www/moodle"' }).min(1),
-      timeoutSeconds: z
-        .number()
-        .positive()
-        .default(6 * 3600),
+      timeoutSeconds: timeoutSeconds(6 * 3600),
     },
     {
       error:
@@ -68,7 +74,7 @@ const SiteConfig = z.strictObject({
   maxConcurrentJobs: z.number().int().min(1).max(64).default(2),
   /** Restores at once into this site: concurrent restores of courses sharing users collide on a real Moodle. */
   restoresAtOnce: z.number().int().min(1).max(64).default(1),
-  requestTimeoutSeconds: z.number().positive().default(120),
+  requestTimeoutSeconds: timeoutSeconds(120),
 });
 
 /** Cold storage: archives kept as sealed packages in a folder (the interface is ready for object stores). */
@@ -109,7 +115,10 @@ const RetentionRule = z
     categoryId: z.number().int().positive().optional(),
     /** ...or an idnumber matching this pattern (`*`, `?`). No category criterion: every course of the site. */
     categoryIdnumber: z.string().min(1).optional(),
-    keepYears: z.number({ error: 'say how many years archives are kept, e.g. 5' }).positive('must be a positive number of years'),
+    keepYears: z
+      .number({ error: 'say how many years archives are kept, e.g. 5' })
+      .positive('must be a positive number of years')
+      .max(100, 'must be at most 100 years; leave a category without a rule to keep its archives for good'),
   })
   .strict();
 
@@ -117,7 +126,7 @@ const ConfigFile = z.strictObject({
   temporal: z
     .strictObject({
       address: z.string().default('localhost:7233'),
-      namespace: z.string().default('default'),
+      namespace: z.string().min(1, 'must name the Temporal namespace, e.g. "default"').default('default'),
       tls: z.boolean().default(false),
       /** Where operators open the Web UI: reports link each course there. */
       webUiUrl: z
@@ -125,7 +134,11 @@ const ConfigFile = z.strictObject({
         .default('http://localhost:8233'),
     })
     .default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
-  mainQueue: z.string().min(1).default('archive-main'),
+  mainQueue: z
+    .string()
+    .min(1)
+    .refine((q) => !q.startsWith('site/'), 'must not start with "site/": those are the Moodle hosts\' queues; e.g. "archive-main"')
+    .default('archive-main'),
   catalog: z.strictObject({ url: z.string().min(1).default('file:.data/catalog.sqlite') }).default({ url: 'file:.data/catalog.sqlite' }),
   sites: z
     .record(z.string(), SiteConfig)
@@ -295,6 +308,34 @@ export function parseConfig(
     problems.push(
       `catalog.url${env.DATABASE_URL ? ' (from DATABASE_URL)' : ''}: "${catalogUrl.split(':')[0]}:" is not a catalog; use "file:<path>" (SQLite) or "postgresql://user:password@host/db"`,
     );
+  }
+  // Two hosts staging in one folder would clean up each other's backups; a storage inside a staging folder (or at
+  // the root) would have its packages cleaned as staging leftovers.
+  const stagings = [
+    ...Object.entries(cfg.sites).map(([id, x]) => [`sites.${id}.staging`, resolve(opts.baseDir ?? '.', x.staging)] as const),
+    ...Object.entries(cfg.storages).map(([id, x]) => [`storages.${id}.staging`, resolve(opts.baseDir ?? '.', x.staging)] as const),
+  ];
+  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+  stagings.forEach(([field, dir], i) => {
+    const other = stagings.slice(0, i).find(([, d]) => within(dir, d) || within(d, dir));
+    if (other) problems.push(`${field}: ${dir} is also (or holds) ${other[0]}; give each site and storage a staging folder of its own`);
+    if (dir === sep) problems.push(`${field}: "/" cannot be a staging folder; name a folder of its own`);
+  });
+  for (const [id, st] of Object.entries(cfg.storages)) {
+    const path = resolve(opts.baseDir ?? '.', st.path);
+    if (path === sep) problems.push(`storages.${id}.path: "/" cannot hold the archives; name a folder of its own`);
+    // Its own staging may sit inside it (path/.incoming); the archives may not sit inside a staging folder.
+    const inside = stagings.find(([, d]) => within(path, d));
+    if (inside) problems.push(`storages.${id}.path: ${path} is inside ${inside[0]}; keep the archives out of every staging folder`);
+  }
+  if (opts.requireTokens !== false) {
+    const { webhook, email } = cfg.notifications;
+    const unset = (field: string, name?: string) => {
+      if (name && !env[name]) problems.push(`${field}: ${name} is not set; set it in the worker's environment, or remove ${field}`);
+    };
+    unset('notifications.webhook.tokenEnv', webhook?.tokenEnv);
+    unset('notifications.email.userEnv', email?.userEnv);
+    unset('notifications.email.passwordEnv', email?.passwordEnv);
   }
   cfg.retention.forEach((r, i) => {
     if (r.site && !cfg.sites[r.site]) problems.push(`retention.${i}.site: unknown site "${r.site}"`);
