@@ -2,6 +2,8 @@
 // whose vintage is resolved when it fires (workflows/vintage.ts). Overlap
 // SKIP, for the schedule's own fires and for manual triggers alike: two
 // sessions of one policy never run at once.
+import { CronExpressionParser } from 'cron-parser';
+import { DateTime } from 'luxon';
 import { MONTHS, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
 import type { ArchiverConfig } from '../contract';
 import type { archiveSession } from '../workflows';
@@ -23,16 +25,40 @@ export function scheduleSpec(times: FireTimes): ScheduleSpec {
       `--yearly/--cron: give exactly one, e.g. --yearly "07-01 20:00" (every 1 July at 20:00) or --cron "0 20 1 7 *"`,
     ]);
   }
-  if (times.cron !== undefined) return { cronExpressions: [times.cron], timezone: times.timezone };
+  if (times.cron !== undefined) {
+    const problem = cronProblem(times.cron);
+    if (problem) throw new SessionInputError([`--cron: "${times.cron}" ${problem}`]);
+    return { cronExpressions: [times.cron.trim()], timezone: times.timezone };
+  }
   const m = /^(\d{2})-(\d{2}) (\d{2}):(\d{2})$/.exec(times.yearly!.trim());
   const [month, day, hour, minute] = m ? m.slice(1).map(Number) : [];
   if (!m || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) {
     throw new SessionInputError([`--yearly: "${times.yearly}" is not a yearly time; write "MM-DD HH:MM", e.g. "07-01 20:00"`]);
   }
+  // A day the month never has would never fire; 29 February fires one year in four.
+  if (!DateTime.local(2023, month, day).isValid)
+    throw new SessionInputError([
+      `--yearly: "${times.yearly}" never or rarely comes (${month === 2 && day === 29 ? 'only in leap years' : 'no such day'}); pick a day every year has, e.g. "${String(month).padStart(2, '0')}-${Math.min(day, 28)} ${m[3]}:${m[4]}"`,
+    ]);
   return {
     calendars: [{ month: MONTHS[month - 1], dayOfMonth: day, hour, minute, comment: `every ${times.yearly}` }],
     timezone: times.timezone,
   };
+}
+
+/** Why the server would refuse this cron expression, or why it would never fire; undefined when it is fine. Five
+ * fields (minute hour day month weekday) or @yearly/@monthly/@weekly/@daily/@hourly, checked before any call. */
+function cronProblem(expression: string): string | undefined {
+  const e = expression.trim();
+  if (/^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(e)) return undefined;
+  if (e.split(/\s+/).length !== 5)
+    return 'is not a cron expression of five fields (minute hour day month weekday), e.g. "0 20 1 7 *", or @yearly; or use --yearly "07-01 20:00"';
+  try {
+    CronExpressionParser.parse(e).next();
+    return undefined;
+  } catch (err) {
+    return `is not a cron expression that can fire (${(err as Error).message}); e.g. "0 20 1 7 *" for every 1 July at 20:00`;
+  }
 }
 
 export async function createSchedule(

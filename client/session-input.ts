@@ -77,7 +77,14 @@ const SessionInputSchema = z
     session: z
       .string()
       .regex(SESSION_NAME, 'use letters, digits, ".", "_" or "-" (it names staging folders and workflow IDs), e.g. "2024-2025"'),
-    vintage: z.string().min(1, 'give the academic vintage, e.g. "2024-2025"'),
+    vintage: z
+      .string()
+      .min(1, 'give the academic vintage, e.g. "2024-2025"')
+      .max(64, 'at most 64 characters: a vintage is a label such as "2024-2025"')
+      .refine(
+        (v) => !/[/\\]|\.\.|[\u0000-\u001f\u007f]/.test(v),
+        'a label such as "2024-2025": no "/", "\\", ".." or control characters (it names folders and search attributes)',
+      ),
     sourceSiteId: z.string().min(1),
     sourceCategoryId: z
       .number({ error: 'must be the id of the source category (a positive integer)' })

@@ -7,6 +7,7 @@ import { validateScheduledSessionInput, validateSessionInput, SessionInputError 
 import { startWorkers } from '../workers/run';
 import { runCli, startStack, writeConfigFile, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
+import { scheduleSpec } from '../client/schedules';
 
 describe('bad configuration', () => {
   let stack: Stack;
@@ -215,7 +216,8 @@ describe('malformed inputs, one table', () => {
   type Case =
     | { kind: 'config'; name: string; patch: (raw: Record<string, unknown>, env: Record<string, string>) => void; expected: RegExp }
     | { kind: 'worker'; name: string; patch: (raw: Record<string, unknown>) => void; queues: string[]; expected: RegExp }
-    | { kind: 'session' | 'schedule'; name: string; input: Record<string, unknown>; expected: RegExp };
+    | { kind: 'session' | 'schedule'; name: string; input: Record<string, unknown>; expected: RegExp }
+    | { kind: 'fire-times'; name: string; times: { yearly?: string; cron?: string }; expected: RegExp };
   const site = (raw: Record<string, unknown>, id: string) => (raw.sites as Record<string, Record<string, unknown>>)[id];
   const window = (windows: unknown[], timezone = 'Europe/Paris') => ({ windows: { timezone, windows } });
   const rule = { pattern: '{yearStart}-{yearEnd}', yearsBack: 1, startMonth: 9, match: 'idnumber', timezone: 'Europe/Paris' };
@@ -581,6 +583,38 @@ describe('malformed inputs, one table', () => {
       input: { prediction: { phaseCosts: { upload: { fixedSeconds: 1 } } } },
       expected: /"upload" is not a phase/,
     },
+    { kind: 'session', name: 'a path-like vintage', input: { vintage: '../../etc' }, expected: /vintage: a label such as "2024-2025"/ },
+    { kind: 'session', name: 'an over-long vintage', input: { vintage: '2024-'.repeat(20) }, expected: /vintage: at most 64 characters/ },
+    {
+      kind: 'fire-times',
+      name: 'a yearly day no month has',
+      times: { yearly: '02-30 20:00' },
+      expected: /--yearly: "02-30 20:00" never or rarely comes \(no such day\)/,
+    },
+    {
+      kind: 'fire-times',
+      name: 'a yearly day of leap years only',
+      times: { yearly: '02-29 20:00' },
+      expected: /only in leap years.*"02-28 20:00"/,
+    },
+    {
+      kind: 'fire-times',
+      name: 'a cron that never fires',
+      times: { cron: '0 20 30 2 *' },
+      expected: /--cron: "0 20 30 2 \*" is not a cron expression that can fire/,
+    },
+    {
+      kind: 'fire-times',
+      name: 'a cron out of range',
+      times: { cron: '0 25 1 7 *' },
+      expected: /--cron: "0 25 1 7 \*" is not a cron expression that can fire/,
+    },
+    {
+      kind: 'fire-times',
+      name: 'a cron in words',
+      times: { cron: 'every July' },
+      expected: /--cron: "every July" is not a cron expression of five fields/,
+    },
     {
       kind: 'schedule',
       name: 'a vintage rule with no time zone',
@@ -609,6 +643,8 @@ describe('malformed inputs, one table', () => {
         c.patch(raw);
         // The real worker start: it refuses before it connects to Temporal.
         attempt = () => startWorkers({ config: parseConfig(raw, { env }), queues: c.queues });
+      } else if (c.kind === 'fire-times') {
+        attempt = () => scheduleSpec({ ...c.times, timezone: 'Europe/Paris' });
       } else if (c.kind === 'session') {
         attempt = () => validateSessionInput({ ...stack.sessionInput(), ...c.input }, stack.config);
       } else {
