@@ -2,6 +2,7 @@
 // workers to check every configured site on its own host, and prints each
 // check, with what to change where one fails.
 import type { Client } from '@temporalio/client';
+import { workerPolls } from './busy';
 import type { ArchiverConfig } from '../contract';
 import type { SetupReport } from '../workflows/check-setup';
 import type { checkSetup } from '../workflows';
@@ -11,10 +12,22 @@ export async function runDoctor(
   config: ArchiverConfig,
   opts: { siteIds?: string[]; selection?: { siteId: string; categoryId: number }; workerWaitSeconds?: number } = {},
 ): Promise<SetupReport> {
+  // The checks run on the main queue's worker: without one, say so within the wait, naming the queue, instead of
+  // waiting for a workflow nobody runs.
+  const wait = opts.workerWaitSeconds ?? 30;
+  const deadline = Date.now() + wait * 1000;
+  while (!(await workerPolls(client, config.mainQueue))) {
+    if (Date.now() >= deadline)
+      throw new Error(
+        `No worker polls the main queue "${config.mainQueue}" (waited ${wait} s): start one (npm run worker -- --queues ${config.mainQueue}), then run doctor again`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   return client.workflow.execute<typeof checkSetup>('checkSetup', {
     workflowId: `archive-doctor/${new Date().toISOString()}`,
     taskQueue: config.mainQueue,
-    workflowExecutionTimeout: '15m',
+    // Each site's check waits at most `wait` for its worker, the sites one after another at worst.
+    workflowExecutionTimeout: `${wait * ((opts.siteIds ?? Object.keys(config.sites)).length + 1) + 60}s`,
     args: [
       { siteIds: opts.siteIds ?? Object.keys(config.sites), selection: opts.selection, workerWaitSeconds: opts.workerWaitSeconds ?? 30 },
     ],

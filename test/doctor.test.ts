@@ -181,4 +181,19 @@ describe('doctor', () => {
       },
     ]);
   });
+
+  it('says within its wait that no worker polls the main queue, naming it, instead of waiting for one', async () => {
+    const lonely = { ...stack.rawConfig, mainQueue: `nobody-${Date.now()}` };
+    const t0 = Date.now();
+    const failure = await archiverCli({ ...stack, rawConfig: lonely }, ['doctor', '--wait', '2']).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr?.trim()).toBe(
+      `No worker polls the main queue "${lonely.mainQueue}" (waited 2 s): start one (npm run worker -- --queues ${lonely.mainQueue}), then run doctor again`,
+    );
+    // Bounded: the wait and a call or two, not the workflow's timeout.
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
 });
