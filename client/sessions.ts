@@ -119,7 +119,7 @@ export async function sessionStatus(
   session: string,
   opts: { courses?: number; phases?: boolean } = {},
 ): Promise<SessionStatus> {
-  const progress = await sessionHandle(client, session).query(progressQuery);
+  const progress = await toSession(session, sessionHandle(client, session).query(progressQuery));
   const ids = progress.runningCourses.slice(0, opts.courses ?? 0).map((c) => c.courseId);
   // A course the session has just counted may not exist yet, or may close meanwhile: it is left out of this reading.
   const [read, phaseOf] = await Promise.all([
@@ -130,19 +130,29 @@ export async function sessionStatus(
   return { ...progress, ...(opts.phases ? { phases: countPhases(progress, (id) => phaseOf.get(id)) } : {}), courses };
 }
 
+/** A session the server does not know: every command says it alike, with exit 2 (the CLI's "no such thing"). */
+const noSuchSession = (session: string, e: WorkflowNotFoundError) =>
+  new ActionRefused(
+    `Session ${session} does not exist or no longer runs (${e.message}): "moodle-archiver sessions list" shows the sessions there are`,
+  );
+
+/** A signal or a cancel: a session the server does not know is said so, as for every other command. */
+const toSession = <T>(session: string, call: Promise<T>) =>
+  call.catch((e: unknown) => {
+    throw e instanceof WorkflowNotFoundError ? noSuchSession(session, e) : e;
+  });
+
 /** Starts nothing new; with `drain`, running courses also hold at their next phase boundary until resumed. */
 export const pauseSession = (client: Client, session: string, opts: { drain?: boolean } = {}) =>
-  sessionHandle(client, session).signal(pauseSignal, { drain: opts.drain ?? false });
-export const resumeSession = (client: Client, session: string) => sessionHandle(client, session).signal(resumeSignal);
+  toSession(session, sessionHandle(client, session).signal(pauseSignal, { drain: opts.drain ?? false }));
+export const resumeSession = (client: Client, session: string) => toSession(session, sessionHandle(client, session).signal(resumeSignal));
 
 async function refusedAsError<T>(session: string, update: Promise<T>): Promise<T> {
   try {
     return await update;
   } catch (e) {
     if (e instanceof WorkflowUpdateFailedError) throw new ActionRefused(e.cause?.message ?? e.message);
-    if (e instanceof WorkflowNotFoundError) {
-      throw new ActionRefused(`Session ${session} is not running (${e.message}): start a new session for the courses it left`);
-    }
+    if (e instanceof WorkflowNotFoundError) throw noSuchSession(session, e);
     throw e;
   }
 }
@@ -160,4 +170,4 @@ export const setConcurrency = (client: Client, session: string, concurrency: num
   refusedAsError(session, sessionHandle(client, session).executeUpdate(setConcurrencyUpdate, { args: [concurrency] }));
 
 /** The same request as the Web UI's or `temporal workflow cancel`: the session stops its courses cleanly. */
-export const cancelSession = (client: Client, session: string) => sessionHandle(client, session).cancel();
+export const cancelSession = (client: Client, session: string) => toSession(session, sessionHandle(client, session).cancel());

@@ -200,6 +200,28 @@ describe('bad configuration', () => {
       expect(found).toEqual([]);
     }
   });
+
+  it('every command on a session that does not exist ends alike: exit 2, the session named, where to look', async () => {
+    const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
+    const session = `never-started-${Date.now()}`;
+    for (const command of [
+      ['status', session],
+      ['retry', session],
+      ['pause', session],
+      ['skip', session, '5'],
+    ]) {
+      const err = await runCli(['--config', file, ...command], stack.env).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(err?.code, command.join(' ')).toBe(2);
+      expect(err?.stderr).toMatch(
+        new RegExp(
+          `^Session ${session} does not exist or no longer runs .*"moodle-archiver sessions list" shows the sessions there are\\n$`,
+        ),
+      );
+    }
+  });
 });
 
 // One table of malformed inputs, each refused by the check that runs before anything starts
