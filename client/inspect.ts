@@ -1,7 +1,14 @@
 // What an operator reads about sessions and courses, from Temporal's
 // visibility and event history (the tracking registry) and from the catalog:
 // `sessions list`, `course show`, and the data behind `report`.
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ActionRefused } from './action-refused';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { CatalogRow } from '../activities/catalog';
 import { courseWorkflowId, sessionOfWorkflowId, sessionWorkflowId, workflowLink, type ArchiverConfig } from '../contract';
@@ -46,12 +53,24 @@ export interface SessionRow {
 }
 
 /** Every session, newest first: one row per session (its latest run), with percent and failures. */
+const INVALID_ARGUMENT = 3; // the gRPC status of a refused visibility filter
+
 export async function listSessions(client: Client, opts: { query?: string; limit?: number } = {}): Promise<SessionRow[]> {
   const query = `WorkflowType="archiveSession" AND ExecutionStatus!="ContinuedAsNew"${opts.query ? ` AND (${opts.query})` : ''}`;
   const infos: WorkflowExecutionInfo[] = [];
-  for await (const info of client.workflow.list({ query })) {
-    infos.push(info);
-    if (infos.length >= (opts.limit ?? 200)) break;
+  try {
+    for await (const info of client.workflow.list({ query })) {
+      infos.push(info);
+      if (infos.length >= (opts.limit ?? 200)) break;
+    }
+  } catch (e) {
+    // The server's own reason for refusing the filter (a typo, a quote missing, an unknown attribute), as bad input.
+    const refusal = [e, (e as { cause?: unknown }).cause].find((x) => isGrpcServiceError(x) && x.code === INVALID_ARGUMENT);
+    if (opts.query && refusal)
+      throw new ActionRefused(
+        `--query: the server refused "${opts.query}": ${(refusal as Error & { details?: string }).details ?? (refusal as Error).message}; write a visibility filter such as 'ArchiveVintage="2024-2025"' (also ArchiveSession, ArchiveStatus, ArchivePhase, ExecutionStatus)`,
+      );
+    throw e;
   }
   return Promise.all(
     infos.map(async (info): Promise<SessionRow> => {

@@ -201,6 +201,16 @@ describe('bad configuration', () => {
     }
   });
 
+  it("sessions list with a filter the server refuses says what is wrong with it: exit 2, the server's reason", async () => {
+    const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
+    const err = await runCli(['--config', file, 'sessions', 'list', '--query', 'ArchiveVintage = '], stack.env).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/^--query: the server refused "ArchiveVintage = ": .+; write a visibility filter such as/);
+  });
+
   it('every command on a session that does not exist ends alike: exit 2, the session named, where to look', async () => {
     const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
     const session = `never-started-${Date.now()}`;
