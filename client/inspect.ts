@@ -310,7 +310,7 @@ export async function sessionReport(
     const f = failures.get(courseId);
     courses.push({
       courseId,
-      shortname: row?.shortname ?? '',
+      shortname: row?.shortname ?? f?.shortname ?? '',
       fullname: row?.fullname ?? '',
       status: info.typedSearchAttributes.get(ArchiveStatus) ?? info.status.name.toLowerCase(),
       execution: info.status.name,

@@ -100,7 +100,13 @@ describe('notifications, sessions list, course show and report', () => {
     await archiverCli(stack, ['report', input.session, '--out', out]);
     const csv = parse(readFileSync(join(out, `${input.session}.csv`), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(csv.map((r) => Number(r.courseId))).toEqual(sources);
-    expect(csv.find((r) => Number(r.courseId) === broken)).toMatchObject({ status: 'failed', failedPhase: 'backup' });
+    // A failed course has no catalog row: it is named by the shortname prepare read.
+    const brokenShortname = stack.sim.sites.prod.store.data.courses.find((c) => c.id === broken)!.shortname;
+    expect(csv.find((r) => Number(r.courseId) === broken)).toMatchObject({
+      status: 'failed',
+      failedPhase: 'backup',
+      shortname: brokenShortname,
+    });
     expect(csv.filter((r) => r.status === 'succeeded').every((r) => Number(r.mbzBytes) > 0 && r.targetCourseId)).toBe(true);
     const html = readFileSync(join(out, `${input.session}.html`), 'utf8');
     expect(html).toContain('Failures (1)');

@@ -286,7 +286,8 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         // The phase in progress is the one whose step failed.
         const failure = describeFailure(err, progress.phase);
         const holdMs = input.failureHoldHours * HOUR;
-        await tellSession(courseFinishedSignal, course.failed(failure, Date.now() + holdMs));
+        const named = facts.shortname ? { ...failure, shortname: facts.shortname } : failure;
+        await tellSession(courseFinishedSignal, course.failed(named, Date.now() + holdMs));
         showNow('failed');
         await notifySafely({
           kind: 'course-failed',

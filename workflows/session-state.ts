@@ -257,9 +257,10 @@ export class SessionState {
     this.count(outcome.status, now);
     if (outcome.phaseSeconds) this.predictor.record(running, outcome.phaseSeconds);
     if (outcome.status === 'failed' && outcome.failure) {
-      const { phase, errorType, message } = outcome.failure;
+      const { phase, errorType, message, shortname } = outcome.failure;
       this.data.failed.push({
         courseId: outcome.courseId,
+        ...(shortname ? { shortname } : {}),
         bytes: running.bytes,
         activities: running.activities,
         phase,

@@ -213,6 +213,8 @@ export interface CourseFailure {
   phase: string;
   errorType: string;
   message: string;
+  /** What an admin recognizes the course by, once prepare has read it: reports name a failed course so. */
+  shortname?: string;
 }
 
 export interface CourseOutcome {
