@@ -24,7 +24,7 @@ import { WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { inert } from '../client/inert';
 import { table } from '../client/render';
 import { parse } from 'csv-parse/sync';
-import { reportCsv } from '../client/report';
+import { reportCsv, reportHtml } from '../client/report';
 import { renderPlan } from '../client/plan';
 import type { SessionReport } from '../client/inspect';
 import type { PlanReport } from '../workflows/plan';
@@ -436,8 +436,9 @@ describe('CSV written from Moodle data is inert in a spreadsheet (client/csv.ts)
   const HOSTILE = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", '-2+3', '@SUM(A1)', '\t=1', '\r=1', '＝1'];
   const cells = (csv: string) => parse(csv, { columns: true }) as Record<string, string>[];
 
+  const base = { status: 'failed', execution: 'x', startedAt: '', closedAt: null, seconds: -5, failedPhase: '', mbzBytes: null };
+
   it('report and plan prefix every such cell with a quote, and keep numbers and plain names as they are', () => {
-    const base = { status: 'failed', execution: 'x', startedAt: '', closedAt: null, seconds: -5, failedPhase: '', mbzBytes: null };
     const report = {
       courses: [...HOSTILE, 'Plain name'].map((name, i) => ({
         ...base,
@@ -469,6 +470,35 @@ describe('CSV written from Moodle data is inert in a spreadsheet (client/csv.ts)
       expect(rows[HOSTILE.length].shortname).toBe('Plain name');
     }
     expect(cells(reportCsv(report))[0].seconds).toBe('-5');
+  });
+
+  it('the HTML report shows markup in names and messages as text', () => {
+    const evil = '<script>alert(1)</script><img src=x onerror="alert(2)">';
+    const course = {
+      ...base,
+      courseId: 1,
+      shortname: evil,
+      fullname: evil,
+      reason: evil,
+      failedPhase: 'backup',
+      targetCourseId: null,
+      sourceDeleted: null,
+      link: 'http://ui/x',
+    };
+    const html = reportHtml({
+      session: evil,
+      vintage: evil,
+      execution: 'Completed',
+      state: 'completed',
+      link: 'http://ui/s',
+      progress: null,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      closedAt: null,
+      courses: [course],
+      generatedAt: '2026-01-01T00:00:00.000Z',
+    } as unknown as SessionReport);
+    expect(html).not.toMatch(/<script|<img/);
+    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
 });
 
