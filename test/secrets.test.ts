@@ -61,6 +61,10 @@ describe('tokens in logs', () => {
     const broken = stack.vintageCourseIds()[2];
     stack.sim.sites.prod.store.data.faults.push({ script: 'backup', courseId: broken, times: -1 });
     stack.sim.sites.prod.store.save();
+    // And a target that echoes the token once, in its debug info: that course fails too, its failure logged.
+    stack.sim.sites.archive.store.data.settings.debug = true;
+    stack.sim.sites.archive.store.data.restFaults = [{ kind: 'echo-in-debuginfo', function: 'core_course_get_contents', times: 1 }];
+    stack.sim.sites.archive.store.save();
     const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
     const worker = spawn(
       'node_modules/.bin/tsx',
@@ -86,7 +90,7 @@ describe('tokens in logs', () => {
       );
       const input = stack.sessionInput({ deleteSource: true, failureHoldHours: 0 });
       const result = await (await startSession(stack.client, stack.config, input)).result();
-      expect(result.counts).toEqual({ succeeded: 4, failed: 1, skipped: 0, cancelled: 0 });
+      expect(result.counts).toEqual({ succeeded: 3, failed: 2, skipped: 0, cancelled: 0 });
       // The histories too: the session's and every course's.
       for (const id of [
         sessionWorkflowId(input.session),
@@ -107,6 +111,7 @@ describe('tokens in logs', () => {
     expect(output).toContain('workers started');
     expect(output).toMatch(/"level":"debug"/);
     expect(output).toContain('Error reading from database');
+    expect(output).toContain("WHERE token = ? [array (0 => '[REDACTED]')]");
     for (const t of tokens) expect(output.includes(t), 'a token in the worker log').toBe(false);
   });
 });
