@@ -40,6 +40,17 @@ function webServiceFix(e: unknown, siteId: string): string {
 
 export function doctorActivities(sites: Sites) {
   return {
+    /** For each named category, why it cannot be used: it does not exist on its site. Run on the main queue, whose
+     * worker holds the tokens (the operator's CLI holds none). */
+    async categoryProblems(checks: { field: string; siteId: string; categoryId: number }[]): Promise<string[]> {
+      const problems: string[] = [];
+      for (const c of checks) {
+        const found = await sites.moodle(c.siteId).categories({ id: c.categoryId }, false);
+        if (!found.length)
+          problems.push(`${c.field}: category ${c.categoryId} does not exist on ${c.siteId}; give the id of an existing category`);
+      }
+      return problems;
+    },
     /** Every check of one site, run on that site's host. */
     async checkSiteSetup({ siteId, largestCourseBytes }: { siteId: string; largestCourseBytes: number }): Promise<SetupCheck[]> {
       const storage = sites.storage(siteId);

@@ -29,6 +29,18 @@ export async function workerPolls(client: Client, queue: string): Promise<boolea
   return (pollers ?? []).length > 0;
 }
 
+/** Waits up to `seconds` for a worker on the queue; without one, one line naming it and how to start one. */
+export async function needWorker(client: Client, queue: string, seconds: number, then: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await workerPolls(client, queue))) {
+    if (Date.now() >= deadline)
+      throw new Error(
+        `No worker polls the main queue "${queue}" (waited ${seconds} s): start one (npm run worker -- --queues ${queue}), then ${then}`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export interface BusyRetry {
   client: Client;
   /** What is being done, for the line: "reading session x". */

@@ -2,7 +2,7 @@
 // workers to check every configured site on its own host, and prints each
 // check, with what to change where one fails.
 import type { Client } from '@temporalio/client';
-import { workerPolls } from './busy';
+import { needWorker } from './busy';
 import type { ArchiverConfig } from '../contract';
 import type { SetupReport } from '../workflows/check-setup';
 import type { checkSetup } from '../workflows';
@@ -15,14 +15,7 @@ export async function runDoctor(
   // The checks run on the main queue's worker: without one, say so within the wait, naming the queue, instead of
   // waiting for a workflow nobody runs.
   const wait = opts.workerWaitSeconds ?? 30;
-  const deadline = Date.now() + wait * 1000;
-  while (!(await workerPolls(client, config.mainQueue))) {
-    if (Date.now() >= deadline)
-      throw new Error(
-        `No worker polls the main queue "${config.mainQueue}" (waited ${wait} s): start one (npm run worker -- --queues ${config.mainQueue}), then run doctor again`,
-      );
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await needWorker(client, config.mainQueue, wait, 'run doctor again');
   return client.workflow.execute<typeof checkSetup>('checkSetup', {
     workflowId: `archive-doctor/${new Date().toISOString()}`,
     taskQueue: config.mainQueue,

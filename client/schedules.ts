@@ -6,7 +6,8 @@ import { CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
 import { MONTHS, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSpec } from '@temporalio/client';
 import type { ArchiverConfig } from '../contract';
-import type { archiveSession } from '../workflows';
+import type { archiveSession, checkCategories } from '../workflows';
+import { needWorker } from './busy';
 import type { ScheduledSessionInput } from '../workflows/types';
 import { describeVintageRule, vintageAt } from '../workflows/vintage';
 import { SessionInputError } from './session-input';
@@ -59,6 +60,28 @@ function cronProblem(expression: string): string | undefined {
   } catch (err) {
     return `is not a cron expression that can fire (${(err as Error).message}); e.g. "0 20 1 7 *" for every 1 July at 20:00`;
   }
+}
+
+/** The categories a schedule names (its parent category, its target category) exist, asked of the main queue's
+ * worker before the schedule is created: a typo is refused now, not at the first fire. */
+export async function refuseMissingCategories(client: Client, config: ArchiverConfig, input: ScheduledSessionInput): Promise<void> {
+  const checks = [
+    ...(input.vintageRule.parentCategoryId !== undefined
+      ? [{ field: '--parent-category', siteId: input.sourceSiteId, categoryId: input.vintageRule.parentCategoryId }]
+      : []),
+    ...(input.targetCategoryId !== undefined && config.sites[input.targetSiteId]
+      ? [{ field: '--target-category', siteId: input.targetSiteId, categoryId: input.targetCategoryId }]
+      : []),
+  ];
+  if (!checks.length) return;
+  await needWorker(client, config.mainQueue, 30, 'create the schedule again');
+  const problems = await client.workflow.execute<typeof checkCategories>('checkCategories', {
+    workflowId: `archive-check-categories/${input.scheduleId}/${new Date().toISOString()}`,
+    taskQueue: config.mainQueue,
+    workflowExecutionTimeout: '5m',
+    args: [checks],
+  });
+  if (problems.length) throw new SessionInputError(problems);
 }
 
 export async function createSchedule(

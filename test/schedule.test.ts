@@ -169,4 +169,34 @@ describe('schedules per vintage', () => {
     for await (const s of stack.client.schedule.list()) ids.push(s.scheduleId);
     expect(ids).not.toContain('bad-rule');
   });
+
+  it('refuses a parent or target category that does not exist, asked of the sites before creating anything', async () => {
+    const missing = 987654;
+    const err = await archiverCli(stack, [
+      'schedule',
+      'create',
+      'no-such-parent',
+      '--source-site',
+      'prod',
+      '--target-site',
+      'archive',
+      '--target-category',
+      String(missing),
+      '--pattern',
+      '{yearStart}-{yearEnd}',
+      '--parent-category',
+      String(missing),
+      '--yearly',
+      '07-01 20:00',
+    ]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toContain(`--parent-category: category ${missing} does not exist on prod; give the id of an existing category`);
+    expect(err?.stderr).toContain(`--target-category: category ${missing} does not exist on archive`);
+    const ids: string[] = [];
+    for await (const s of stack.client.schedule.list()) ids.push(s.scheduleId);
+    expect(ids).not.toContain('no-such-parent');
+  });
 });

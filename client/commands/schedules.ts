@@ -50,7 +50,8 @@ export function registerScheduleCommands(program: Command): void {
           },
           cfg,
         );
-        const { createSchedule, describeSchedule } = await import('../schedules');
+        const { createSchedule, describeSchedule, refuseMissingCategories } = await import('../schedules');
+        await refuseMissingCategories(client, cfg, input);
         await createSchedule(client, cfg, input, { yearly: o.yearly, cron: o.cron, timezone: o.timezone }, o.note);
         const { upcoming } = await describeSchedule(client, scheduleId);
         console.log(`Created schedule ${scheduleId}; next fires: ${renderUpcoming(upcoming, o.timezone)}`);
