@@ -25,7 +25,11 @@ describe('one Moodle, one identity', () => {
   it('refuses a session whose two sites are one Moodle by its own answers, or whose target is inside the selection', async () => {
     // The same simulated Moodle under another host name: the config cannot tell, the site's own answers can.
     const raw = structuredClone(stack.rawConfig) as { sites: Record<string, Record<string, unknown>> };
-    raw.sites.alias = { ...raw.sites.prod, url: String(raw.sites.prod.url).replace('127.0.0.1', 'localhost') };
+    raw.sites.alias = {
+      ...raw.sites.prod,
+      url: String(raw.sites.prod.url).replace('127.0.0.1', 'localhost'),
+      staging: `${String(raw.sites.prod.staging)}-alias`, // a staging folder of its own, as the config requires
+    };
     const config = parseConfig(raw, { env: { ...stack.env, [tokenEnvName('alias')]: stack.env[tokenEnvName('prod')] } });
     const activities = createActivities(config, stack.catalog);
     await expect(

@@ -108,7 +108,9 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
       () => listIds(stack, failedQuery),
       (ids) => ids.length === 0,
     );
-    await expect(retryCourses(stack.client, input.session)).rejects.toThrow(new RegExp(`Session ${input.session} is not running`));
+    await expect(retryCourses(stack.client, input.session)).rejects.toThrow(
+      new RegExp(`Session ${input.session} does not exist or no longer runs`),
+    );
     expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="skipped"`)).toEqual([
       courseWorkflowId(input.session, hopeless),
     ]);
