@@ -10,10 +10,14 @@ import { Catalog } from '../activities/catalog';
 import { createLogger } from '../activities/logger';
 import { whileBusy } from '../client/busy';
 import { freePort, portsFree, startDevServer } from '../client/dev-server';
+import { inertStdout } from '../client/inert';
 import { progressBar, renderStatus } from '../client/render';
 import { sessionStatus, startSession } from '../client/sessions';
 import { sessionWorkflowId } from '../contract';
 import { startRig } from './rig';
+
+// The demo prints course names from its simulated sites, as the CLI prints Moodle's: made inert the same way.
+inertStdout();
 
 const o = new Command()
   .option('--courses <n>', 'courses in the 2024-2025 vintage', (v) => Number(v), 220)
