@@ -12,7 +12,7 @@ import { validateSessionInput } from '../client/session-input';
 import { tokenEnvName, type ArchiverConfig } from '../contract';
 import { seedDemoSites } from '../simulator/seed';
 import { startSimulator, type RunningSimulator } from '../simulator/server';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import type { SimCategory, SiteSettings } from '../simulator/state';
 import { parseConfig } from '../workers/config';
 import { startWorkers, type RunningWorkers } from '../workers/run';
@@ -165,7 +165,11 @@ export function workerProcess(
     ...(queues ? ['--queues', queues.join(',')] : []),
     ...(workflowBundlePath ? ['--workflow-bundle', workflowBundlePath] : []),
   ];
-  const proc = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, ...WORKER_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);

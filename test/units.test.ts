@@ -20,7 +20,7 @@ import { SCRIPT_ATTEMPTS } from '../contract';
 import { namedFolder, stagingPath } from '../activities/safe-path';
 import type { Client } from '@temporalio/client';
 import { busyReason, whileBusy } from '../client/busy';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { inert } from '../client/inert';
 import { table } from '../client/render';
 import { parse } from 'csv-parse/sync';
@@ -424,10 +424,11 @@ describe('a busy server or a missing worker (client/busy.ts)', () => {
 });
 
 describe('how a worker process runs (workers/node-flags.ts)', () => {
-  it('npm run worker starts the build with the same memory flags as the rig and the bench', () => {
+  it('npm run worker starts the build with the same memory flags and environment as the rig and the bench', () => {
     const script = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> })
       .scripts.worker;
-    expect(script.split(' ')).toEqual(['node', ...WORKER_NODE_FLAGS, 'dist/worker.mjs']);
+    const env = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`);
+    expect(script.split(' ')).toEqual([...env, 'node', ...WORKER_NODE_FLAGS, 'dist/worker.mjs']);
   });
 });
 
