@@ -18,7 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { Catalog } from '../activities/catalog';
 import { freePort, startDevServer, temporalBinary, type DevServer } from '../client/dev-server';
@@ -93,19 +93,22 @@ function cpuOf(pid: number): { self: number; children: number } {
   return { self: (Number(fields[11]) + Number(fields[12])) / tick, children: (Number(fields[13]) + Number(fields[14])) / tick };
 }
 
-const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const statusMb = (pid: number, field: 'VmHWM' | 'VmRSS') =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 interface MeasuredWorker {
-  stop(): Promise<{ peakRssMb: number; cpu: { self: number; children: number } }>;
+  /** Its peak RSS, its RSS once started (before any work: what growth is measured from), and its CPU. */
+  stop(): Promise<{ peakRssMb: number; startedRssMb: number; cpu: { self: number; children: number } }>;
 }
 
 /** The workers as production runs them (the rig's worker process), measured when they stop. */
 async function workerProcess(run: SimRun, queues?: string[]): Promise<MeasuredWorker> {
   const worker = run.workerProcess(queues);
   await worker.started;
+  const startedRssMb = round(statusMb(worker.proc.pid!, 'VmRSS'), 1);
   return {
     async stop() {
-      const measured = { peakRssMb: round(peakRssMb(worker.proc.pid!), 1), cpu: cpuOf(worker.proc.pid!) };
+      const measured = { peakRssMb: round(statusMb(worker.proc.pid!, 'VmHWM'), 1), startedRssMb, cpu: cpuOf(worker.proc.pid!) };
       await worker.stop();
       return measured;
     },
@@ -159,6 +162,7 @@ interface SessionRun {
   courses: number;
   failed: number;
   peakRssMb: number;
+  startedRssMb: number;
   cpu: Record<string, number>;
   hostWorker?: { queues: string[]; peakRssMb: number };
 }
@@ -197,6 +201,7 @@ async function runSession(client: Client, server: DevServer, run: SimRun, hostQu
     courses: status.counts.succeeded,
     failed: status.counts.failed,
     peakRssMb: w.peakRssMb,
+    startedRssMb: w.startedRssMb,
     cpu: {
       // The orchestrator: the main queue's worker (workflows, web-service calls, the catalog).
       worker: round(w.cpu.self, 1),
@@ -254,8 +259,16 @@ async function temporalCost(client: Client, session: string, courses: number) {
   }
   const sessionRuns = await listRuns(client, `WorkflowId="${sessionWorkflowId(session)}"`);
   let sessionActions = 0;
-  for (const r of sessionRuns)
-    sessionActions += actionsIn((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []);
+  // What the session's events are, by type per course: where its history's weight comes from.
+  const sessionEventTypes: Record<string, number> = {};
+  for (const r of sessionRuns) {
+    const events = (await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? [];
+    sessionActions += actionsIn(events);
+    for (const e of events) {
+      const type = (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? 'unknown').replace('EVENT_TYPE_', '');
+      sessionEventTypes[type] = (sessionEventTypes[type] ?? 0) + 1;
+    }
+  }
   // Course histories are all alike: a sample of 20 gives the actions of one.
   const sample = courseRuns.slice(0, 20);
   let sampleActions = 0;
@@ -270,6 +283,11 @@ async function temporalCost(client: Client, session: string, courses: number) {
     sessionEventsPerCourse: round(sessionEvents / courses, 1),
     actionsPerCourseWorkflow: round(sampleActions / Math.max(1, sample.length), 1),
     sessionActionsPerCourse: round(sessionActions / courses, 1),
+    sessionEventsPerCourseByType: Object.fromEntries(
+      Object.entries(sessionEventTypes)
+        .sort(([, a], [, b]) => b - a)
+        .map(([type, n]) => [type, round(n / courses, 2)]),
+    ),
   };
 }
 
