@@ -3,10 +3,10 @@
 // Temporal's history retention. SQLite by default (libsql driver adapter),
 // PostgreSQL when the URL says postgres:// (pg driver adapter).
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { PrismaClient, ArchivedCourse, LedgerEntry } from '../generated/prisma/sqlite/client';
-import { migrate, migrationsDir } from '../prisma/migrate';
+import { migrate, migrationsDir, pendingMigrations } from '../prisma/migrate';
 import { PHASES, phaseIndex, type CatalogPhaseTime, type Phase, type PhaseName } from '../workflows/phases';
 import type { CourseFacts } from '../workflows/types';
 
@@ -113,6 +113,21 @@ export function catalogTimes(phaseTimes: CourseFacts['phaseTimes'], now: Date): 
   ) as CatalogTimes;
 }
 
+/** The catalog could not be read (missing, unreachable, at another release's schema): not the same as a ledger
+ * found edited. The CLI ends with its own exit code. */
+export class CatalogUnavailable extends Error {}
+
+/** Where the catalog is, for a message: a file's path, or a database's host and name (never its password). */
+export function catalogPlace(url: string): string {
+  if (url.startsWith('file:')) return url;
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return url.split(':')[0];
+  }
+}
+
 const catalogTag = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 12);
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === 'P2002';
@@ -134,8 +149,22 @@ export class Catalog {
     return new Proxy({}, { get: () => refuse }) as Catalog;
   }
 
-  /** Opens the catalog and applies any pending migration. */
-  static async open(url: string): Promise<Catalog> {
+  /**
+   * Opens the catalog. The main worker ('write') creates it and applies any pending migration; an operator's
+   * read command ('read': find, verify, report, course show) changes nothing: it refuses a catalog that is
+   * missing or not at this release's schema, and any failure to reach it is a CatalogUnavailable.
+   */
+  static async open(url: string, mode: 'write' | 'read' = 'write'): Promise<Catalog> {
+    if (mode === 'write') return Catalog.connect(url, mode);
+    try {
+      return await Catalog.connect(url, mode);
+    } catch (e) {
+      if (e instanceof CatalogUnavailable) throw e;
+      throw new CatalogUnavailable(`catalog.url (${catalogPlace(url)}): cannot be read: ${(e as Error).message}`);
+    }
+  }
+
+  private static async connect(url: string, mode: 'write' | 'read'): Promise<Catalog> {
     // Each database's client and adapter is loaded only when the catalog is there: the other costs a worker
     // about 30 MB of memory for nothing.
     if (/^postgres(ql)?:\/\//.test(url)) {
@@ -145,7 +174,8 @@ export class Catalog {
       ]);
       // Both clients come from the same models: the PostgreSQL one has the same shape.
       const db = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as PrismaClient;
-      await migrate(db, migrationsDir('postgresql'), 'postgresql');
+      if (mode === 'write') await migrate(db, migrationsDir('postgresql'), 'postgresql');
+      else await Catalog.atThisRelease(db, url, 'postgresql');
       return new Catalog(db, 'postgresql', catalogTag(url));
     }
     if (!url.startsWith('file:')) {
@@ -154,7 +184,11 @@ export class Catalog {
       );
     }
     const path = resolve(url.slice('file:'.length));
-    mkdirSync(dirname(path), { recursive: true });
+    if (mode === 'read' && !existsSync(path))
+      throw new CatalogUnavailable(
+        `catalog.url (${catalogPlace(url)}): there is no catalog there; the main worker creates it when it starts: check the path, or start the main worker first`,
+      );
+    if (mode === 'write') mkdirSync(dirname(path), { recursive: true });
     const [{ PrismaClient }, { PrismaLibSql }] = await Promise.all([
       import('../generated/prisma/sqlite/client'),
       import('@prisma/adapter-libsql'),
@@ -165,11 +199,23 @@ export class Catalog {
     // report, verify) never wait on a session's writes; synchronous FULL keeps every commit on disk, power cut
     // included: a deletion's ledger entry must outlive the source it deleted. Another process writing waits up to
     // 10 s instead of failing at once.
-    await db.$queryRawUnsafe('PRAGMA journal_mode=WAL');
-    await db.$queryRawUnsafe('PRAGMA synchronous=FULL');
+    // A reader sets only its own wait: the WAL mode is the file's, set by the worker that writes it.
     await db.$queryRawUnsafe('PRAGMA busy_timeout=10000');
-    await migrate(db, migrationsDir('sqlite'), 'sqlite');
+    if (mode === 'write') {
+      await db.$queryRawUnsafe('PRAGMA journal_mode=WAL');
+      await db.$queryRawUnsafe('PRAGMA synchronous=FULL');
+      await migrate(db, migrationsDir('sqlite'), 'sqlite');
+    } else await Catalog.atThisRelease(db, url, 'sqlite');
     return new Catalog(db, 'sqlite', catalogTag(`file:${path}`));
+  }
+
+  /** A reader's check: the catalog has every migration of this release (else its queries would fail midway). */
+  private static async atThisRelease(db: PrismaClient, url: string, provider: 'sqlite' | 'postgresql') {
+    const pending = await pendingMigrations(db, migrationsDir(provider));
+    if (pending.length)
+      throw new CatalogUnavailable(
+        `catalog.url (${catalogPlace(url)}): the catalog lacks this release's migrations (${pending.join(', ')}); the main worker of this release applies them when it starts: start it, then run this again`,
+      );
   }
 
   /** The latest verified archive of a source course, if one exists (an expired one is gone). */

@@ -32,10 +32,17 @@ function rootCause(e: Error): Error {
 /** Failures that mean the request named something that does not exist: bad input, exit 2. */
 const INPUT_FAILURES = new Set<string>(SESSION_NON_RETRYABLE);
 
+// Exit codes: 0 done; 1 failed (a course, a broken ledger, an error); 2 input refused; 3 the catalog cannot be read
+// (missing, unreachable, not migrated): a script tells "try later" from "the ledger was tampered with".
 program.parseAsync().catch(async (e: unknown) => {
   if (e instanceof ConfigError || e instanceof SessionInputError || e instanceof ActionRefused) {
     process.stderr.write(`${inert(e.message)}\n`);
     process.exit(2);
+  }
+  const { CatalogUnavailable } = await import('../activities/catalog');
+  if (e instanceof CatalogUnavailable) {
+    process.stderr.write(`${inert(e.message)}\n`);
+    process.exit(3);
   }
   // Loaded here, not at start: a command that ran a workflow has it loaded already.
   const { ApplicationFailure, WorkflowFailedError } = await import('@temporalio/client');

@@ -52,26 +52,29 @@ function statements(sql: string): string[] {
     .filter(Boolean);
 }
 
-/** Applies pending migrations in order; refuses one whose file changed after it was applied. */
-export async function migrate(db: RawSql, dir: string, provider: Provider = 'sqlite'): Promise<string[]> {
-  // Placeholders: "?" for SQLite, "$1" for PostgreSQL.
-  const p = (i: number) => (provider === 'postgresql' ? `$${i}` : '?');
-  await db.$executeRawUnsafe(MIGRATIONS_TABLE[provider]);
-  const applied = await db.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: unknown }[]>(
-    'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
+type Applied = Map<string, { checksum: string; finished_at: unknown }>;
+
+const appliedMigrations = async (db: RawSql): Promise<Applied> =>
+  new Map(
+    (
+      await db.$queryRawUnsafe<{ migration_name: string; checksum: string; finished_at: unknown }[]>(
+        'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
+      )
+    ).map((m) => [m.migration_name, m]),
   );
-  const byName = new Map(applied.map((m) => [m.migration_name, m]));
-  const done: string[] = [];
+
+/** This release's migrations, in order, each with its SQL and checksum; refuses one applied here that changed since. */
+function migrationsOf(dir: string, applied: Applied): { name: string; sql: string; checksum: string; applied: boolean }[] {
   const names = existsSync(dir)
     ? readdirSync(dir, { withFileTypes: true })
         .filter((d) => d.isDirectory())
         .map((d) => d.name)
         .sort()
     : [];
-  for (const name of names) {
+  return names.map((name) => {
     const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
     const checksum = createHash('sha256').update(sql).digest('hex');
-    const prior = byName.get(name);
+    const prior = applied.get(name);
     if (prior) {
       if (prior.checksum !== checksum) {
         throw new Error(
@@ -79,8 +82,34 @@ export async function migrate(db: RawSql, dir: string, provider: Provider = 'sql
         );
       }
       if (!prior.finished_at) throw new Error(`Migration ${name} started but did not finish; inspect the catalog database before going on`);
-      continue;
     }
+    return { name, sql, checksum, applied: Boolean(prior) };
+  });
+}
+
+/** The migrations this release has that the catalog lacks, changing nothing (what a read-only command checks). */
+export async function pendingMigrations(db: RawSql, dir: string): Promise<string[]> {
+  let applied: Applied;
+  try {
+    applied = await appliedMigrations(db);
+  } catch (e) {
+    // No bookkeeping table (SQLite's words, then PostgreSQL's): nothing was ever applied here.
+    if (!/no such table|does not exist/i.test(String((e as Error).message))) throw e;
+    applied = new Map();
+  }
+  return migrationsOf(dir, applied)
+    .filter((m) => !m.applied)
+    .map((m) => m.name);
+}
+
+/** Applies pending migrations in order; refuses one whose file changed after it was applied. */
+export async function migrate(db: RawSql, dir: string, provider: Provider = 'sqlite'): Promise<string[]> {
+  // Placeholders: "?" for SQLite, "$1" for PostgreSQL.
+  const p = (i: number) => (provider === 'postgresql' ? `$${i}` : '?');
+  await db.$executeRawUnsafe(MIGRATIONS_TABLE[provider]);
+  const done: string[] = [];
+  for (const { name, sql, checksum, applied } of migrationsOf(dir, await appliedMigrations(db))) {
+    if (applied) continue;
     const id = randomUUID();
     await db.$executeRawUnsafe(
       `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES (${p(1)}, ${p(2)}, ${p(3)}, CURRENT_TIMESTAMP, 0)`,

@@ -1,6 +1,7 @@
 // Bad configuration and bad session requests are refused before any
 // workflow starts, with a message that names the field.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError } from '../workers/config';
 import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
@@ -209,6 +210,24 @@ describe('bad configuration', () => {
     );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toMatch(/^--query: the server refused "ArchiveVintage = ": .+; write a visibility filter such as/);
+  });
+
+  it('a read command on a catalog it cannot read ends with exit 3 (not 1, a broken ledger) and creates nothing', async () => {
+    const where = join(stack.dir, 'no-such-folder', 'catalog.sqlite');
+    const file = writeConfigFile(stack, { ...stack.rawConfig, catalog: { url: `file:${where}` } }, 'no-catalog.json');
+    for (const command of [
+      ['catalog', 'find', 'HIST'],
+      ['catalog', 'verify'],
+      ['report', 'some-session'],
+    ]) {
+      const err = await runCli(['--config', file, ...command], stack.env).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(err?.code, command.join(' ')).toBe(3);
+      expect(err?.stderr).toMatch(/^catalog\.url \(file:.*\): there is no catalog there; the main worker creates it when it starts/);
+    }
+    expect(existsSync(dirname(where))).toBe(false);
   });
 
   it('every command on a session that does not exist ends alike: exit 2, the session named, where to look', async () => {

@@ -1,11 +1,12 @@
 // The catalog suite, on SQLite and on a real PostgreSQL started here: rows,
 // "where is course X", retention, and the ledger's hash chain, which a
 // verification walks to find any edited, removed or replaced entry.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Catalog, GENESIS, type NewCatalogRow } from '../activities/catalog';
+import { Catalog, CatalogUnavailable, GENESIS, type NewCatalogRow } from '../activities/catalog';
+import { migrationsDir } from '../prisma/migrate';
 import { startPostgres, type RunningPostgres } from './postgres';
 
 const row = (id: number, over: Partial<NewCatalogRow> = {}): NewCatalogRow => ({
@@ -133,6 +134,58 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
     expect(all[0].prevHash).toBe(GENESIS);
     expect(report.head).toBe(all[44].hash);
+  });
+
+  it('a reader (find, verify, report) reads while a writer holds a transaction open, and changes nothing where it cannot read', async () => {
+    const reader = await Catalog.open(url, 'read');
+    try {
+      // A session's write, held open until the reader has its answer: a reader that waited for it would never answer.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let writing!: () => void;
+      const begun = new Promise<void>((r) => (writing = r));
+      const id = (await catalog.find('prod', 11))!.id;
+      const writer = catalog.db.$transaction(
+        async (tx) => {
+          await tx.archivedCourse.update({ where: { id }, data: { shortname: 'HIST11-RENAMED' } });
+          writing();
+          await held;
+        },
+        { timeout: 60_000 },
+      );
+      await begun;
+      expect((await reader.search('12')).map((r) => r.sourceCourseId)).toEqual([12]);
+      // It sees the catalog as last committed.
+      expect((await reader.find('prod', 11))?.shortname).toBe('HIST11-2024-2025');
+      release();
+      await writer;
+      expect((await reader.find('prod', 11))?.shortname).toBe('HIST11-RENAMED');
+    } finally {
+      await reader.close();
+    }
+
+    // Nowhere to read: the reader says so, as a CatalogUnavailable (its own exit code), and creates nothing.
+    const missing = pg
+      ? pg.url.replace(/:(\d+)\//, (_m, port: string) => `:${Number(port) + 1}/`)
+      : `file:${join(dir, 'none', 'catalog.sqlite')}`;
+    await expect(Catalog.open(missing, 'read')).rejects.toBeInstanceOf(CatalogUnavailable);
+    if (!pg) expect(existsSync(join(dir, 'none'))).toBe(false);
+
+    // A catalog without this release's migrations: refused, naming them, and still without them after.
+    const empty = pg ? pg.url.replace(/\/catalog$/, '/unmigrated') : `file:${join(dir, 'unmigrated.sqlite')}`;
+    if (pg) await catalog.db.$executeRawUnsafe('CREATE DATABASE unmigrated');
+    else writeFileSync(join(dir, 'unmigrated.sqlite'), '');
+    const all = readdirSync(migrationsDir(provider), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    // Twice: had the first reader applied any, the second would name fewer.
+    for (let i = 0; i < 2; i++)
+      await expect(Catalog.open(empty, 'read')).rejects.toThrow(
+        `lacks this release's migrations (${all.join(', ')}); the main worker of this release applies them when it starts`,
+      );
+    await (await Catalog.open(empty)).close();
+    await (await Catalog.open(empty, 'read')).close();
   });
 
   it('finds an edited entry, a removed one, a replaced one, and a catalog row that disagrees with the ledger', async () => {

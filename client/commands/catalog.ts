@@ -9,11 +9,11 @@ import { config } from './common';
 
 export function registerCatalogCommands(program: Command): void {
   const catalogCmd = program.command('catalog').description('the archive catalog: where courses are, its ledger, retention, rebuild');
-  /** Opens the catalog of the config for one command, then closes it. */
-  const withCatalog = async <T>(fn: (catalog: Catalog, cfg: ReturnType<typeof config>) => Promise<T>) => {
+  /** Opens the catalog of the config for one command, then closes it: to read only (find, verify), or to write. */
+  const withCatalog = async <T>(fn: (catalog: Catalog, cfg: ReturnType<typeof config>) => Promise<T>, mode: 'read' | 'write' = 'read') => {
     const cfg = config();
     const { Catalog } = await import('../../activities/catalog');
-    const catalog = await Catalog.open(cfg.catalog.url);
+    const catalog = await Catalog.open(cfg.catalog.url, mode);
     try {
       return await fn(catalog, cfg);
     } finally {
@@ -89,7 +89,7 @@ export function registerCatalogCommands(program: Command): void {
         } finally {
           await client.connection.close();
         }
-      });
+      }, 'write');
     });
 
   catalogCmd
@@ -100,7 +100,7 @@ export function registerCatalogCommands(program: Command): void {
     .requiredOption('--storage <id>', 'the storage to read, from the config')
     .action(async (o: { storage: string }) => {
       const { rebuildFromStorage } = await import('../catalog');
-      const report = await withCatalog((catalog, cfg) => rebuildFromStorage(cfg, catalog, o.storage));
+      const report = await withCatalog((catalog, cfg) => rebuildFromStorage(cfg, catalog, o.storage), 'write');
       console.log(
         `Rebuilt from ${o.storage}: ${report.recorded} recorded, ${report.unchanged} already there, ${report.broken.length} broken`,
       );

@@ -18,7 +18,7 @@ export function registerInspectCommands(program: Command): void {
         const courseId = int('courseId')(id);
         const cfg = config();
         const [{ Catalog }, { courseDetails }] = await Promise.all([import('../../activities/catalog'), import('../inspect')]);
-        const catalog = await Catalog.open(cfg.catalog.url);
+        const catalog = await Catalog.open(cfg.catalog.url, 'read');
         try {
           const details = await patiently(client, `reading course ${courseId} of ${session}`, () =>
             courseDetails(client, session, courseId, (sourceSiteId) => catalog.find(sourceSiteId, courseId)),
@@ -85,7 +85,7 @@ export function registerInspectCommands(program: Command): void {
           import('../inspect'),
           import('../report'),
         ]);
-        const catalog = await Catalog.open(cfg.catalog.url);
+        const catalog = await Catalog.open(cfg.catalog.url, 'read');
         try {
           const report = {
             ...(await patiently(client, `reading session ${session}`, async () =>
