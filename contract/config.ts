@@ -70,8 +70,27 @@ export interface NotificationSettings {
   };
 }
 
+/** TLS to Temporal beyond "on": the server's CA and name, a client certificate (mTLS). */
+export interface TemporalTls {
+  serverNameOverride?: string;
+  serverRootCACertificate?: Uint8Array;
+  clientCertPair?: { crt: Uint8Array; key: Uint8Array };
+}
+
+/** How to reach Temporal (workers/temporal-connection.ts resolves it: config file, TEMPORAL_* variables, temporal.toml). */
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  /** Undefined or false: plain; true: TLS with the system's CAs. */
+  tls?: boolean | TemporalTls;
+  apiKey?: string;
+  /** gRPC headers, from the profile's grpc_meta or TEMPORAL_GRPC_META_*. */
+  metadata?: Record<string, string>;
+  webUiUrl: string;
+}
+
 export interface ArchiverConfig {
-  temporal: { address: string; namespace: string; tls: boolean; apiKey?: string; webUiUrl: string };
+  temporal: TemporalSettings;
   mainQueue: string;
   catalog: { url: string };
   sites: Record<string, SiteSettings>;

@@ -7,6 +7,7 @@ import { maskable } from '../activities/logger';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { resolveTemporal } from './temporal-connection';
 import {
   SITE_ID,
   wwwrootKey,
@@ -123,17 +124,29 @@ const RetentionRule = z
   .strict();
 
 const ConfigFile = z.strictObject({
+  // Each field left out comes from the TEMPORAL_* variables, then from a temporal.toml profile (workers/temporal-connection.ts).
   temporal: z
     .strictObject({
-      address: z.string().default('localhost:7233'),
-      namespace: z.string().min(1, 'must name the Temporal namespace, e.g. "default"').default('default'),
-      tls: z.boolean().default(false),
+      profile: z.string().min(1).optional(),
+      address: z.string().min(1).optional(),
+      namespace: z.string().min(1, 'must name the Temporal namespace, e.g. "default"').optional(),
+      tls: z
+        .union([
+          z.boolean(),
+          z.strictObject({
+            serverName: z.string().min(1).optional(),
+            serverCaCertFile: z.string().min(1).optional(),
+            clientCertFile: z.string().min(1).optional(),
+            clientKeyFile: z.string().min(1).optional(),
+          }),
+        ])
+        .optional(),
       /** Where operators open the Web UI: reports link each course there. */
       webUiUrl: z
         .url({ protocol: /^https?$/, error: 'must be the Temporal Web UI\'s address, e.g. "http://localhost:8233"' })
         .default('http://localhost:8233'),
     })
-    .default({ address: 'localhost:7233', namespace: 'default', tls: false, webUiUrl: 'http://localhost:8233' }),
+    .default({ webUiUrl: 'http://localhost:8233' }),
   mainQueue: z
     .string()
     .min(1)
@@ -341,15 +354,10 @@ export function parseConfig(
     if (r.site && !cfg.sites[r.site]) problems.push(`retention.${i}.site: unknown site "${r.site}"`);
     if (r.categoryId && r.categoryIdnumber) problems.push(`retention.${i}: give categoryId or categoryIdnumber, not both`);
   });
+  const temporal = resolveTemporal(cfg.temporal, env, opts.baseDir ?? process.cwd(), problems);
   if (problems.length) throw new ConfigError(source, problems);
   return {
-    temporal: {
-      address: env.TEMPORAL_ADDRESS ?? cfg.temporal.address,
-      namespace: env.TEMPORAL_NAMESPACE ?? cfg.temporal.namespace,
-      tls: cfg.temporal.tls || Boolean(env.TEMPORAL_API_KEY),
-      apiKey: env.TEMPORAL_API_KEY,
-      webUiUrl: cfg.temporal.webUiUrl,
-    },
+    temporal,
     mainQueue: cfg.mainQueue,
     catalog: { url: catalogUrl },
     sites,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '../activities/logger';
 import { ConfigError, configSecrets, loadConfig } from './config';
 import { allQueues, startWorkers } from './run';
+import { TemporalUnreachable } from './temporal-connection';
 
 const program = new Command()
   .name('archiver-worker')
@@ -46,6 +47,10 @@ try {
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
+  }
+  if (e instanceof TemporalUnreachable) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
   }
   throw e;
 }

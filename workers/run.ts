@@ -12,6 +12,7 @@ import type { RunningSession, SelectionScope, SessionRegistry } from '../activit
 import { Catalog } from '../activities/catalog';
 import { ConfigError, configSecrets, folderProblems } from './config';
 import { sessionOfWorkflowId, siteOfQueue, siteQueue, type ArchiverConfig } from '../contract';
+import { connectionOptions, reaching } from './temporal-connection';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -32,11 +33,7 @@ export interface RunningWorkers {
 }
 
 export async function connectWorker(config: ArchiverConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: config.temporal.address,
-    tls: config.temporal.tls || undefined,
-    apiKey: config.temporal.apiKey,
-  });
+  return reaching(config.temporal, () => NativeConnection.connect(connectionOptions(config.temporal)));
 }
 
 /** The running sessions of this deployment (its main queue; its site ids name one Moodle each) and their selections
@@ -44,11 +41,9 @@ export async function connectWorker(config: ArchiverConfig): Promise<NativeConne
 function sessionRegistry(config: ArchiverConfig): SessionRegistry & { close(): Promise<void> } {
   let client: Promise<Client> | undefined;
   const connected = () =>
-    (client ??= Connection.connect({
-      address: config.temporal.address,
-      tls: config.temporal.tls || undefined,
-      apiKey: config.temporal.apiKey,
-    }).then((connection) => new Client({ connection, namespace: config.temporal.namespace })));
+    (client ??= Connection.connect(connectionOptions(config.temporal)).then(
+      (connection) => new Client({ connection, namespace: config.temporal.namespace }),
+    ));
   return {
     async signal(workflowId, signal, args) {
       try {
