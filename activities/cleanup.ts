@@ -9,7 +9,8 @@ import { activityInfo, ApplicationFailure, cancellationSignal } from '@temporali
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
-import type { Catalog } from './catalog';
+import { archiveLocation, type Catalog } from './catalog';
+import { audit } from './audit';
 import { backupFilePrefix } from './backup';
 import { withHeartbeats } from './heartbeat';
 import { namedFolder, stagingPath } from './safe-path';
@@ -36,6 +37,22 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
           return { sourceDeleted: false, sourceChanged: `${describeChanges(changes)} during its archive (found before deleting it)` };
         await withHeartbeats((onLine) => sites.host(course.sourceSiteId).deleteCourse(course.courseId, onLine, cancellationSignal()));
         sourceDeleted = true;
+        // Found gone: an earlier attempt deleted it and stopped before it could say so; said now.
+        audit({
+          act: 'source-deleted',
+          site: course.sourceSiteId,
+          deleted: `course ${course.courseId}${changes === 'gone' ? ' (found deleted by an earlier attempt of this run)' : ''}`,
+          course: `${course.sourceSiteId} course ${course.courseId}`,
+          ...(facts.shortname ? { shortname: facts.shortname } : {}),
+          session: course.session,
+          archive: archiveLocation({
+            targetSiteId: course.targetSiteId,
+            targetCourseId: facts.targetCourseId ?? null,
+            storageLocation: facts.storageLocation ?? null,
+          }),
+          ...(facts.mbzSha256 ? { mbzSha256: facts.mbzSha256 } : {}),
+          ...(facts.packageSha256 ? { packageSha256: facts.packageSha256 } : {}),
+        });
       }
       return { sourceDeleted };
     },

@@ -9,6 +9,7 @@ import type { Sites } from './sites';
 import { archiveMarkSource } from './restore';
 import { storeOf } from './storage';
 import { readPackage } from './storage/package';
+import { audit } from './audit';
 
 /** Where an expired archive is: what its host needs to delete it. */
 export interface ExpiringArchive {
@@ -70,6 +71,15 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
         if (id.packageSha256 && read.packageSha256 !== id.packageSha256)
           throw mismatch(`its sha256 is ${read.packageSha256}, the catalog recorded ${id.packageSha256}`);
         store.remove(a.storageLocation!);
+        audit({
+          act: 'archive-expired',
+          site: a.targetSiteId,
+          deleted: a.storageLocation!,
+          course: of,
+          archive: where,
+          ...(id.mbzSha256 ? { mbzSha256: id.mbzSha256 } : {}),
+          packageSha256: read.packageSha256,
+        });
       } else if (a.targetCourseId) {
         const [copy] = await sites.moodle(a.targetSiteId).coursesByField('id', a.targetCourseId);
         if (!copy) return;
@@ -82,6 +92,15 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
         )
           throw mismatch(`its idnumber is ${JSON.stringify(copy.idnumber ?? '')}, not the archive mark of ${of}`);
         await withHeartbeats((onLine) => sites.host(a.targetSiteId).deleteCourse(a.targetCourseId!, onLine, cancellationSignal()));
+        audit({
+          act: 'archive-expired',
+          site: a.targetSiteId,
+          deleted: `course ${a.targetCourseId}`,
+          course: of,
+          ...(copy.shortname ? { shortname: copy.shortname } : {}),
+          archive: where,
+          ...(id.mbzSha256 ? { mbzSha256: id.mbzSha256 } : {}),
+        });
       }
     },
 

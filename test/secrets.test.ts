@@ -82,13 +82,13 @@ describe('tokens in logs', () => {
       output += d.toString();
     });
     const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    const input = stack.sessionInput({ deleteSource: true, failureHoldHours: 0 });
     try {
       await until(
         async () => output,
         (o) => o.includes('workers started'),
         90_000,
       );
-      const input = stack.sessionInput({ deleteSource: true, failureHoldHours: 0 });
       const result = await (await startSession(stack.client, stack.config, input)).result();
       expect(result.counts).toEqual({ succeeded: 3, failed: 2, skipped: 0, cancelled: 0 });
       // The histories too: the session's and every course's.
@@ -113,6 +113,30 @@ describe('tokens in logs', () => {
     expect(output).toContain('Error reading from database');
     expect(output).toContain("WHERE token = ? [array (0 => '[REDACTED]')]");
     for (const t of tokens) expect(output.includes(t), 'a token in the worker log').toBe(false);
+    // One JSON stream: every line the process wrote is a JSON object, the SDK's own lines too.
+    const lines = output.split('\n').filter(Boolean);
+    for (const line of lines) expect(() => JSON.parse(line) as unknown, line.slice(0, 200)).not.toThrow();
+    // One audit line for each source deleted (the three courses that succeeded), naming the course, its site, its
+    // archive and the backup's sha256; none for the courses that failed.
+    const audits = lines
+      .map((l) => JSON.parse(l) as { sdk?: { audit?: Record<string, string> } })
+      .flatMap((l) => (l.sdk?.audit ? [l.sdk.audit] : []));
+    expect(audits).toHaveLength(3);
+    const archived = await stack.catalog.listSession(input.session);
+    for (const a of audits) {
+      const row = archived.find((r) => `prod course ${r.sourceCourseId}` === a.course)!;
+      expect(row, a.course).toBeDefined();
+      expect(a).toMatchObject({
+        act: 'source-deleted',
+        site: 'prod',
+        deleted: `course ${row.sourceCourseId}`,
+        shortname: row.shortname,
+        session: input.session,
+        archive: `archive course ${row.targetCourseId}`,
+        mbzSha256: row.mbzSha256,
+      });
+      expect(row.sourceDeleted).toBe(true);
+    }
   });
 });
 
