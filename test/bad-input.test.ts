@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, ConfigError } from '../workers/config';
+import { parseConfig, ConfigError, settingsNotIn } from '../workers/config';
 import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
 import { startWorkers } from '../workers/run';
 import { runCli, startStack, writeConfigFile, type Stack } from './harness';
@@ -29,11 +29,21 @@ describe('bad configuration', () => {
     expect(() => parseConfig(stack.rawConfig, { env })).toThrow(/sites\.archive\.token: missing; set MOODLE_TOKEN_ARCHIVE/);
   });
 
-  it('the example config holds only settings the code reads: a copy of it is accepted as is', () => {
+  it('the example config holds every setting the code reads and only those, and the env template every variable it names', () => {
     const example = JSON.parse(readFileSync(new URL('../archiver.config.example.json', import.meta.url), 'utf8')) as unknown;
-    const token = 'a'.repeat(32);
-    const config = parseConfig(example, { env: { MOODLE_TOKEN_PROD: token, MOODLE_TOKEN_ARCHIVE: token } });
+    // Its secrets' variables, as deploy/env.example lists them for the workers' environment.
+    const template = readFileSync(new URL('../deploy/env.example', import.meta.url), 'utf8');
+    const listed = [...template.matchAll(/^#?([A-Z_]+)=/gm)].map((m) => m[1]);
+    const env = Object.fromEntries(listed.map((name) => [name, 'a'.repeat(32)]));
+    for (const name of ['MOODLE_TOKEN_PROD', 'ARCHIVER_WEBHOOK_TOKEN', 'SMTP_USER', 'SMTP_PASSWORD']) expect(listed).toContain(name);
+    // The archive site's token file (/etc/...) is not on this machine: its variable stands in for it.
+    const config = parseConfig(example, {
+      env: { ...env, MOODLE_TOKEN_ARCHIVE: 'b'.repeat(32), TEMPORAL_API_KEY: '', TEMPORAL_CONFIG_FILE: '', TEMPORAL_PROFILE: '' },
+    });
     expect(Object.keys(config.sites)).toEqual(['prod', 'archive']);
+    // Each setting is there but one, the alternative to what the example says instead: a profile of temporal.toml
+    // in place of the address (which needs a temporal.toml to name).
+    expect(settingsNotIn(example)).toEqual(['temporal.profile']);
   });
 
   it('a bad URL names the field and says what is expected', () => {

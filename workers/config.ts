@@ -225,6 +225,28 @@ function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
   return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
+/** Every setting the config file may hold that `raw` sets nowhere, as dotted paths ("sites.*.tokenFile": no
+ * site sets it). The example config is kept whole with it: a new setting shows there, or is named as an
+ * alternative to one that does. */
+export function settingsNotIn(raw: unknown): string[] {
+  const known = new Set<string>();
+  const present = new Set<string>();
+  const walk = (value: unknown, path: PropertyKey[], shown: string) => {
+    if (Array.isArray(value)) return value.forEach((v) => walk(v, [...path, 0], `${shown}.*`));
+    if (!value || typeof value !== 'object') return;
+    const keys = knownKeysAt(ConfigFile, path);
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (!keys.length) return entries.forEach(([k, v]) => walk(v, [...path, k], `${shown}.*`));
+    for (const k of keys) known.add(`${shown}.${k}`.replace(/^\./, ''));
+    for (const [k, v] of entries) {
+      present.add(`${shown}.${k}`.replace(/^\./, ''));
+      walk(v, [...path, k], `${shown}.${k}`);
+    }
+  };
+  walk(raw, [], '');
+  return [...known].filter((k) => !present.has(k)).sort();
+}
+
 /** A key the schema does not know: a typo is refused, with the closest key it knows. */
 function unknownKey(key: string, known: string[]): string {
   const near = known.length ? closest(key, known) : undefined;

@@ -5,6 +5,21 @@ import { act, collect, config, int } from './common';
 
 export function registerSetupCommands(program: Command): void {
   program
+    .command('worker')
+    .description("run the workers of this host: the main queue's, or a Moodle or storage host's (site/<id>)")
+    .option('-q, --queues <list>', 'comma-separated queues to serve: the main queue and/or site/<id> (default: all)')
+    .option('--workflow-bundle <file>', "workflows bundled beforehand (default: the build's own)")
+    .action(async (o: { queues?: string; workflowBundle?: string }) => {
+      const { runWorkerProcess } = await import('../worker-process');
+      process.exitCode = await runWorkerProcess([
+        '--config',
+        program.opts<{ config: string }>().config,
+        ...(o.queues ? ['--queues', o.queues] : []),
+        ...(o.workflowBundle ? ['--workflow-bundle', o.workflowBundle] : []),
+      ]);
+    });
+
+  program
     .command('doctor')
     .description('check every configured site before a first session: token, functions, release, admin CLI, staging space')
     .option('--site <id>', 'check only this site (repeat for more)', collect)
