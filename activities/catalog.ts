@@ -292,6 +292,9 @@ export class Catalog {
     const lower = q.toLowerCase();
     const exact = rows.filter((r) => r.shortname.toLowerCase() === lower || (r.idnumber && r.idnumber.toLowerCase() === lower));
     if (exact.length) return exact;
+    // The start of a shortname or idnumber ("hist1" for HIST101-2024), in any case: what an operator remembers.
+    const prefixed = rows.filter((r) => r.shortname.toLowerCase().startsWith(lower) || r.idnumber?.toLowerCase().startsWith(lower));
+    if (prefixed.length) return prefixed;
     const words = lower.split(/\s+/).filter(Boolean);
     return rows.filter((r) => words.every((w) => r.fullname.toLowerCase().includes(w)));
   }

@@ -3,7 +3,7 @@
 // archive), the workers, and one session that archives the vintage.
 import { Command } from 'commander';
 import { rmSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Catalog } from '../activities/catalog';
@@ -106,11 +106,14 @@ try {
     `Archiving category "${vintageCat.name}" (prod) into "${archivesCat.name}" (archive), ${o.concurrency} at once, sources ${input.deleteSource ? 'deleted after verification' : 'kept'}`,
   );
   await startSession(client, config, input);
+  // The CLI as the README shows it, on this demo's config (a path relative to here when it is under it).
+  const shownConfig = relative(process.cwd(), configFile).startsWith('..') ? configFile : relative(process.cwd(), configFile);
+  const cli = `npm run cli -- --config ${shownConfig}`;
+  console.log(`Session ${input.session}, config ${shownConfig}. Follow it from another terminal: ${cli} status ${input.session} --watch`);
   if (o.windows) {
     console.log(
       `Windows: ${REHEARSAL.windows.windows.map((w) => `${w.days} ${w.from}-${w.to}`).join(', ')} (${REHEARSAL.windows.timezone}), on a clock ${REHEARSAL.clock.speed} times faster.`,
     );
-    console.log(`Follow it live in another terminal: npm run cli -- --config ${configFile} status ${input.session} --watch`);
   }
   const bar = progressBar();
   // Until nothing is left to run: failed courses would wait for `retry` or `skip` (try them with --keep-running).
@@ -148,7 +151,12 @@ Summary
   ledger:                        ${ledger.problems.length ? `BROKEN: ${ledger.problems[0]}` : `${ledger.entries} entries, hash chain intact (head ${ledger.head.slice(0, 16)}…)`}
   wall time:                     ${((Date.now() - t0) / 1000).toFixed(1)} s
   Temporal Web UI:               ${uiLink}
-  find the failed courses:       temporal workflow list --address ${temporal.address} --query 'ArchiveSession="${input.session}" AND ArchiveStatus="failed"'`);
+  find the failed courses:       temporal workflow list --address ${temporal.address} --query 'ArchiveSession="${input.session}" AND ArchiveStatus="failed"'
+  where a course is now:         ${cli} catalog find ${(rows[0]?.shortname ?? 'hist').slice(0, 4).toLowerCase()}`);
+  if (o.keepRunning)
+    console.log(
+      `  the session, the report:       ${cli} status ${input.session}; ${cli} report ${input.session} --out ${shownConfig.replace(/[^/]*$/, '')}`,
+    );
 
   if (o.keepRunning) {
     console.log('\nServers are still up (--keep-running). Ctrl-C stops them.');

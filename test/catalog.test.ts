@@ -81,6 +81,10 @@ describe.each(['sqlite', 'postgresql'] as const)('the catalog on %s', (provider)
     expect((await catalog.search('other:14')).map((r) => r.shortname)).toEqual(['CHEM14']);
     expect((await catalog.search('hist13-2024-2025')).map((r) => r.sourceCourseId)).toEqual([13]);
     expect((await catalog.search('HIST11-20242025')).map((r) => r.sourceCourseId)).toEqual([11]);
+    // The start of a shortname, any case: every course it starts.
+    expect((await catalog.search('hist1')).map((r) => r.sourceCourseId)).toEqual([11, 12, 13]);
+    expect((await catalog.search('Hist12-')).map((r) => r.sourceCourseId)).toEqual([12]);
+    expect((await catalog.search('chem')).map((r) => r.shortname)).toEqual(['CHEM14']);
     expect((await catalog.search('europe history')).map((r) => r.sourceCourseId)).toEqual([11, 12, 13]);
     expect((await catalog.search('organic chemistry')).map((r) => r.sourceCourseId)).toEqual([14]);
     expect(await catalog.search('astronomy')).toEqual([]);

@@ -1,7 +1,8 @@
 // The demo as a newcomer runs it: it finds free ports when the usual ones
 // are taken, everything it started stops with it on Ctrl-C, and a failure is
 // one clear line and a non-zero exit.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,39 @@ describe('the demo', () => {
       15_000,
     );
   });
+
+  it(
+    'prints CLI commands for its session that work as printed: status, and catalog find by the start of a shortname',
+    { timeout: 150_000 },
+    async () => {
+      const demo = runDemo(['--courses', '4', '--keep-running']);
+      await until(
+        async () => demo.out.stdout,
+        (o) => o.includes('Servers are still up') || demo.child.exitCode !== null,
+        120_000,
+      );
+      try {
+        const printed = (label: RegExp) => {
+          const m = label.exec(demo.out.stdout);
+          expect(m, `${label} in:\n${demo.out.stdout}`).not.toBeNull();
+          // What the README's `npm run cli --` runs: the build.
+          return m![1].replace(/^npm run cli --/, `${process.execPath} dist/cli.mjs`);
+        };
+        const run = async (command: string) => {
+          const [bin, ...args] = command.split(' ');
+          return (await promisify(execFile)(bin, args)).stdout;
+        };
+        expect(await run(printed(/Follow it from another terminal: (.*) --watch\n/))).toMatch(/^Session demo-2024-2025: finished, 4\/4/);
+        const find = printed(/where a course is now: +(.*)\n/);
+        expect(find).toMatch(/catalog find [a-z]{4}$/);
+        const rows = await run(find);
+        expect(rows).toMatch(/archived, source deleted/);
+      } finally {
+        demo.child.kill('SIGINT');
+        await demo.exited;
+      }
+    },
+  );
 
   it('ends a failure with one clear line and a non-zero exit', { timeout: 60_000 }, async () => {
     // A temporal CLI that cannot run (a file that is not a program).
