@@ -85,7 +85,9 @@ export async function listSessions(client: Client, opts: { query?: string; limit
         done: p?.done ?? null,
         total: p?.total ?? null,
         failed: p ? p.counts.failed : null,
-        startedAt: info.startTime.toISOString(),
+        // When the session began: its first run's start, which the session carries (this run began at its last
+        // continue-as-new).
+        startedAt: p?.startedAt ?? info.startTime.toISOString(),
         closedAt: info.closeTime?.toISOString() ?? null,
       };
     }),
@@ -167,7 +169,7 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
       const data = localActivityData(marker.details?.data?.payloads?.[0]);
       const rec = data && stepBegun(data.activity_type, data.scheduledAt ?? at);
       if (!rec) continue;
-      rec.attempts += data.attempt ?? 1;
+      rec.attempts = Math.max(rec.attempts, data.attempt ?? 1);
       rec.endedAt = at;
       rec.seconds = rec.startedAt && at ? (Date.parse(at) - Date.parse(rec.startedAt)) / 1000 : null;
       rec.outcome = marker.failure ? 'failed' : 'completed';
@@ -178,8 +180,9 @@ export function phasesFromHistory(events: HistoryEvent[]): PhaseRecord[] {
     if (started) {
       const rec = byScheduled.get(String(started.scheduledEventId));
       if (!rec) continue;
-      // Retries are not in history: the started event carries the attempt count and the previous failure.
-      rec.attempts += started.attempt ?? 1;
+      // Retries are not in history: the started event carries the attempt count and the previous failure. A phase
+      // of several steps was tried as often as its most tried step (a retry resumes after the last step done).
+      rec.attempts = Math.max(rec.attempts, started.attempt ?? 1);
       if (started.lastFailure?.message) rec.lastError = started.lastFailure.message;
       continue;
     }

@@ -70,7 +70,7 @@ export function renderPlan(report: PlanReport, format: PlanFormat, zone = 'UTC')
     '',
     `${t.selected} course(s) selected: ${t.toArchive} to archive (${(t.bytes / 1e6).toFixed(0)} MB declared), ${t.alreadyArchived} already archived (skipped); ${t.excluded} excluded`,
     t.toArchive
-      ? `Predicted: from ${at(p.start)} to ${at(p.end)} (${formatDuration(p.elapsedHours * 3_600_000)}), ${p.windowsNeeded ? `${p.windowsNeeded} window(s)` : 'no windows: it runs straight through'}`
+      ? `Predicted: from ${at(p.start)} to ${at(p.end)} (${formatDuration(Date.parse(p.end) - Date.parse(p.start))}), ${p.windowsNeeded ? `${p.windowsNeeded} window(s)` : 'no windows: it runs straight through'}`
       : 'Nothing to archive.',
   ];
   if (p.oversized.length) lines.push(`Longer than any window (they run into closed hours): ${p.oversized.join(', ')}`);

@@ -118,6 +118,8 @@ export interface ScheduleRow {
   paused: boolean;
   rule: string;
   next: string | null;
+  /** The zone its times are written in (its spec's), in which its next fire is shown. */
+  timezone: string;
   lastSession: string | null;
 }
 
@@ -132,6 +134,7 @@ export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
       paused: s.state.paused,
       rule: (s.memo?.archiver as { rule?: string } | undefined)?.rule ?? '',
       next: s.info.nextActionTimes[0]?.toISOString() ?? null,
+      timezone: s.spec?.timezone || 'UTC',
       lastSession: last ? last.action.workflow.workflowId : null,
     });
   }

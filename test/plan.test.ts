@@ -105,6 +105,8 @@ describe('plan: a dry run of a session with several roots, single courses and ex
       pattern,
       '--window',
       'mon-fri 19:00-23:00',
+      '--timezone',
+      windows.timezone,
       '--concurrency',
       '2',
       '--start',

@@ -9,6 +9,7 @@ import { sessionStatus, startSession, type SessionStatus } from '../client/sessi
 import { archiveMarkSource } from '../activities/restore';
 import { startStack, until, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
+import { listSessions } from '../client/inspect';
 
 const FULL = process.env.TEST_LANE === 'full';
 const COURSES = FULL ? 300 : 36;
@@ -94,7 +95,9 @@ describe(`a ${COURSES}-course session continuing as new at ${CAN_AT_EVENTS} even
     // Bounded history: every run rolled over near its mark, reports arriving all along. A run goes past the mark
     // only by what one workflow task brings (the reports that arrived meanwhile, a batch of starts and their answers).
     const runs: { events: number; refused: number }[] = [];
+    const starts: number[] = [];
     for await (const wf of stack.client.workflow.list({ query: `WorkflowId="${sessionWorkflowId(input.session)}"` })) {
+      starts.push(wf.startTime.getTime());
       const events = (await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events!;
       // A roll-over the server refused because a report came in during its workflow task (it retries at once).
       const refused = events.filter((e) => e.workflowTaskFailedEventAttributes).length;
@@ -105,6 +108,11 @@ describe(`a ${COURSES}-course session continuing as new at ${CAN_AT_EVENTS} even
       `session runs: ${runs.length}; events per run: max ${Math.max(...lengths)}, mean ${Math.round(lengths.reduce((a, b) => a + b, 0) / runs.length)}; roll-overs refused once: ${runs.filter((r) => r.refused).length}`,
     );
     expect(runs.length).toBeGreaterThanOrEqual(3);
+    // sessions list says when the session began: its first run, not its latest.
+    const [listed] = await listSessions(stack.client, { query: `ArchiveSession="${input.session}"` });
+    const [first, second] = starts.sort((a, b) => a - b);
+    expect(Date.parse(listed.startedAt)).toBeGreaterThanOrEqual(first);
+    expect(Date.parse(listed.startedAt)).toBeLessThan(Math.min(second, first + 5_000));
     for (const r of runs) expect(r.events).toBeLessThan(CAN_AT_EVENTS + 12 * CONCURRENCY);
   });
 });

@@ -105,7 +105,10 @@ describe('schedules per vintage', () => {
     expect(text).toContain(workflowId);
     await archiverCli(stack, ['schedule', 'pause', scheduleId, '--note', 'exams week']);
     expect((await describeSchedule(stack.client, scheduleId)).description.state).toMatchObject({ paused: true, note: 'exams week' });
-    expect(await archiverCli(stack, ['schedule', 'list'])).toMatch(new RegExp(`${scheduleId}\\s+paused`));
+    // Its next fire in its own zone, as describe shows it: 1 July, 20:00 Paris time.
+    expect(await archiverCli(stack, ['schedule', 'list'])).toMatch(
+      new RegExp(`${scheduleId}\\s+paused\\s+\\w{3} \\d{4}-07-01 20:00 ${ZONE}`),
+    );
     await archiverCli(stack, ['schedule', 'unpause', scheduleId]);
     await archiverCli(stack, ['schedule', 'delete', scheduleId]);
     expect(await archiverCli(stack, ['schedule', 'list'])).not.toContain(scheduleId);

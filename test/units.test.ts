@@ -1,4 +1,5 @@
 // Pure logic, no servers: the session's state rules, verification, the
+import { execFileSync } from 'node:child_process';
 import { DateTime } from 'luxon';
 import { vintageAt, vintageRuleProblems, type VintageRule } from '../workflows/vintage';
 // simulator's parameter validation, secret scrubbing.
@@ -420,6 +421,43 @@ describe('a busy server or a missing worker (client/busy.ts)', () => {
     ).rejects.toThrow(
       'reading session s: no worker polls queue "archive-main": start one (moodle-archiver\'s worker, npm run worker); gave up',
     );
+  });
+});
+
+describe('the plan as text (client/plan.ts)', () => {
+  it('shows a prediction under a minute in seconds, not rounded to a tenth of an hour', () => {
+    const plan = {
+      criteria: {
+        sourceSiteId: 'prod',
+        categoryIds: [3],
+        includeSubcategories: true,
+        courseIds: [],
+        targetSiteId: 'archive',
+        targetCategoryId: 4,
+        excludeShortnames: [],
+        excludeIdnumbers: [],
+        windows: 'none',
+        concurrency: 2,
+      },
+      totals: { selected: 2, toArchive: 2, bytes: 2e6, alreadyArchived: 0, excluded: 0 },
+      prediction: { start: '2026-12-04T10:00:00.000Z', end: '2026-12-04T10:00:40.000Z', elapsedHours: 0, windowsNeeded: 0, oversized: [] },
+      courses: [{ courseId: 1, shortname: 'A', categoryId: 3, bytes: 1e6, activities: 2, action: 'archive', predictedSeconds: 20 }],
+    } as unknown as PlanReport;
+    expect(renderPlan(plan, 'table')).toMatch(/Predicted: from .* to .* \(40 s\), no windows/);
+  });
+});
+
+describe("the CLI's time zone", () => {
+  it("defaults to this machine's (TZ), for the windows and a schedule's times", () => {
+    for (const zone of ['Asia/Tokyo', 'America/New_York']) {
+      const help = execFileSync(process.execPath, ['dist/cli.mjs', 'schedule', 'create', '--help'], {
+        env: { ...process.env, TZ: zone },
+        encoding: 'utf8',
+      });
+      expect(help.replace(/\s+/g, ' ')).toContain(
+        `--timezone <zone> time zone of the windows and a schedule's times (IANA name) (default: "${zone}")`,
+      );
+    }
   });
 });
 

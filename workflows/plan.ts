@@ -137,6 +137,7 @@ export interface PlanReport {
     start: string;
     end: string;
     /** Wall-clock hours from start to end. */
+    /** To a tenth of an hour (JSON readers); the text plan shows start to end exactly. */
     elapsedHours: number;
     windowsNeeded: number;
     /** Courses longer than any whole window. */

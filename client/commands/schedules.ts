@@ -4,6 +4,7 @@ import { renderSchedule, renderUpcoming, table } from '../render';
 import { SessionInputError, validateScheduledSessionInput } from '../session-input';
 import { act, collect, config, int, patiently } from './common';
 import { sessionFields, sessionOptions } from './session-options';
+import { wallClock } from '../../workflows/windows';
 
 export function registerScheduleCommands(program: Command): void {
   const schedule = program.command('schedule').description('Temporal Schedules that start a session per vintage, resolved when they fire');
@@ -72,7 +73,14 @@ export function registerScheduleCommands(program: Command): void {
         console.log(
           table(
             ['schedule', 'state', 'next fire', 'last session', 'vintage rule'],
-            rows.map((r) => [r.scheduleId, r.paused ? 'paused' : 'active', r.next ?? '-', r.lastSession ?? '-', r.rule]),
+            // Each next fire in its schedule's zone, as `describe` shows it.
+            rows.map((r) => [
+              r.scheduleId,
+              r.paused ? 'paused' : 'active',
+              r.next ? wallClock(Date.parse(r.next), r.timezone) : '-',
+              r.lastSession ?? '-',
+              r.rule,
+            ]),
           ).join('\n'),
         );
       }),

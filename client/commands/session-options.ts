@@ -5,6 +5,9 @@ import { DEFAULT_FAILURE_HOLD_HOURS } from '../../contract';
 import { parseIdList, parseWindowOption } from '../session-input';
 import { collect, int, num } from './common';
 
+/** This machine's time zone (TZ, else the system's), as an operator reads times here; UTC where none is set. */
+export const systemZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
 /** The options that say what a session archives and how: `start`, `plan` and `schedule create` share them. */
 export function sessionOptions(cmd: Command, what: { category: boolean }): Command {
   if (what.category) cmd.requiredOption('--category <id>', 'source category id', int('--category'));
@@ -21,7 +24,7 @@ export function sessionOptions(cmd: Command, what: { category: boolean }): Comma
     .option('--concurrency <n>', 'courses at once', int('--concurrency'), 4)
     .option('--max-concurrency <n>', 'the most a live `concurrency` change may set', int('--max-concurrency'))
     .option('--window <"days from-to">', 'an allowed window, e.g. "mon-fri 19:00-07:00" (repeat for more); none: any time', collect)
-    .option('--timezone <zone>', 'time zone of the windows (IANA name)', 'Europe/Paris')
+    .option('--timezone <zone>', "time zone of the windows and a schedule's times (IANA name)", systemZone())
     .option(
       '--safety-margin <fraction>',
       'a course starts only if its predicted duration plus this fraction fits in the window',
