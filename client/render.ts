@@ -34,8 +34,12 @@ function courseProgressCell(c: CourseStatus): string {
   if (c.waitingFor) return `held: waiting for ${c.waitingFor}`;
   const b = c.activity?.bytes;
   if (b && b.total > 0) return `${(b.done / MB).toFixed(1)}/${(b.total / MB).toFixed(1)} MB (${Math.floor((100 * b.done) / b.total)}%)`;
-  return c.activity?.line?.slice(0, 40) ?? '';
+  return withoutHostPaths(c.activity?.line ?? '').slice(0, 40);
 }
+
+/** A host's own paths (moodledata, staging) in an admin script's line, down to their last part: what a watcher
+ * needs is which file, not where a host keeps it. */
+export const withoutHostPaths = (line: string) => line.replace(/(?:\/[^\s/'"]+)+\/([^\s/'"]+)/g, '…/$1');
 
 export function renderStatus(session: string, s: SessionStatus): string {
   const now = Date.parse(s.asOf);
@@ -70,9 +74,10 @@ export function renderStatus(session: string, s: SessionStatus): string {
     const since = new Map(s.runningCourses.map((c) => [c.courseId, c.since]));
     lines.push(
       ...table(
-        ['course', 'phase', 'step', 'attempt', 'for', 'progress'],
+        ['course', 'shortname', 'phase', 'step', 'attempt', 'for', 'progress'],
         s.courses.map((c) => [
           c.courseId,
+          c.facts?.shortname ?? '',
           c.phase,
           c.step ?? '',
           c.activity ? `${c.activity.attempt}/${c.activity.maximumAttempts || '∞'}` : '',
@@ -92,7 +97,8 @@ export function renderStatus(session: string, s: SessionStatus): string {
   if (s.failed.length) {
     const until = s.decisionDeadline ? ` (retry or skip them before ${when(s.decisionDeadline)})` : ' (retry or skip them)';
     lines.push('', `  failed courses${until}:`);
-    for (const f of s.failed) lines.push(`    course ${f.courseId}: ${f.phase} ${f.errorType}: ${f.message}`);
+    for (const f of s.failed)
+      lines.push(`    course ${f.courseId}${f.shortname ? ` (${inertLine(f.shortname)})` : ''}: ${f.phase} ${f.errorType}: ${f.message}`);
   }
   return lines.join('\n');
 }

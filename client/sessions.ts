@@ -127,7 +127,10 @@ export async function sessionStatus(
     opts.phases && progress.running ? phasesOfRunningCourses(client, session) : new Map<number, string>(),
   ]);
   const courses = read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-  return { ...progress, ...(opts.phases ? { phases: countPhases(progress, (id) => phaseOf.get(id)) } : {}), courses };
+  // A course shown in a row is counted in the phase its row shows (its own query, fresher than visibility).
+  const rowPhase = new Map(courses.filter((c) => c.status === 'running').map((c) => [c.courseId, c.phase]));
+  const phaseFor = (id: number) => rowPhase.get(id) ?? phaseOf.get(id);
+  return { ...progress, ...(opts.phases ? { phases: countPhases(progress, phaseFor) } : {}), courses };
 }
 
 /** A session the server does not know: every command says it alike, with exit 2 (the CLI's "no such thing"). */

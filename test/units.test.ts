@@ -23,7 +23,8 @@ import type { Client } from '@temporalio/client';
 import { busyReason, whileBusy } from '../client/busy';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { inert } from '../client/inert';
-import { table } from '../client/render';
+import { renderStatus, table } from '../client/render';
+import type { SessionStatus } from '../client/sessions';
 import { parse } from 'csv-parse/sync';
 import { reportCsv, reportHtml } from '../client/report';
 import { renderPlan } from '../client/plan';
@@ -103,8 +104,10 @@ describe('SessionState', () => {
       [7, 'cleanup'],
     ]);
     const progress = sessionProgress(s, 0);
-    expect(countPhases(progress, (id) => listed.get(id))).toEqual({
-      prepare: 0,
+    const phases = countPhases(progress, (id) => listed.get(id));
+    expect(phases).toEqual({
+      // 5, just started, is not listed yet: it is in prepare, so the column adds up to the running courses.
+      prepare: 1,
       backup: 2,
       transport: 0,
       restore: 1,
@@ -112,6 +115,42 @@ describe('SessionState', () => {
       cleanup: 0,
     });
     expect(progress.waiting).toBe(1);
+    expect(Object.values(phases).reduce((a, b) => a + b, 0) + progress.waiting).toBe(progress.running);
+  });
+
+  it('status shows running and failed courses with their shortnames, and an admin script line without host paths', () => {
+    const s = SessionState.initial(0, { concurrency: 5 });
+    s.selected(page([1, 2]), 0);
+    for (const id of [1, 2]) s.started(course(id), 0);
+    const progress = sessionProgress(s, 1000);
+    const text = renderStatus('s1', {
+      ...progress,
+      failed: [
+        { courseId: 9, phase: 'backup', errorType: 'Moodle:backup-failed', message: 'backup.php exited 1', shortname: 'CHEM9-2024' },
+      ],
+      phases: countPhases(progress, () => 'backup'),
+      courses: [
+        {
+          courseId: 1,
+          phase: 'backup',
+          status: 'running',
+          retries: 0,
+          rearchives: 0,
+          facts: { shortname: 'HIST1-2024' },
+          activity: {
+            name: 'backupCourse',
+            started: true,
+            attempt: 1,
+            maximumAttempts: 3,
+            line: 'Writing /var/moodledata/temp/backup/3f2a/course.mbz',
+          },
+        },
+      ],
+    } as unknown as SessionStatus);
+    expect(text).toMatch(/^\s+1\s+HIST1-2024\s+backup\s/m);
+    expect(text).toContain('course 9 (CHEM9-2024): backup Moodle:backup-failed');
+    expect(text).toContain('Writing …/course.mbz');
+    expect(text).not.toContain('/var/');
   });
 
   it('derives courses per hour from the last hour only, and an ETA from it', () => {

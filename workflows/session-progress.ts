@@ -76,8 +76,10 @@ export interface SessionProgress {
 export function countPhases(progress: Pick<SessionProgress, 'runningCourses'>, phaseOf: (courseId: number) => string | undefined) {
   const phases = Object.fromEntries(PHASE_NAMES.map((p) => [p, 0])) as Record<PhaseName, number>;
   for (const c of progress.runningCourses) {
-    const phase = phaseOf(c.courseId);
-    if (c.phase !== 'waiting' && phase !== undefined && phase in phases) phases[phase as PhaseName]++;
+    // A course visibility does not list yet has just started: it is in prepare. So the column adds up to the
+    // running courses that are not held, as the status counts them.
+    const phase = phaseOf(c.courseId) ?? 'prepare';
+    if (c.phase !== 'waiting') phases[phase in phases ? (phase as PhaseName) : 'prepare']++;
   }
   return phases;
 }
