@@ -71,7 +71,7 @@ export function renderStatus(session: string, s: SessionStatus): string {
   lines.push(...table(['status', 'courses', 'phase', 'running'], rows));
   if (s.courses.length) {
     lines.push('', `  running courses, longest first (${s.courses.length} of ${s.running}):`);
-    const since = new Map(s.runningCourses.map((c) => [c.courseId, c.since]));
+    const since = new Map(s.runningCourses.map((c) => [c.courseId, Date.parse(c.since)]));
     lines.push(
       ...table(
         ['course', 'shortname', 'phase', 'step', 'attempt', 'for', 'progress'],

@@ -101,6 +101,7 @@ export async function createSchedule(
       workflowId: sessionWorkflowId(input.scheduleId),
       taskQueue: config.mainQueue,
       args: [input] as Parameters<typeof archiveSession>,
+      staticSummary: `Archive session started by schedule ${input.scheduleId}: ${describeVintageRule(input.vintageRule)}, ${input.sourceSiteId} → ${input.targetSiteId} category ${input.targetCategoryId}`,
     },
     // A yearly fire missed while the cluster was down still runs when it is back (within 30 days), not a year later.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '30 days', pauseOnFailure: false },

@@ -34,6 +34,8 @@ export async function startSession(client: Client, config: ArchiverConfig, input
       { key: ArchiveSession, value: input.session },
       { key: ArchiveVintage, value: input.vintage },
     ],
+    // The Web UI's summary of its first run (each run sets its current details itself).
+    staticSummary: `Archive session ${input.session}: vintage ${input.vintage}, ${input.sourceSiteId} category ${input.sourceCategoryId} → ${input.targetSiteId} category ${input.targetCategoryId}`,
   });
 }
 

@@ -13,6 +13,7 @@ import { WindowCalendar } from '../workflows/windows';
 import type { SimCourse } from '../simulator/state';
 import { archiverCli, startStack, until, type Stack } from './harness';
 import { courseWorkflowId } from '../contract';
+import type { CourseResult } from '../workflows/types';
 
 const MB = 1_000_000;
 
@@ -115,13 +116,16 @@ describe('a session with allowed windows', () => {
       const calendar = new WindowCalendar(input.windows, input.clock, Date.parse(result.startedAt));
       const secondOpening = calendar.toReal(Date.parse('2026-12-01T00:00:00+01:00'));
       for (const c of courses) {
-        const { facts } = await stack.client.workflow.getHandle(courseWorkflowId(input.session, c.id)).result();
-        const phases = PHASE_NAMES.map((p) => [p, facts.phaseTimes![p]] as const);
-        for (const [phase, [start]] of phases) {
+        // A course's result gives its phase times as ISO strings.
+        const { facts } = (await stack.client.workflow.getHandle(courseWorkflowId(input.session, c.id)).result()) as CourseResult;
+        const phases = PHASE_NAMES.map((p) => [p, facts.phaseTimes[p]!] as const);
+        for (const [phase, [startIso]] of phases) {
+          expect(startIso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+          const start = Date.parse(startIso);
           const w = calendar.at(start);
           expect(w.open, `course ${c.id}: ${phase} started at ${calendar.local(start)}, outside a window`).toBe(true);
         }
-        if (c.id === big.id) expect(facts.phaseTimes!.prepare[0]).toBeGreaterThanOrEqual(secondOpening);
+        if (c.id === big.id) expect(Date.parse(facts.phaseTimes.prepare![0])).toBeGreaterThanOrEqual(secondOpening);
       }
       // The predictor learned from what it measured, per phase and host.
       expect(result.prediction.find((p) => p.phase === 'backup')).toMatchObject({ host: 'prod', samples: 8 });

@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marksArchiveOf } from '../activities/restore';
 import { archiverCli, startStack, type Stack } from './harness';
-import { courseWorkflowId } from '../contract';
+import { courseWorkflowId, sessionWorkflowId } from '../contract';
 
 // Enough courses to fill the window of 5 more than once and to spread over the vintage's subcategories.
 const COURSES = 8;
@@ -67,6 +67,22 @@ describe(`an archive session of ${COURSES} courses`, () => {
     expect((await stack.catalog.find('prod', sources[0]))!.fullname).toBe('Maths & Physics: café > 3');
     expect(archive.data.courses.find((c) => marksArchiveOf(c.idnumber, 'prod', sources[0]))!.fullname).toBe(named.fullname);
     expect(stack.vintageCourseIds()).toEqual([]);
+
+    // The Web UI's story: a summary for the session and each course, and current details (the UI reads them with
+    // the workflow metadata query), with ISO times in results.
+    const session = stack.client.workflow.getHandle(sessionWorkflowId(input.session));
+    expect(await (await session.describe()).staticSummary()).toBe(
+      `Archive session ${input.session}: vintage 2024-2025, prod category ${stack.vintageCategoryId} → archive category ${stack.archivesCategoryId}`,
+    );
+    const metadata = (h: typeof session) => h.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect((await metadata(session)).currentDetails).toMatch(
+      new RegExp(`^\\*\\*completed\\*\\* · ${COURSES}/${COURSES} done \\(100%\\) · 0 running · ${COURSES} archived, 0 failed, 0 skipped`),
+    );
+    const course = stack.client.workflow.getHandle(courseWorkflowId(input.session, sources[0]));
+    expect(await (await course.describe()).staticSummary()).toBe(`Course ${sources[0]} of session ${input.session}: prod → archive`);
+    expect((await metadata(course)).currentDetails).toMatch(/^\*\*succeeded\*\* · .+ {2}\nbackup \d+\.\d MB/);
+    const { facts } = await course.result();
+    expect(facts.phaseTimes.prepare![0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });
 

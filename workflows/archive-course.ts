@@ -30,6 +30,7 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
   type SignalDefinition,
@@ -60,7 +61,7 @@ import {
   type StepRun,
 } from './phases';
 import { ArchivePhase, ArchiveStatus } from './search-attributes';
-import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, StepRecord } from './types';
+import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseResult, StepRecord } from './types';
 import { WindowCalendar } from './windows';
 
 /** What a run of steps learned, without its per-step list (that goes to the ledger). */
@@ -82,7 +83,18 @@ const { recordSteps, tellSession: tellSessionLocally } = proxyLocalActivities<Ac
   retry: { maximumInterval: '30s' },
 });
 
-export async function archiveCourse(input: CourseInput): Promise<CourseOutcome & { facts: CourseFacts }> {
+/** The result as a course returns it: its phase times as ISO strings. */
+const asResult = (outcome: CourseOutcome, facts: CourseFacts): CourseResult => ({
+  ...outcome,
+  facts: {
+    ...facts,
+    phaseTimes: Object.fromEntries(
+      Object.entries(facts.phaseTimes ?? {}).map(([p, [a, b]]) => [p, [new Date(a).toISOString(), new Date(b).toISOString()]]),
+    ),
+  },
+});
+
+export async function archiveCourse(input: CourseInput): Promise<CourseResult> {
   const queueOf: Record<QueueRole, string> = {
     main: workflowInfo().taskQueue,
     source: siteQueue(input.sourceSiteId),
@@ -117,10 +129,12 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   let phaseShown = together ? 'prepare' : undefined;
   let phaseToShow: string | undefined;
   const showPhase = (phase: string) => {
+    setCurrentDetails(course.currentDetails());
     if (!together) upsertSearchAttributes([{ key: ArchivePhase, value: phase }]);
     else phaseToShow = phase;
   };
   const showNow = (status?: CourseProgress['status']) => {
+    setCurrentDetails(course.currentDetails());
     const pending = phaseToShow !== undefined && phaseToShow !== phaseShown ? phaseToShow : undefined;
     if (pending === undefined && status === undefined) return;
     upsertSearchAttributes([
@@ -136,6 +150,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
   /** One run of steps (stepRuns): a local activity on the main worker, else one task on the host's queue. */
   const runTogether = async (run: StepRun, options: Phase['options']) => {
     course.enterStep(run.steps[0]);
+    setCurrentDetails(course.currentDetails());
     const [first, ...andThen] = run.steps;
     const request = { course: input, facts, ...(andThen.length ? { andThen } : {}) };
     if (run.queue === 'main') {
@@ -214,6 +229,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
       const w = windowNow();
       const closed = w && !w.open ? w : undefined;
       course.waitFor(closed ? `the window (opens ${calendar!.local(closed.opensAt)})` : 'resume (the session was paused with drain)');
+      setCurrentDetails(course.currentDetails());
       if (!told) await tellSession(coursePhaseSignal, { courseId: input.courseId, phase: 'waiting' });
       if (closed) await sleep(Math.max(1, closed.opensAt - Date.now()));
       else await condition(() => !course.held);
@@ -243,6 +259,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
           const runPhase = () => runSteps(phase.steps, phase.options);
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
+          setCurrentDetails(course.currentDetails());
           // A cancel that comes once the last phase is over finds nothing left to stop: the course is archived, and says
           // so (its report, sent from a local activity, may already have reached the session).
           const over = together && phase.name === PHASE_NAMES.at(-1);
@@ -276,7 +293,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         }
         const outcome = course.completed();
         showNow(outcome.status);
-        return { ...outcome, facts };
+        return asResult(outcome, facts);
       } catch (err) {
         if (isCancellation(err)) {
           setStatus('cancelled');
@@ -308,7 +325,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseOutcome &
         if (decision === 'retry') continue;
         // Closed for good (skipped, or no decision in time): no retry will use its backup on either host.
         await CancellationScope.nonCancellable(() => runSteps(DISCARD_STEPS, DISCARD_OPTIONS));
-        if (decision === 'skip') return { ...course.outcome(), facts };
+        if (decision === 'skip') return asResult(course.outcome(), facts);
         // No decision in time: close as failed, so the Web UI shows it so.
         throw ApplicationFailure.nonRetryable(`${failure.phase}: ${failure.message}`, failure.errorType);
       }

@@ -26,6 +26,7 @@ import {
   startChild,
   ChildWorkflowCancellationType,
   upsertMemo,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -55,7 +56,7 @@ import {
   ArchiveVintage,
   TemporalScheduledStartTime,
 } from './search-attributes';
-import { sessionProgress, type SessionProgress } from './session-progress';
+import { sessionDetails, sessionProgress, type SessionProgress } from './session-progress';
 import { SessionState, type NextStep, type SessionStateData } from './session-state';
 import { type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
 import { describeVintageRule, vintageAt } from './vintage';
@@ -191,9 +192,14 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
           .catch(() => undefined),
       ),
     );
+  // Declared before the handlers: a report buffered before this run began reaches its handler as it is set.
+  let status = 'running';
+  /** The Web UI's current details of the session (no event: the UI reads them when it shows it). */
+  const showDetails = () => setCurrentDetails(sessionDetails(input, sessionProgress(state, Date.now()), status));
   // Each handler is one call on the state; the workflow only carries out what it says to tell the courses.
   setHandler(courseFinishedSignal, (outcome) => {
     state.finished(outcome, Date.now());
+    showDetails();
   });
   setHandler(coursePhaseSignal, ({ courseId, phase }) => state.phaseChanged(courseId, phase));
   setHandler(pauseSignal, async (opts) => {
@@ -224,10 +230,10 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       validator: (courseIds) => rejectIf(courseIds.length ? state.skipProblems(courseIds) : ['give at least one course id']),
     },
   );
-  let status = 'running';
   const setStatus = (next: string) => {
     if (next !== status) upsertSearchAttributes([{ key: ArchiveStatus, value: next }]);
     status = next;
+    showDetails();
   };
   upsertSearchAttributes([
     { key: ArchiveSession, value: input.session },
@@ -277,6 +283,8 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
               ...(lean ? { stepsTogether: true as const } : {}),
             },
           ],
+          // What the Web UI shows in its list and at the top of the course's page.
+          staticSummary: `Course ${courseId} of session ${input.session}: ${input.sourceSiteId} → ${input.targetSiteId}`,
           parentClosePolicy: ParentClosePolicy.ABANDON,
           // Said explicitly: with it, a start that rejects as cancelled never made the child (notStarted relies on it).
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -185,6 +185,28 @@ export class CourseState {
     };
   }
 
+  /** Where it stands, for the Web UI's "current details" (Temporal markdown): its phase and step, the MB it moved,
+   * what it waits for, its failure. Read by the UI when it shows the course: no event is written for it. */
+  currentDetails(): string {
+    const p = this.progress;
+    const f = this.facts;
+    const mb = (n?: number) => (n === undefined ? undefined : `${(n / 1e6).toFixed(1)} MB`);
+    const lines = [
+      p.status !== 'running'
+        ? `**${p.status}**${f.shortname ? ` · ${f.shortname}` : ''}`
+        : `**${p.phase}**${p.step ? ` · ${p.step}` : ''}${p.phaseStartedAt ? ` · since ${p.phaseStartedAt}` : ''}${f.shortname ? ` · ${f.shortname}` : ''}`,
+      ...(p.waitingFor ? [`waiting for ${p.waitingFor}`] : []),
+      ...(f.mbzBytes !== undefined
+        ? [`backup ${mb(f.mbzBytes)}${f.transferredBytes !== undefined ? `, ${mb(f.transferredBytes)} moved` : ''}`]
+        : []),
+      ...(p.failure ? [`failed in ${p.failure.phase}: ${p.failure.message}`] : []),
+      ...(p.decisionDeadline ? [`retry or skip before ${p.decisionDeadline}`] : []),
+      ...(f.skipReason ? [`skipped: ${f.skipReason}`] : []),
+      ...(f.note ? [f.note] : []),
+    ];
+    return lines.join('  \n');
+  }
+
   /** Seconds each phase it ran took: what the session's predictor learns from. */
   phaseSeconds(): Partial<Record<PhaseName, number>> {
     return Object.fromEntries(Object.entries(this.facts.phaseTimes ?? {}).map(([p, [a, b]]) => [p, (b - a) / 1000]));

@@ -39,7 +39,8 @@ export interface SessionProgress {
   /** Running courses held between two phases (closed window or drain). Per phase, the others are counted
    * from their ArchivePhase search attribute (countPhases): courses report no phase to their session. */
   waiting: number;
-  runningCourses: ({ courseId: number } & RunningCourse)[];
+  /** Longest running first; `since` when it started, ISO. */
+  runningCourses: ({ courseId: number } & Omit<RunningCourse, 'since'> & { since: string })[];
   percent: number;
   /** Per hour of open window time (all hours without windows). */
   coursesPerHour: number;
@@ -119,7 +120,9 @@ export function sessionProgress(s: SessionState, now: number): SessionProgress {
     pending,
     counts: { ...d.counts },
     waiting,
-    runningCourses: Object.values(d.inFlight).sort((a, b) => a.since - b.since),
+    runningCourses: Object.values(d.inFlight)
+      .sort((a, b) => a.since - b.since)
+      .map((c) => ({ ...c, since: new Date(c.since).toISOString() })),
     percent: d.total ? Math.floor((1000 * s.done) / d.total) / 10 : finished ? 100 : 0,
     coursesPerHour: Math.round(rate * 10) / 10,
     eta: left === 0 || rate <= 0 ? null : new Date(calendar.shiftByOpenTime(now, (left / rate) * HOUR)).toISOString(),
@@ -198,4 +201,30 @@ function note(s: SessionState, state: SessionActivity, now: number): string {
       return parts.join('; ');
     }
   }
+}
+
+/** Where a session stands, for the Web UI's "current details" (Temporal markdown): what it archives, its counts,
+ * its window and ETA. Each run sets it (a continued run keeps no static summary). */
+export function sessionDetails(
+  what: {
+    vintage: string;
+    sourceSiteId: string;
+    sourceCategoryId: number;
+    targetSiteId: string;
+    targetCategoryId: number;
+    deleteSource: boolean;
+  },
+  p: SessionProgress,
+  status: string,
+): string {
+  const c = p.counts;
+  const w = p.window;
+  return [
+    `**${status}** · ${p.done}/${p.total} done (${p.percent}%) · ${p.running} running · ${c.succeeded} archived, ${c.failed} failed, ${c.skipped} skipped`,
+    `vintage ${what.vintage}: ${what.sourceSiteId} category ${what.sourceCategoryId} → ${what.targetSiteId} category ${what.targetCategoryId} · concurrency ${p.concurrency}${what.deleteSource ? ' · sources deleted once verified' : ''}${p.paused ? ' · paused' : ''}`,
+    ...(w
+      ? [w.open ? `window open${w.closesAtLocal ? `, closes ${w.closesAtLocal}` : ''}` : `window closed, opens ${w.opensAtLocal}`]
+      : []),
+    ...(p.eta ? [`ETA ${p.eta}`] : []),
+  ].join('  \n');
 }

@@ -217,6 +217,12 @@ export interface CourseFailure {
   shortname?: string;
 }
 
+/** What a course workflow returns: its outcome and what it learned, its phase times as ISO strings (start, end), as
+ * the Web UI and `temporal workflow show` print a result. */
+export type CourseResult = CourseOutcome & {
+  facts: Omit<CourseFacts, 'phaseTimes'> & { phaseTimes: Partial<Record<PhaseName, [string, string]>> };
+};
+
 export interface CourseOutcome {
   courseId: number;
   status: CourseStatus;

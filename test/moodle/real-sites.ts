@@ -15,7 +15,7 @@ import { MoodleClient } from '../../activities/moodle/client';
 import { courseWorkflowId, tokenEnvName } from '../../contract';
 import { PHASE_NAMES, type PhaseName } from '../../workflows/phases';
 import { DurationPredictor, phaseCosts, phaseHosts } from '../../workflows/prediction';
-import type { CourseFacts } from '../../workflows/types';
+import type { CourseResult } from '../../workflows/types';
 import { workerProcess, type WorkerProcess } from '../../rig/rig';
 import { parseConfig } from '../../workers/config';
 import { runCli, until } from '../harness';
@@ -160,9 +160,9 @@ export async function phaseFigures(session: string, courses: { id: number; bytes
     for (const c of courses) {
       const result = await temporal.workflow.getHandle(courseWorkflowId(session, c.id)).result();
       for (const row of rows) {
-        const t = (result as { facts: CourseFacts }).facts.phaseTimes?.[row.phase];
+        const t = (result as CourseResult).facts.phaseTimes[row.phase];
         if (!t) continue;
-        row.measured.push((t[1] - t[0]) / 1000);
+        row.measured.push((Date.parse(t[1]) - Date.parse(t[0])) / 1000);
         row.predicted.push(model.phaseSeconds(row.phase, { bytes: c.bytes, activities: c.activities }));
       }
     }
