@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { CourseFacts, PhaseRequest } from '../workflows/types';
 import { archiveLocation, type Catalog } from './catalog';
 import { audit } from './audit';
+import { sourceDeletions } from './metrics';
 import { backupFilePrefix } from './backup';
 import { withHeartbeats } from './heartbeat';
 import { namedFolder, stagingPath } from './safe-path';
@@ -37,6 +38,7 @@ export function cleanupActivities(sites: Sites, catalog: Catalog) {
           return { sourceDeleted: false, sourceChanged: `${describeChanges(changes)} during its archive (found before deleting it)` };
         await withHeartbeats((onLine) => sites.host(course.sourceSiteId).deleteCourse(course.courseId, onLine, cancellationSignal()));
         sourceDeleted = true;
+        sourceDeletions().add(1, { site: course.sourceSiteId });
         // Found gone: an earlier attempt deleted it and stopped before it could say so; said now.
         audit({
           act: 'source-deleted',

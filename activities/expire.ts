@@ -10,6 +10,7 @@ import { archiveMarkSource } from './restore';
 import { storeOf } from './storage';
 import { readPackage } from './storage/package';
 import { audit } from './audit';
+import { archiveExpiries } from './metrics';
 
 /** Where an expired archive is: what its host needs to delete it. */
 export interface ExpiringArchive {
@@ -71,6 +72,7 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
         if (id.packageSha256 && read.packageSha256 !== id.packageSha256)
           throw mismatch(`its sha256 is ${read.packageSha256}, the catalog recorded ${id.packageSha256}`);
         store.remove(a.storageLocation!);
+        archiveExpiries().add(1, { site: a.targetSiteId });
         audit({
           act: 'archive-expired',
           site: a.targetSiteId,
@@ -92,6 +94,7 @@ export function expireActivities(sites: Sites, catalog: Catalog) {
         )
           throw mismatch(`its idnumber is ${JSON.stringify(copy.idnumber ?? '')}, not the archive mark of ${of}`);
         await withHeartbeats((onLine) => sites.host(a.targetSiteId).deleteCourse(a.targetCourseId!, onLine, cancellationSignal()));
+        archiveExpiries().add(1, { site: a.targetSiteId });
         audit({
           act: 'archive-expired',
           site: a.targetSiteId,

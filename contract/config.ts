@@ -98,6 +98,8 @@ export interface ArchiverConfig {
   transports: TransportSettings[];
   retention: RetentionSettings[];
   logLevel: LogLevel;
+  /** Each worker's Prometheus endpoint, host:port (workers/main.ts); none: no endpoint. */
+  metrics: { bindAddress?: string };
   notifications: NotificationSettings;
 }
 

@@ -161,6 +161,15 @@ const ConfigFile = z.strictObject({
   transports: z.array(TransportRoute).default([]),
   retention: z.array(RetentionRule).default([]),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  // Each worker's Prometheus endpoint (GET /metrics): the SDK's metrics and the archiver's. None: no endpoint.
+  metrics: z
+    .strictObject({
+      bindAddress: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port for the Prometheus endpoint, e.g. "0.0.0.0:9464"')
+        .optional(),
+    })
+    .default({}),
   notifications: z
     .object({
       webhook: z
@@ -387,6 +396,7 @@ export function parseConfig(
     transports: cfg.transports,
     retention: cfg.retention,
     logLevel: cfg.logLevel,
+    metrics: cfg.metrics,
     notifications: cfg.notifications,
   };
 }

@@ -63,6 +63,7 @@ import {
 import { ArchivePhase, ArchiveStatus } from './search-attributes';
 import type { CourseFacts, CourseFailure, CourseInput, CourseOutcome, CourseResult, StepRecord } from './types';
 import { WindowCalendar } from './windows';
+import { courseFailures, coursesFinished, phaseDuration } from './metrics';
 
 /** What a run of steps learned, without its per-step list (that goes to the ledger). */
 function stripSteps(out: StepRunResult): CourseFacts {
@@ -259,6 +260,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseResult> {
           const runPhase = () => runSteps(phase.steps, phase.options);
           await (phase.onCancel === 'finish' ? CancellationScope.nonCancellable(runPhase) : runPhase());
           course.phaseEnded(phase.name, started, Date.now());
+          phaseDuration.record((Date.now() - started) / 1000, { phase: phase.name });
           setCurrentDetails(course.currentDetails());
           // A cancel that comes once the last phase is over finds nothing left to stop: the course is archived, and says
           // so (its report, sent from a local activity, may already have reached the session).
@@ -304,6 +306,7 @@ export async function archiveCourse(input: CourseInput): Promise<CourseResult> {
         const failure = describeFailure(err, progress.phase);
         const holdMs = input.failureHoldHours * HOUR;
         const named = facts.shortname ? { ...failure, shortname: facts.shortname } : failure;
+        courseFailures.add(1, { type: failure.errorType, phase: failure.phase });
         await tellSession(courseFinishedSignal, course.failed(named, Date.now() + holdMs));
         showNow('failed');
         await notifySafely({
@@ -332,7 +335,9 @@ export async function archiveCourse(input: CourseInput): Promise<CourseResult> {
     }
   } finally {
     await recordDone();
+    const outcome = course.outcome();
+    coursesFinished.add(1, { status: outcome.status });
     // The session ignores a report it already has (the failure told before the hold).
-    await tellSession(courseFinishedSignal, course.outcome());
+    await tellSession(courseFinishedSignal, outcome);
   }
 }

@@ -61,6 +61,7 @@ import { SessionState, type NextStep, type SessionStateData } from './session-st
 import { type ResolvedVintage, type ScheduledSessionInput, type SessionInput } from './types';
 import { describeVintageRule, vintageAt } from './vintage';
 import { wallClock } from './windows';
+import { windowOpen } from './metrics';
 import {
   courseWorkflowId,
   DEFAULT_CONTINUE_AS_NEW_AFTER,
@@ -233,6 +234,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   const setStatus = (next: string) => {
     if (next !== status) upsertSearchAttributes([{ key: ArchiveStatus, value: next }]);
     status = next;
+    windowOpen.set(next === 'waiting-for-window' ? 0 : 1, { session: input.session });
     showDetails();
   };
   upsertSearchAttributes([

@@ -14,6 +14,7 @@ import { backupInfoReader } from '../mbz-info';
 import type { Sites } from '../sites';
 import { readThrough, receiveResumable, type Received } from './receive';
 import { makeSharedDir } from '../shared-dir';
+import { bytesMoved } from '../metrics';
 
 /** Brings the backup to `<dest>.part`, and writes its bytes, in order, to `sink` as they come. */
 type Driver = (req: PhaseRequest, route: TransportSettings, dest: string, sink: Writable) => Promise<Received>;
@@ -112,6 +113,7 @@ export function transportActivities(sites: Sites) {
         throw new Error(`${received.part} ${e.message}`);
       });
       renameSync(received.part, dest);
+      bytesMoved().add(received.sent, { route: `${course.sourceSiteId}->${course.targetSiteId}`, driver: route.driver });
       return {
         mbzBytes: received.bytes,
         mbzSha256: received.sha256,

@@ -9,13 +9,15 @@ export function registerSetupCommands(program: Command): void {
     .description("run the workers of this host: the main queue's, or a Moodle or storage host's (site/<id>)")
     .option('-q, --queues <list>', 'comma-separated queues to serve: the main queue and/or site/<id> (default: all)')
     .option('--workflow-bundle <file>', "workflows bundled beforehand (default: the build's own)")
-    .action(async (o: { queues?: string; workflowBundle?: string }) => {
+    .option('--metrics-address <host:port>', "this worker's Prometheus endpoint (default: the config's metrics.bindAddress)")
+    .action(async (o: { queues?: string; workflowBundle?: string; metricsAddress?: string }) => {
       const { runWorkerProcess } = await import('../worker-process');
       process.exitCode = await runWorkerProcess([
         '--config',
         program.opts<{ config: string }>().config,
         ...(o.queues ? ['--queues', o.queues] : []),
         ...(o.workflowBundle ? ['--workflow-bundle', o.workflowBundle] : []),
+        ...(o.metricsAddress ? ['--metrics-address', o.metricsAddress] : []),
       ]);
     });
 
