@@ -67,7 +67,13 @@ try {
   const workflowBundle = bundleFile ? { code: readFileSync(bundleFile, 'utf8') } : undefined;
   const workers = await startWorkers({ config, queues, workflowBundle });
   log.info(
-    { queues, temporal: config.temporal.address, namespace: config.temporal.namespace, metrics: metricsAddress ?? null },
+    {
+      queues,
+      build: workers.buildId,
+      temporal: config.temporal.address,
+      namespace: config.temporal.namespace,
+      metrics: metricsAddress ?? null,
+    },
     'workers started',
   );
   let stopping: Promise<void> | undefined;

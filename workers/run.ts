@@ -4,7 +4,8 @@
 // site's maxConcurrentJobs so two sessions together never overload a Moodle.
 import { scrubActivitySecrets } from './secret-scrub';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { createActivities } from '../activities';
@@ -24,7 +25,22 @@ export async function writeWorkflowBundle(file: string): Promise<void> {
   writeFileSync(file, code);
 }
 
+/** The deployment every archiver worker belongs to. */
+export const DEPLOYMENT_NAME = 'moodle-archiver';
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }
+).version;
+
+/** A worker's build: the package's version and, where the workflows come bundled, their code's digest (two builds
+ * of one version with other workflow code are two builds). */
+export function buildIdOf(bundle?: string): string {
+  return bundle ? `${PACKAGE_VERSION}+${createHash('sha256').update(bundle).digest('hex').slice(0, 12)}` : PACKAGE_VERSION;
+}
+
 export interface RunningWorkers {
+  /** Which build these workers are (buildIdOf). */
+  buildId?: string;
   /** Open only where the main queue is served: no host activity touches the catalog. */
   catalog?: Catalog;
   /** Resolves when every worker has stopped. */
@@ -102,9 +118,14 @@ export async function startWorkers(opts: {
   const activities = createActivities(config, catalog ?? Catalog.elsewhere(config.mainQueue), registry);
   const workers: Worker[] = [];
   const secrets = configSecrets(config);
+  const version = { deploymentName: DEPLOYMENT_NAME, buildId: buildIdOf(opts.workflowBundle?.code) };
   for (const taskQueue of queues) {
     const common: WorkerOptions = {
       connection,
+      // Each worker says which build it is (the Web UI's Deployments, each workflow task in a history). Tasks are
+      // not routed by version: a new build takes over running workflows, which patched() and the replay of
+      // recorded histories (test/replay.test.ts) keep safe (README, Upgrading).
+      workerDeploymentOptions: { version, useWorkerVersioning: false },
       namespace: config.temporal.namespace,
       taskQueue,
       activities,
@@ -134,6 +155,7 @@ export async function startWorkers(opts: {
   done.catch(() => undefined);
   return {
     catalog,
+    buildId: version.buildId,
     done,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
