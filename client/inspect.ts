@@ -16,7 +16,8 @@ import { progressQuery } from '../workflows/messages';
 import { DISCARD_STEPS, PHASES, type PhaseName } from '../workflows/phases';
 import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-progress';
-import type { CourseFacts, CourseInput, CourseOutcome } from '../workflows/types';
+import type { CourseFacts, CourseInput, CourseOutcome, SessionInput } from '../workflows/types';
+import { phaseHosts } from '../workflows/prediction';
 import { courseStatus, type CourseStatus } from './sessions';
 
 const DISCARD_ACTIVITIES = new Set<string>(DISCARD_STEPS.map((s) => s.activity));
@@ -279,12 +280,35 @@ export interface ReportCourse {
   link: string;
 }
 
+/** What a session archives, from where to where, as its input says (and its schedule resolved, with names). */
+export interface ReportScope {
+  sourceSiteId: string;
+  sourceCategoryId: number;
+  sourceCategoryName?: string;
+  targetSiteId: string;
+  targetCategoryId?: number;
+  deleteSource: boolean;
+}
+
+/** One phase of one archived course (catalog times: each phase's end), for the report's pictures. */
+export interface ReportPhase {
+  courseId: number;
+  phase: PhaseName;
+  host: string;
+  seconds: number;
+  mb: number;
+}
+
 export interface SessionReport {
   session: string;
   vintage: string;
   execution: string;
   state: string;
   link: string;
+  scope?: ReportScope;
+  /** Why a session that stopped on an error (or was terminated) stopped, as its failure says. */
+  stoppedReason?: string;
+  phases: ReportPhase[];
   progress: SessionProgress | null;
   startedAt: string;
   closedAt: string | null;
@@ -331,16 +355,87 @@ export async function sessionReport(
   // A course started again after its hold ran out has two executions: keep the latest.
   const latest = new Map<number, ReportCourse>();
   for (const c of courses) if (!latest.has(c.courseId) || latest.get(c.courseId)!.startedAt < c.startedAt) latest.set(c.courseId, c);
+  const handle = client.workflow.getHandle(sessionWorkflowId(session));
+  const scope = await sessionScope(client, sessionInfo.workflowId, sessionInfo.runId, sessionInfo.memo);
+  const stoppedReason = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(sessionInfo.status.name)
+    ? await handle.result().then(
+        () => undefined,
+        (e: unknown) => rootMessage(e),
+      )
+    : undefined;
   return {
     session,
     vintage: sessionInfo.typedSearchAttributes.get(ArchiveVintage) ?? '',
     execution: sessionInfo.status.name,
     state: sessionInfo.typedSearchAttributes.get(ArchiveStatus) ?? '',
     link: workflowLink(opts.config, sessionInfo.workflowId),
+    ...(scope ? { scope } : {}),
+    ...(stoppedReason ? { stoppedReason } : {}),
+    phases: scope ? reportPhases(opts.catalogRows, latest, scope) : [],
     progress,
     startedAt: progress?.startedAt ?? sessionInfo.startTime.toISOString(),
     closedAt: sessionInfo.closeTime?.toISOString() ?? null,
     courses: [...latest.values()].sort((a, b) => a.courseId - b.courseId),
     generatedAt: new Date().toISOString(),
   };
+}
+
+/** The innermost cause's message of a failed workflow (a missing category, say). */
+function rootMessage(e: unknown): string {
+  let cur = e as { message?: string; cause?: unknown };
+  while (cur.cause && typeof cur.cause === 'object') cur = cur.cause as typeof cur;
+  return cur.message ?? String(e);
+}
+
+/** What the session archives: its input, from the first event of its current run (every run carries the same);
+ * a scheduled session's category name from what it resolved (its memo). */
+async function sessionScope(
+  client: Client,
+  workflowId: string,
+  runId: string,
+  memo?: Record<string, unknown>,
+): Promise<ReportScope | undefined> {
+  const page = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const payload = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) return undefined;
+  const input = defaultPayloadConverter.fromPayload<Partial<SessionInput> & { vintageRule?: unknown }>(payload);
+  const resolved = (memo?.resolved ?? input.resolved) as { categoryId?: number; categoryName?: string } | undefined;
+  if (!input.sourceSiteId || !input.targetSiteId) return undefined;
+  return {
+    sourceSiteId: input.sourceSiteId,
+    sourceCategoryId: input.sourceCategoryId ?? resolved?.categoryId ?? 0,
+    ...(resolved?.categoryName ? { sourceCategoryName: resolved.categoryName } : {}),
+    targetSiteId: input.targetSiteId,
+    ...(input.targetCategoryId !== undefined ? { targetCategoryId: input.targetCategoryId } : {}),
+    deleteSource: Boolean(input.deleteSource),
+  };
+}
+
+/** Each phase of each archived course from its catalog row (the end of each phase): how long, on which host. */
+function reportPhases(rows: CatalogRow[], courses: Map<number, ReportCourse>, scope: ReportScope): ReportPhase[] {
+  const hosts = phaseHosts(scope);
+  const out: ReportPhase[] = [];
+  for (const row of rows) {
+    const course = courses.get(row.sourceCourseId);
+    // The course's own start begins its first phase; a phase an earlier run did has no time (null).
+    let from: number | null = course ? Date.parse(course.startedAt) : null;
+    for (const p of PHASES) {
+      const end = p.catalogTime ? row[p.catalogTime] : null;
+      const at = end ? end.getTime() : null;
+      if (at !== null && from !== null && at >= from)
+        out.push({
+          courseId: row.sourceCourseId,
+          phase: p.name,
+          host: hosts[p.name],
+          seconds: (at - from) / 1000,
+          mb: Number(row.mbzBytes) / 1e6,
+        });
+      from = at;
+    }
+  }
+  return out;
 }

@@ -118,6 +118,11 @@ describe('notifications, sessions list, course show and report', () => {
     for (const id of sources)
       expect(html).toContain(`/namespaces/${testNamespace}/workflows/${encodeURIComponent(`archive-course/${input.session}/${id}`)}`);
     expect(html).not.toMatch(/<script|<link |src="http/); // self-contained
+    // What it archived, from where to where; the ledger head; the pictures (finished over time, phases by size, hosts).
+    expect(html).toContain(`From <b>prod</b> category ${stack.vintageCategoryId} to <b>archive</b> category ${stack.archivesCategoryId}`);
+    expect(html).toMatch(/Catalog ledger head: entry \d+, <code>[0-9a-f]{64}<\/code>/);
+    expect(html.match(/<svg/g)).toHaveLength(3);
+    expect(html).toContain('Time per host');
   });
 });
 

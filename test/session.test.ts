@@ -1,7 +1,9 @@
 // Whole sessions on real parts: the Temporal dev server, the simulated
 // Moodle sites with their admin-CLI stand-ins, the SQLite catalog.
 import { WorkflowFailedError } from '@temporalio/client';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marksArchiveOf } from '../activities/restore';
 import { archiverCli, startStack, type Stack } from './harness';
@@ -128,6 +130,12 @@ describe('a session that keeps its sources, run twice', () => {
       (e: { stdout: string }) => e.stdout,
     );
     expect(status).toMatch(/stopped on an error: targetCategoryId: category 99999 does not exist on archive/);
+    // And its report, the reason it stopped.
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    await archiverCli(stack, ['report', input.session, '--out', out]);
+    expect(readFileSync(join(out, `${input.session}.html`), 'utf8')).toMatch(
+      /<b>Stopped:<\/b> targetCategoryId: category 99999 does not exist on archive/,
+    );
   });
 });
 

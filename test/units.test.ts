@@ -572,11 +572,23 @@ describe('CSV written from Moodle data is inert in a spreadsheet (client/csv.ts)
       progress: null,
       startedAt: '2026-01-01T00:00:00.000Z',
       closedAt: null,
-      courses: [course],
+      courses: [{ ...course, status: 'succeeded', closedAt: '2026-01-01T00:10:00.000Z' }],
       generatedAt: '2026-01-01T00:00:00.000Z',
+      // In the scope, the reason a session stopped and the pictures (a host's name) too.
+      scope: {
+        sourceSiteId: 'prod',
+        sourceCategoryId: 3,
+        sourceCategoryName: evil,
+        targetSiteId: 'archive',
+        targetCategoryId: 4,
+        deleteSource: true,
+      },
+      stoppedReason: evil,
+      phases: [{ courseId: 1, phase: 'backup', host: evil, seconds: 5, mb: 2 }],
     } as unknown as SessionReport);
     expect(html).not.toMatch(/<script|<img/);
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(html.match(/<svg/g)).toHaveLength(3);
   });
 });
 

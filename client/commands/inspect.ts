@@ -6,6 +6,7 @@ import { SESSION_FOLDER, workflowLink } from '../../contract';
 import { ActionRefused } from '../action-refused';
 import { renderCourse, table } from '../render';
 import { act, config, int, patiently } from './common';
+import { systemZone } from './session-options';
 
 export function registerInspectCommands(program: Command): void {
   const course = program.command('course').description('one course of a session');
@@ -96,7 +97,8 @@ export function registerInspectCommands(program: Command): void {
           mkdirSync(o.out, { recursive: true });
           const base = join(o.out, session);
           writeFileSync(`${base}.csv`, reportCsv(report));
-          writeFileSync(`${base}.html`, reportHtml(report));
+          // Times in this machine's zone: the operator's, who mails it.
+          writeFileSync(`${base}.html`, reportHtml(report, systemZone()));
           console.log(`Wrote ${base}.csv and ${base}.html (${report.courses.length} courses)`);
         } finally {
           await catalog.close();
