@@ -32,8 +32,10 @@ export function finishedOverTime(startMs: number, ends: number[], label: (ms: nu
   const y = scale(0, xs.length, H - PAD.bottom, PAD.top);
   let d = `M${x(startMs)},${y(0)}`;
   xs.forEach((t, i) => (d += ` H${x(t).toFixed(1)} V${y(i + 1).toFixed(1)}`));
+  // The first label starts at the axis, the last ends at its end: both stay inside the picture.
+  const anchors = ['start', 'middle', 'end'];
   const ticks = [startMs, (startMs + xs.at(-1)!) / 2, xs.at(-1)!]
-    .map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 14}" font-size="11" text-anchor="middle">${esc(label(t))}</text>`)
+    .map((t, i) => `<text x="${x(t)}" y="${H - PAD.bottom + 14}" font-size="11" text-anchor="${anchors[i]}">${esc(label(t))}</text>`)
     .join('');
   const yTicks = [0, xs.length]
     .map((n) => `<text x="${PAD.left - 6}" y="${y(n) + 4}" font-size="11" text-anchor="end">${n}</text>`)

@@ -83,7 +83,6 @@ th{background:#f3f3f3}.failed{color:#a00}.succeeded{color:#070}figure{margin:1em
 <a href="${escape(r.link)}">Session in the Temporal Web UI</a>.</p>
 ${scopeLine ? `<p>${scopeLine}</p>` : ''}
 ${r.stoppedReason ? `<p class="failed"><b>Stopped:</b> ${escape(r.stoppedReason)}</p>` : ''}
-${r.ledgerHead ? `<p>Catalog ledger head: entry ${r.ledgerHead.seq}, <code>${escape(r.ledgerHead.hash)}</code>.</p>` : ''}
 <h2>Counts</h2>
 <table><tr><th>status</th><th>courses</th></tr>
 ${[...counts].map(([k, v]) => `<tr><td class="${escape(k)}">${escape(k)}</td><td>${v}</td></tr>`).join('\n')}

@@ -2,7 +2,7 @@
 // through the source's web services), one into a cold storage, and the
 // set-up mistakes that must hold a course for the operator with its source
 // intact, or refuse the session before any backup.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +14,7 @@ import type { CourseFacts } from '../../workflows/types';
 import { courseShape, shapeDifferences } from '../../activities/course-shape';
 import { marksArchiveOf } from '../../activities/restore';
 import { until } from '../harness';
+import { render } from '../browser';
 import { sessionStatus } from '../../client/sessions';
 import {
   client,
@@ -85,6 +86,19 @@ describe('real Moodle: sessions by other routes, and mistakes held for the opera
       expect(await enrolledUsernames('archive', copy.id)).toEqual(students[i]);
     }
     expect(await restorePlaceholders('archive')).toEqual([]);
+
+    // Its report, as a browser shows it: the pictures drawn, the failed-then-skipped course listed.
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    await d.cli(['report', session, '--out', out]);
+    const page = await render(join(out, `${session}.html`), out);
+    expect(page.dom.match(/<svg/g)).toHaveLength(3);
+    expect(page.dom).toContain('Time per host');
+    expect(page.dom).toContain('WS-H');
+    // A page with text and pictures compresses far worse than a blank one.
+    expect(page.bytes).toBeGreaterThan(5 * page.blankBytes);
+    // Kept where a person looks at it after the run.
+    mkdirSync('.data', { recursive: true });
+    copyFileSync(page.png, join('.data', 'report-screenshot.png'));
   });
 
   it('a target worker killed mid-download: the next attempt resumes with a Range request and only fetches the rest', async () => {
