@@ -355,6 +355,20 @@ export async function sessionReport(
   // A course started again after its hold ran out has two executions: keep the latest.
   const latest = new Map<number, ReportCourse>();
   for (const c of courses) if (!latest.has(c.courseId) || latest.get(c.courseId)!.startedAt < c.startedAt) latest.set(c.courseId, c);
+  // A course with no catalog row and no failure on record (skipped by the operator, say) is named by what its
+  // prepare read, from its result.
+  await Promise.all(
+    [...latest.values()]
+      .filter((c) => !c.shortname && c.execution === 'COMPLETED')
+      .map(async (c) => {
+        const result = (await client.workflow
+          .getHandle(courseWorkflowId(session, c.courseId))
+          .result()
+          .catch(() => undefined)) as { facts?: { shortname?: string; fullname?: string } } | undefined;
+        c.shortname = result?.facts?.shortname ?? '';
+        c.fullname ||= result?.facts?.fullname ?? '';
+      }),
+  );
   const handle = client.workflow.getHandle(sessionWorkflowId(session));
   const scope = await sessionScope(client, sessionInfo.workflowId, sessionInfo.runId, sessionInfo.memo);
   const stoppedReason = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(sessionInfo.status.name)

@@ -2,6 +2,9 @@
 // attributes seen through the real server's visibility API and the
 // `temporal` CLI, retry and skip of failed courses, and no token in any
 // event history of a whole session.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { courseStatus, retryCourses, sessionStatus, skipCourses, startSession } from '../client/sessions';
@@ -114,6 +117,13 @@ describe('failed courses: found by search attribute, retried, skipped', () => {
     expect(await listIds(stack, `ArchiveSession="${input.session}" AND ArchiveStatus="skipped"`)).toEqual([
       courseWorkflowId(input.session, hopeless),
     ]);
+    // The report names the skipped course too (no catalog row, no failure left on record: its own result says).
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    await archiverCli(stack, ['report', input.session, '--out', out]);
+    const hopelessShortname = prod.data.courses.find((c) => c.id === hopeless)!.shortname;
+    expect(readFileSync(join(out, `${input.session}.csv`), 'utf8')).toMatch(
+      new RegExp(`^${hopeless},${hopelessShortname},.*,skipped,`, 'm'),
+    );
 
     // Every history of the session (its runs and all its courses) is free of tokens.
     const tokens = Object.values(stack.env);
