@@ -413,6 +413,30 @@ describe('the ledger against a tampered catalog', () => {
       ),
     });
     expect(existsSync(join(cold, rows[0].storageLocation!))).toBe(true);
+    // Its own package, asked for as the row names it: deleted, and one audit line says what, where and which.
+    const lines: { message: string; meta?: Record<string, unknown> }[] = [];
+    const keep = (message: string, meta?: Record<string, unknown>) => lines.push({ message, meta });
+    const logger = {
+      log: (_l: string, m: string, meta?: Record<string, unknown>) => keep(m, meta),
+      trace: keep,
+      debug: keep,
+      info: keep,
+      warn: keep,
+      error: keep,
+    };
+    await new MockActivityEnvironment(undefined, { logger }).run(activities.deleteArchive, swapped!);
+    expect(existsSync(join(cold, rows[1].storageLocation!))).toBe(false);
+    expect(lines.flatMap((l) => (l.meta?.audit ? [l.meta.audit] : []))).toEqual([
+      {
+        act: 'archive-expired',
+        site: 'cold',
+        deleted: rows[1].storageLocation,
+        course: `prod course ${b}`,
+        archive: `cold:${rows[1].storageLocation}`,
+        mbzSha256: rows[1].mbzSha256,
+        packageSha256: rows[1].packageSha256,
+      },
+    ]);
 
     // The tail cut off: the head kept beside the storage is no longer reached.
     const last = await stack.catalog.ledgerHead();
