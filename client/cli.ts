@@ -14,6 +14,7 @@ import { registerSetupCommands } from './commands/setup';
 import { SessionInputError } from './session-input';
 import { ActionRefused } from './action-refused';
 import { inert, inertStdout } from './inert';
+import { rootCause } from './root-cause';
 
 inertStdout();
 registerSessionCommands(program);
@@ -21,13 +22,6 @@ registerScheduleCommands(program);
 registerInspectCommands(program);
 registerCatalogCommands(program);
 registerSetupCommands(program);
-
-/** A failed workflow's own reason: the innermost cause (a missing category, say), not "Workflow execution failed". */
-function rootCause(e: Error): Error {
-  let cur: Error = e;
-  while ((cur as { cause?: unknown }).cause instanceof Error) cur = (cur as { cause: Error }).cause;
-  return cur;
-}
 
 /** Failures that mean the request named something that does not exist: bad input, exit 2. */
 const INPUT_FAILURES = new Set<string>(SESSION_NON_RETRYABLE);

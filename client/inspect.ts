@@ -18,7 +18,7 @@ import { ArchiveCourseId, ArchiveSession, ArchiveStatus, ArchiveVintage } from '
 import type { SessionProgress } from '../workflows/session-progress';
 import type { CourseFacts, CourseInput, CourseOutcome, SessionInput } from '../workflows/types';
 import { phaseHosts } from '../workflows/prediction';
-import { courseStatus, type CourseStatus } from './sessions';
+import { courseStatus, failureReason, type CourseStatus } from './sessions';
 
 const DISCARD_ACTIVITIES = new Set<string>(DISCARD_STEPS.map((s) => s.activity));
 const PHASE_OF_ACTIVITY = new Map<string, PhaseName>(PHASES.flatMap((p) => p.steps.map((s): [string, PhaseName] => [s.activity, p.name])));
@@ -371,12 +371,7 @@ export async function sessionReport(
   );
   const handle = client.workflow.getHandle(sessionWorkflowId(session));
   const scope = await sessionScope(client, sessionInfo.workflowId, sessionInfo.runId, sessionInfo.memo);
-  const stoppedReason = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(sessionInfo.status.name)
-    ? await handle.result().then(
-        () => undefined,
-        (e: unknown) => rootMessage(e),
-      )
-    : undefined;
+  const stoppedReason = ['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(sessionInfo.status.name) ? await failureReason(handle) : undefined;
   return {
     session,
     vintage: sessionInfo.typedSearchAttributes.get(ArchiveVintage) ?? '',
@@ -392,13 +387,6 @@ export async function sessionReport(
     courses: [...latest.values()].sort((a, b) => a.courseId - b.courseId),
     generatedAt: new Date().toISOString(),
   };
-}
-
-/** The innermost cause's message of a failed workflow (a missing category, say). */
-function rootMessage(e: unknown): string {
-  let cur = e as { message?: string; cause?: unknown };
-  while (cur.cause && typeof cur.cause === 'object') cur = cur.cause as typeof cur;
-  return cur.message ?? String(e);
 }
 
 /** What the session archives: its input, from the first event of its current run (every run carries the same);

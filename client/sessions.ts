@@ -1,7 +1,7 @@
 // The small client library the CLI, the demo and the tests share: start a
 // session, read its progress and its courses', pause (or drain), resume,
 // change its concurrency, retry, skip, cancel.
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, WorkflowIdConflictPolicy } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import {
@@ -22,6 +22,7 @@ import type { ArchiverConfig } from '../contract';
 import type { archiveSession } from '../workflows';
 import { courseWorkflowId, sessionWorkflowId } from '../contract';
 import { ActionRefused } from './action-refused';
+import { rootCause } from './root-cause';
 
 export async function startSession(client: Client, config: ArchiverConfig, input: SessionInput) {
   return client.workflow.start<typeof archiveSession>('archiveSession', {
@@ -103,15 +104,17 @@ async function phasesOfRunningCourses(client: Client, session: string): Promise<
   return phaseOf;
 }
 
+/** Why a closed workflow failed: its failure's innermost cause (the activity's reason), or undefined if it did not. */
+export const failureReason = (handle: WorkflowHandle) =>
+  handle.result().then(
+    () => undefined,
+    (e: Error) => rootCause(e).message,
+  );
+
 /** Why a session stopped on an error (the failure of the activity that stopped it), or undefined if it did not. */
 export async function sessionStopReason(client: Client, session: string): Promise<string | undefined> {
   const handle = sessionHandle(client, session);
-  if ((await handle.describe()).status.name !== 'FAILED') return undefined;
-  const err = await handle.result().then(
-    () => undefined,
-    (e: unknown) => e as { cause?: { message: string; cause?: { message: string } } },
-  );
-  return err?.cause?.cause?.message ?? err?.cause?.message;
+  return (await handle.describe()).status.name === 'FAILED' ? failureReason(handle) : undefined;
 }
 
 /** The session's progress; with `courses`, the live detail of that many running courses; with `phases`, the running

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, ConfigError, settingsNotIn } from '../workers/config';
 import { validateScheduledSessionInput, validateSessionInput, SessionInputError } from '../client/session-input';
 import { startWorkers } from '../workers/run';
-import { runCli, startStack, writeConfigFile, type Stack } from './harness';
+import { cliFailure, runCli, startStack, writeConfigFile, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
 import { scheduleSpec } from '../client/schedules';
 
@@ -198,10 +198,7 @@ describe('bad configuration', () => {
         String(stack.archivesCategoryId),
         ...extra,
       ];
-      const err = await runCli(args, stack.env).then(
-        () => null,
-        (e: { code: number; stderr: string }) => e,
-      );
+      const err = await cliFailure(runCli(args, stack.env));
       expect(err, name).not.toBeNull();
       expect(err!.code).toBe(2);
       expect(err!.stderr).toMatch(expected);
@@ -214,10 +211,7 @@ describe('bad configuration', () => {
 
   it("sessions list with a filter the server refuses says what is wrong with it: exit 2, the server's reason", async () => {
     const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
-    const err = await runCli(['--config', file, 'sessions', 'list', '--query', 'ArchiveVintage = '], stack.env).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
-    );
+    const err = await cliFailure(runCli(['--config', file, 'sessions', 'list', '--query', 'ArchiveVintage = '], stack.env));
     expect(err?.code).toBe(2);
     expect(err?.stderr).toMatch(/^--query: the server refused "ArchiveVintage = ": .+; write a visibility filter such as/);
   });
@@ -230,10 +224,7 @@ describe('bad configuration', () => {
       ['catalog', 'verify'],
       ['report', 'some-session'],
     ]) {
-      const err = await runCli(['--config', file, ...command], stack.env).then(
-        () => null,
-        (e: { code: number; stderr: string }) => e,
-      );
+      const err = await cliFailure(runCli(['--config', file, ...command], stack.env));
       expect(err?.code, command.join(' ')).toBe(3);
       expect(err?.stderr).toMatch(/^catalog\.url \(file:.*\): there is no catalog there; the main worker creates it when it starts/);
     }
@@ -249,10 +240,7 @@ describe('bad configuration', () => {
       ['pause', session],
       ['skip', session, '5'],
     ]) {
-      const err = await runCli(['--config', file, ...command], stack.env).then(
-        () => null,
-        (e: { code: number; stderr: string }) => e,
-      );
+      const err = await cliFailure(runCli(['--config', file, ...command], stack.env));
       expect(err?.code, command.join(' ')).toBe(2);
       expect(err?.stderr).toMatch(
         new RegExp(

@@ -10,7 +10,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configSecrets, parseConfig } from '../workers/config';
 import { connectWorker } from '../workers/run';
-import { runCli } from './harness';
+import { cliFailure, runCli } from './harness';
 import { testNamespace } from './namespace';
 
 const dir = mkdtempSync(join(tmpdir(), 'archiver-connection-'));
@@ -189,10 +189,7 @@ describe('over mutual TLS, from a temporal.toml profile', () => {
     await runCli(['--config', own, 'sessions', 'list'], { TEMPORAL_CONFIG_FILE: join(dir, 'temporal.toml') });
     expect(admitted.slice(before)).toContain('archiver-worker');
     // Without a client certificate the front lets nothing in: the certificate above is what opened it.
-    const refused = await runCli(['--config', config, 'sessions', 'list'], { ...env, TEMPORAL_CONFIG_FILE: profile(false) }).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
-    );
+    const refused = await cliFailure(runCli(['--config', config, 'sessions', 'list'], { ...env, TEMPORAL_CONFIG_FILE: profile(false) }));
     expect(refused?.code).toBe(1);
     expect(refused?.stderr).toMatch(
       new RegExp(

@@ -144,6 +144,18 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   return promisify(execFile)(process.execPath, [CLI_BUILD, ...args], { env: { ...process.env, ...env } });
 }
 
+/** How a CLI run that should fail ended: its exit code and output; null if it succeeded. */
+export interface CliFailure {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+export const cliFailure = (run: Promise<unknown>): Promise<CliFailure | null> =>
+  run.then(
+    () => null,
+    (e: CliFailure) => e,
+  );
+
 /** Runs our own CLI with the stack's config file and tokens. */
 export async function archiverCli(stack: Stack, args: string[]): Promise<string> {
   const file = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');

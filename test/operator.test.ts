@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testNamespace } from './namespace';
 import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
 import { sessionWorkflowId } from '../contract';
-import { startReceivers, type Receivers } from './receivers';
+import { notificationsTo, startReceivers, type Receivers } from './receivers';
 
 describe('notifications, sessions list, course show and report', () => {
   let stack: Stack;
@@ -18,10 +18,7 @@ describe('notifications, sessions list, course show and report', () => {
     receivers = await startReceivers();
     stack = await startStack({
       courses: 6,
-      notifications: {
-        webhook: { url: receivers.webhookUrl },
-        email: { host: '127.0.0.1', port: receivers.smtpPort, from: 'archiver@example.edu', to: ['moodle-admins@example.edu'] },
-      },
+      notifications: notificationsTo(receivers),
     });
   });
   afterAll(async () => {

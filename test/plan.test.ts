@@ -7,7 +7,7 @@ import { runPlan } from '../client/plan';
 import { wildcard } from '../activities/select';
 import { WindowCalendar } from '../workflows/windows';
 import type { PlanReport } from '../workflows/plan';
-import { archiverCli, startStack, type Stack } from './harness';
+import { archiverCli, cliFailure, startStack, type Stack } from './harness';
 import { teacherEdit } from '../simulator/teacher-edits';
 
 describe('plan: a dry run of a session with several roots, single courses and exclusions', () => {
@@ -145,11 +145,7 @@ describe('plan: a dry run of a session with several roots, single courses and ex
       String(stack.archivesCategoryId),
       ...extra,
     ];
-    const fail = (extra: string[]) =>
-      archiverCli(stack, args(extra)).then(
-        () => null,
-        (e: { code: number; stderr: string }) => e,
-      );
+    const fail = (extra: string[]) => cliFailure(archiverCli(stack, args(extra)));
     expect(await fail(['--category', '99999'])).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('category: category 99999 does not exist on prod'),

@@ -11,6 +11,12 @@ export interface Receivers {
   close(): Promise<void>;
 }
 
+/** The config's notifications section that sends to these receivers. */
+export const notificationsTo = (r: Receivers) => ({
+  webhook: { url: r.webhookUrl },
+  email: { host: '127.0.0.1', port: r.smtpPort, from: 'archiver@example.edu', to: ['moodle-admins@example.edu'] },
+});
+
 /** A webhook receiver and an SMTP catcher on local ports: what the admins' tools would be. */
 export async function startReceivers(): Promise<Receivers> {
   const webhook: Receivers['webhook'] = [];

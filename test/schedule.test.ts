@@ -10,7 +10,7 @@ import { validateScheduledSessionInput } from '../client/session-input';
 import { ArchiveCategoryId, ArchiveVintage } from '../workflows/search-attributes';
 import type { SessionProgress } from '../workflows/session-progress';
 import type { ResolvedVintage } from '../workflows/types';
-import { archiverCli, startStack, temporalCli, until, type Stack } from './harness';
+import { archiverCli, cliFailure, startStack, temporalCli, until, type Stack } from './harness';
 
 const ZONE = 'Europe/Paris';
 
@@ -153,18 +153,8 @@ describe('schedules per vintage', () => {
   });
 
   it('refuses a rule that names no year, before creating anything', async () => {
-    const err = await archiverCli(stack, [
-      'schedule',
-      'create',
-      'bad-rule',
-      ...target(),
-      '--pattern',
-      'Archives',
-      '--yearly',
-      '07-01 20:00',
-    ]).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
+    const err = await cliFailure(
+      archiverCli(stack, ['schedule', 'create', 'bad-rule', ...target(), '--pattern', 'Archives', '--yearly', '07-01 20:00']),
     );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain('vintageRule.pattern: "Archives" names no year; use {yearStart}');
@@ -175,25 +165,24 @@ describe('schedules per vintage', () => {
 
   it('refuses a parent or target category that does not exist, asked of the sites before creating anything', async () => {
     const missing = 987654;
-    const err = await archiverCli(stack, [
-      'schedule',
-      'create',
-      'no-such-parent',
-      '--source-site',
-      'prod',
-      '--target-site',
-      'archive',
-      '--target-category',
-      String(missing),
-      '--pattern',
-      '{yearStart}-{yearEnd}',
-      '--parent-category',
-      String(missing),
-      '--yearly',
-      '07-01 20:00',
-    ]).then(
-      () => null,
-      (e: { code: number; stderr: string }) => e,
+    const err = await cliFailure(
+      archiverCli(stack, [
+        'schedule',
+        'create',
+        'no-such-parent',
+        '--source-site',
+        'prod',
+        '--target-site',
+        'archive',
+        '--target-category',
+        String(missing),
+        '--pattern',
+        '{yearStart}-{yearEnd}',
+        '--parent-category',
+        String(missing),
+        '--yearly',
+        '07-01 20:00',
+      ]),
     );
     expect(err?.code).toBe(2);
     expect(err?.stderr).toContain(`--parent-category: category ${missing} does not exist on prod; give the id of an existing category`);

@@ -8,7 +8,7 @@ import { scrubSecrets, scrubText, createLogger } from '../activities/logger';
 import { configSecrets, parseConfig } from '../workers/config';
 import { startSession } from '../client/sessions';
 import { archiverCli, startStack, until, writeConfigFile, type Stack } from './harness';
-import { startReceivers, type Receivers } from './receivers';
+import { notificationsTo, startReceivers, type Receivers } from './receivers';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,10 +147,7 @@ describe('a site that echoes its token back', () => {
     receivers = await startReceivers();
     stack = await startStack({
       courses: 4,
-      notifications: {
-        webhook: { url: receivers.webhookUrl },
-        email: { host: '127.0.0.1', port: receivers.smtpPort, from: 'archiver@example.edu', to: ['moodle-admins@example.edu'] },
-      },
+      notifications: notificationsTo(receivers),
     });
   });
   afterAll(async () => {
