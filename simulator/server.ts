@@ -71,8 +71,8 @@ async function buildPhpStandIn(dataDir: string): Promise<string[]> {
   return [process.execPath, join(bin, 'php.cjs')];
 }
 
-/** `php` for scripts run in this process: simulator/php-in-server.sh, run by bash. */
-const phpInServer = () => ['bash', fileURLToPath(new URL('./php-in-server.sh', import.meta.url))];
+/** The `php` command of a host whose admin scripts run in the simulator's process (scriptsInServer). */
+export const phpInServer = () => ['bash', fileURLToPath(new URL('./php-in-server.sh', import.meta.url))];
 
 export interface RunningSite {
   siteId: string;
@@ -463,6 +463,19 @@ export async function startSimulator(opts: {
           return await handlePluginfile(store, url, req, res, site.downloads);
         }
         if (url.pathname.startsWith('/pluginfile.php/')) return handleSessionPluginfile(site.url, res);
+        if (url.pathname === '/__sim/php' && req.headers['x-sim-secret'] === secret) {
+          // An admin script run here (scriptsInServer): its arguments each ended by a NUL byte; its output streamed,
+          // then its exit code on a last line.
+          const argv = (await readBody(req)).split('\0').slice(0, -1);
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          let last = '\n';
+          const write = (t: string) => {
+            if (t) last = t.at(-1)!;
+            res.write(t);
+          };
+          const code = await runPhp(argv, write, write);
+          return void res.end(`${last === '\n' ? '' : '\n'}${PHP_EXIT}${code}\n`);
+        }
         const body = req.method === 'POST' ? await readBody(req) : '';
         if (url.pathname === '/webservice/rest/server.php') {
           const params = new URLSearchParams(url.search);
@@ -470,20 +483,6 @@ export async function startSimulator(opts: {
             for (const [k, v] of new URLSearchParams(body)) params.set(k, v); // POST wins, as in array_merge($_GET, $_POST)
           }
           if (!(await applyRestFault(site, params, res))) handleRest(site, params, res);
-        } else if (url.pathname === '/__sim/php' && req.headers['x-sim-secret'] === secret) {
-          // An admin script run here (scriptsInServer): its output streamed, then its exit code on a last line.
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          let last = '\n';
-          const write = (t: string) => {
-            if (t) last = t.at(-1)!;
-            res.write(t);
-          };
-          const argv = body
-            .split('\n')
-            .filter(Boolean)
-            .map((a) => Buffer.from(a, 'base64').toString('utf8'));
-          const code = await runPhp(argv, write, write);
-          res.end(`${last === '\n' ? '' : '\n'}${PHP_EXIT}${code}\n`);
         } else if (url.pathname.startsWith('/__sim/') && req.headers['x-sim-secret'] === secret) {
           try {
             const result = await handleInternal(site, url.pathname.slice('/__sim/'.length), body ? JSON.parse(body) : {});

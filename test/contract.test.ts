@@ -11,9 +11,9 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../simulator/server';
+import { phpInServer, startSimulator, type RunningSimulator } from '../simulator/server';
 import { SiteStore } from '../simulator/state';
-import { extractMbz, usersOf } from '../simulator/mbz';
+import { readMbz, usersOf } from '../simulator/mbz';
 import { FIXTURES, fixture, fixtureSiteData } from './fixture-site';
 import { z } from 'zod';
 import { Course, MoodleClient, Section } from '../activities/moodle/client';
@@ -71,8 +71,8 @@ function xmlSkeleton(xml: string): string[] {
 }
 
 /** Runs a stand-in as the host adapter does: php <moodle>/admin/cli/<script> args; stdout and stderr merged as recorded. */
-async function standIn(sim: RunningSimulator, name: string, args: string[]): Promise<{ output: string; code: number }> {
-  const [php, ...phpArgs] = sim.phpCommand;
+async function standIn(sim: RunningSimulator, command: string[], name: string, args: string[]): Promise<{ output: string; code: number }> {
+  const [php, ...phpArgs] = command;
   const r = await promisify(execFile)(php, [...phpArgs, join(sim.sites.fixture.moodleDir, 'admin', 'cli', name), ...args]).then(
     (ok) => ({ ...ok, code: 0 }),
     (e: { stdout: string; stderr: string; code: number }) => e,
@@ -239,8 +239,12 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
     expect(bad.body).toEqual(bad.recorded);
   });
 
-  describe('admin CLI stand-ins', () => {
-    const script = (name: string, args: string[]) => standIn(sim, name, args);
+  // As a php process of its own (tests, the demo), and inside the simulator's process (the benchmarks): alike.
+  describe.each([
+    { how: 'as a process', inServer: false },
+    { how: "in the simulator's process", inServer: true },
+  ])('admin CLI stand-ins, run $how', ({ inServer }) => {
+    const script = (name: string, args: string[]) => standIn(sim, inServer ? phpInServer() : sim.phpCommand, name, args);
     /** A recording without the lines the recording harness added (time, exit code), host paths and hashes made neutral. */
     const recorded = (name: string) =>
       readFileSync(join(FIXTURES, 'cli', name), 'utf8')
@@ -299,6 +303,9 @@ describe('the simulator against recordings of a real Moodle 4.5', () => {
       expect([badCategory.code, badCategory.output]).toEqual([1, recorded('restore_err.bad-category.out')]);
       const missingFile = await script('restore_backup.php', ['--file=/nonexistent.mbz', '--categoryid=4']);
       expect([missingFile.code, missingFile.output]).toEqual([1, recorded('restore_err.missing-file.out')]);
+      // An argument is passed whole: a space, a quote and UTF-8 in it do not split or change it.
+      const odd = await script('restore_backup.php', ["--file=/nonexistent/l'été 2025 --categoryid=1.mbz", '--categoryid=4']);
+      expect([odd.code, odd.output]).toEqual([1, recorded('restore_err.missing-file.out')]);
       const corrupt = join(dest, 'corrupt.mbz');
       writeFileSync(corrupt, 'not a backup');
       const broken = await script('restore_backup.php', [`--file=${corrupt}`, '--categoryid=4']);
@@ -379,7 +386,7 @@ describe('the simulator against recordings of a real Moodle 4.5.11', () => {
   const token = 'c0ffee00c0ffee00c0ffee00c0ffee00';
   let dir: string;
   let sim: RunningSimulator;
-  const script = (name: string, args: string[]) => standIn(sim, name, args);
+  const script = (name: string, args: string[]) => standIn(sim, sim.phpCommand, name, args);
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'archiver-contract-real-'));
     new SiteStore(join(dir, 'fixture'), fixtureSiteData(token));
@@ -450,8 +457,7 @@ describe('the simulator against recordings of a real Moodle 4.5.11', () => {
     const made = await script('backup.php', [`--courseid=${course.id}`, `--destination=${dest}`]);
     const file = /^Writing (.+\.mbz)$/m.exec(made.output)![1];
     const extracted = mkdtempSync(join(tmpdir(), 'archiver-users-x-'));
-    await extractMbz(file, extracted);
-    expect(usersOf(readFileSync(join(extracted, 'users.xml'), 'utf8'))).toEqual(['ann', 'bob']);
+    expect((await readMbz(file, extracted)).users).toEqual(['ann', 'bob']);
     const r = await script('restore_backup.php', [`--file=${file}`, '--categoryid=4']);
     const id = Number(/Restored course ID: (\d+)/.exec(r.output)![1]);
     expect(store.course(id)?.students).toEqual(['ann', 'bob']);

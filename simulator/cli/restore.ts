@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backupFilePath, extractMbz, readBackupDir, type BackupContents } from '../mbz';
+import { backupFilePath, readMbz, type BackupContents } from '../mbz';
 import { CliSite, cliParams, simulatedSeconds, sleep } from './site';
 
 const HELP = `Restore backup into provided category or course.
@@ -60,9 +60,8 @@ export async function restore(site: CliSite, argv: string[], out: (s: string) =>
   out(`== Extracting backup file to: ${tempdir} ==\n`);
   let backup: BackupContents;
   try {
-    await extractMbz(file, tempdir);
+    backup = await readMbz(file, tempdir);
     out('== Preprocessing backup file ==\n');
-    backup = readBackupDir(tempdir);
   } catch {
     rmSync(tempdir, { recursive: true, force: true });
     out('== Preprocessing backup file ==\n!!! Exception - Call to a member function destroy() on null !!!\n');
