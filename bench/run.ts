@@ -178,7 +178,13 @@ async function runSession(client: Client, server: DevServer, run: SimRun, hostQu
   const serverCpu0 = cpuOf(server.process.pid!).self;
   const benchCpu0 = process.cpuUsage();
   const t0 = Date.now();
-  await startSession(client, run.config, run.input);
+  const handle = await startSession(client, run.config, run.input);
+  // Its end as Temporal reports it (across runs), not at the next progress read a second later.
+  let endedAt: number | undefined;
+  void handle
+    .result()
+    .catch(() => undefined)
+    .then(() => (endedAt ??= Date.now()));
   const bar = progressBar();
   // A worker saturated on purpose may leave a query unanswered for a while: keep the last answer.
   const read = async (last?: SessionStatus) => (await sessionStatus(client, run.input.session).catch(() => last)) ?? last;
@@ -188,7 +194,7 @@ async function runSession(client: Client, server: DevServer, run: SimRun, hostQu
     await new Promise((r) => setTimeout(r, 1000));
     status = await read(status);
   }
-  const seconds = (Date.now() - t0) / 1000;
+  const seconds = ((endedAt ?? Date.now()) - t0) / 1000;
   bar.update(status);
   bar.stop();
   const benchCpu = process.cpuUsage(benchCpu0);
