@@ -64,12 +64,13 @@ const client = new TemporalClient({ connection: await Connection.connect({ addre
 try {
   const prod = rig.sim.sites.prod.store;
   const courses = prod.coursesUnder(rig.vintageCategory.id).map((c) => c.id);
-  // A session that rolls over every 2 starts; one course's backup fails once (retried by its activity), another's
-  // fails until the operator retries it after fixing the cause (a hold, then a retry).
+  // A session that reads its courses 3 at a time and rolls over every 2 starts (pages are read ahead and carried over);
+  // one course's backup fails once (retried by its activity), another's fails until the operator retries it after
+  // fixing the cause (a hold, then a retry).
   const [once, held] = [courses[1], courses[4]];
   prod.data.faults.push({ script: 'backup', courseId: once, times: 1 }, { script: 'backup', courseId: held, times: -1 });
   prod.save();
-  const input = rig.sessionInput({ session: 'recorded', deleteSource: true, concurrency: 2, continueAsNewAfter: 2 });
+  const input = rig.sessionInput({ session: 'recorded', deleteSource: true, concurrency: 2, continueAsNewAfter: 2, pageSize: 3 });
   const session = await startSession(client, rig.config, input);
   await until(
     () => sessionStatus(client, input.session),

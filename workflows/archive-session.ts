@@ -177,6 +177,8 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
   // Runs begun before lean courses replay as they ran: one start at a time, rolled over by starts only, and courses
   // that run each step as its own activity.
   const lean = patched('lean-courses');
+  // Runs begun before read-ahead read a page only when the pool was empty, starting nothing meanwhile.
+  const readsAhead = patched('read-ahead');
   // Continue-as-new starts a run without the memo: each run writes it again.
   if (overlapAware) upsertMemo({ selection: { since: data.startedAt, scope }, ...(input.resolved ? { resolved: input.resolved } : {}) });
   else if (input.resolved) upsertMemo({ resolved: input.resolved });
@@ -261,6 +263,29 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     state.selected(page, Date.now());
   }
 
+  /** The page read in flight, if any: a read started ahead is joined, never doubled. A failed read stays here, so
+   * whoever waits for the next page gets its error. */
+  let reading: Promise<void> | undefined;
+  function nextPage(): Promise<void> {
+    if (!reading) {
+      const read = readPage();
+      reading = read;
+      read.then(
+        () => {
+          if (reading === read) reading = undefined;
+        },
+        () => undefined,
+      );
+    }
+    return reading;
+  }
+
+  /** Fewer courses wait than one round of starts takes: the next page is read while the running ones go on, so
+   * slots freed meanwhile do not wait for it. */
+  const readAheadIfLow = () => {
+    if (readsAhead && !state.data.selectionDone && state.data.pool.length < state.data.concurrency) void nextPage();
+  };
+
   async function startCourse({ courseId, root }: { courseId: number; root?: number }) {
     // A start the session's cancel reaches after it went out may still make the child: a start is never cancelled
     // (earlier runs' were), so every course started is in flight, and the cancel reaches it like the others.
@@ -334,7 +359,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       if (historyFull()) return 'roll-over';
       if (!state.data.pool.length) {
         if (!state.data.selectionDone) {
-          await readPage();
+          await nextPage();
           continue;
         }
         // Nothing left to start: wait for the running courses, then for decisions on failed ones.
@@ -355,7 +380,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
       if (!state.data.pool.length || historyFull()) continue;
       const next = state.nextStep(Date.now());
       if (next.kind === 'select') {
-        await readPage();
+        await nextPage();
       } else if (next.kind === 'wait') {
         // A durable timer to the window's opening (or closing), cut short by anything that changes the picture.
         state.data.waiting = { reason: next.reason, until: next.until };
@@ -379,6 +404,7 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
           starts.push(step.course.retryFrom ? retryCourse(step.course) : startCourse(step.course));
           startsThisRun++;
         }
+        readAheadIfLow();
         await Promise.all(starts);
         if (startsThisRun >= canAfter || workflowInfo().continueAsNewSuggested) return 'roll-over';
       }
@@ -450,13 +476,18 @@ export async function archiveSession(given: SessionInput | ScheduledSessionInput
     if (!carried && overlapAware) await waitForOverlaps();
     setStatus('running');
     // Once per session: both sites answer, with a release this tool supports, and the target category exists.
-    if (!state.data.sites.length)
+    if (!state.data.sites.length) {
+      // The first page is read while the sites are checked (a read has no effect: a failed check stops the session).
+      if (readsAhead && !carried) void nextPage();
       state.data.sites = await checkSites({
         siteIds: [input.sourceSiteId, input.targetSiteId],
         target: { siteId: input.targetSiteId, categoryId: input.targetCategoryId },
         sourceRoots: scope.roots,
       });
+    }
     ending = await run();
+    // A page read ahead joins this run's state before it is carried over.
+    if (reading) await reading;
   } catch (err) {
     if (!isCancellation(err)) {
       setStatus('stopped-on-error');
