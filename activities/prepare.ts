@@ -12,6 +12,7 @@ import { courseShape } from './course-shape';
 import { describeChanges, fingerprintChanges, sourceFingerprint } from './source-fingerprint';
 import { withHeartbeats } from './heartbeat';
 import type { MoodleCategory, MoodleClient } from './moodle/client';
+import { MoodleError } from './moodle/errors';
 import { retentionUntil } from './retention';
 import type { Sites } from './sites';
 
@@ -45,11 +46,31 @@ async function mirrorCategory(
       continue;
     }
     const [src] = await source.categories({ id }, false);
-    // Two courses of one category may race here; the loser gets categoryidnumbertaken and its retry finds the winner's.
-    const [created] = await target.createCategories([{ name: src.name, parent, idnumber }]);
-    parent = created.id;
+    parent = await createMirror(target, { name: src.name, parent, idnumber }, underTarget);
   }
   return parent;
+}
+
+/**
+ * Creates a mirror category, or takes the one a course of the same category created meanwhile: the courses a session
+ * starts together race here, and Moodle refuses all creates but the first (categoryidnumbertaken). A loser that
+ * failed instead would wait out a retry and read the course again.
+ */
+async function createMirror(
+  target: MoodleClient,
+  category: { name: string; parent: number; idnumber: string },
+  underTarget: (c: MoodleCategory) => boolean,
+): Promise<number> {
+  try {
+    const [created] = await target.createCategories([category]);
+    return created.id;
+  } catch (err) {
+    if (!(err instanceof MoodleError && err.errorcode === 'categoryidnumbertaken')) throw err;
+    const [winner] = await target.categories({ idnumber: category.idnumber }, false);
+    // Taken by a category elsewhere, or gone again: the activity's retry looks afresh.
+    if (!winner || !underTarget(winner)) throw err;
+    return winner.id;
+  }
 }
 
 /** The course's category and its parents, root first. */

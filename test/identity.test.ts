@@ -10,6 +10,7 @@ import { mirrorCategoryIdnumber } from '../activities/prepare';
 import { marksArchiveOf } from '../activities/restore';
 import { tokenEnvName } from '../contract';
 import { parseConfig } from '../workers/config';
+import type { CourseFacts } from '../workflows/types';
 import { startStack, type Stack } from './harness';
 
 describe('one Moodle, one identity', () => {
@@ -115,5 +116,51 @@ describe('one Moodle, one identity', () => {
     });
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
     expect(existsSync(staging)).toBe(true);
+  });
+});
+
+describe('courses of one category prepared at once', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Every web-service call waits 50 ms: the prepares go in step, and all of them find no mirror before one makes it.
+    stack = await startStack({ courses: 4, latency: { fixedSeconds: 0, secondsPerMB: 0, secondsPerActivity: 0, requestSeconds: 0.05 } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('share one mirror category, each prepared at its first attempt', async () => {
+    const prod = stack.sim.sites.prod.store;
+    const sub = prod.addCategory('One subcategory', stack.vintageCategoryId, null);
+    const ids = stack.vintageCourseIds();
+    for (const id of ids) prod.course(id)!.category = sub.id;
+    prod.save();
+    const activities = createActivities(stack.config, stack.catalog);
+    const prepared = await Promise.all(
+      ids.map(
+        (courseId) =>
+          new MockActivityEnvironment({ workflowExecution: { workflowId: `mirror-race/${courseId}`, runId: 'r' } }).run(
+            activities.prepareCourse,
+            {
+              course: {
+                session: 'mirror-race',
+                vintage: '2024-2025',
+                courseId,
+                sourceSiteId: 'prod',
+                targetSiteId: 'archive',
+                targetCategoryId: stack.archivesCategoryId,
+                sourceRootCategoryId: stack.vintageCategoryId,
+                mirrorSubcategories: true,
+                deleteSource: false,
+                failureHoldHours: 0,
+              },
+              facts: { phaseTimes: {} },
+            },
+          ) as Promise<CourseFacts>,
+      ),
+    );
+    const mirrors = stack.sim.sites.archive.store.data.categories.filter((c) => c.idnumber === mirrorCategoryIdnumber('prod', sub.id));
+    expect(mirrors).toHaveLength(1);
+    expect(prepared.map((p) => p.targetCategoryId)).toEqual(ids.map(() => mirrors[0].id));
   });
 });
