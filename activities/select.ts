@@ -2,6 +2,7 @@
 // subcategories), plus single courses, less the excluded ones; one page at a
 // time, ordered by id so a cursor resumes exactly where it stopped.
 import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import type { CoursePage, CourseSelection, ExcludedCourse, SelectedCourse } from '../workflows/types';
 import { courseShape } from './course-shape';
 import type { MoodleCourse } from './moodle/client';
@@ -41,6 +42,10 @@ interface CourseList {
  * sessions: a new session reads what is there now. */
 const LIST_TTL_MS = 5 * 60_000;
 
+/** Web-service reads of one selection at once: a vintage of many subcategories (or a page of sizes) is not read one
+ * call after another, and production sees a few reads at a time, never a burst. */
+const READS_AT_ONCE = 4;
+
 /** `*` and `?` wildcards, whole value, any case. Course names are not paths, so no glob library's `/` rules. */
 export function wildcard(pattern: string): RegExp {
   const body = pattern
@@ -70,6 +75,7 @@ export function selectActivities(sites: Sites) {
     const moodle = sites.moodle(req.sourceSiteId);
     const roots = [req.categoryId, ...(req.selection?.moreCategoryIds ?? [])];
     const found = new Map<number, { course: MoodleCourse; root: number }>();
+    const read = pLimit(READS_AT_ONCE);
     for (const root of roots) {
       const cats = await moodle.categories({ id: root }, req.includeSubcategories);
       if (!cats.some((c) => c.id === root)) {
@@ -79,10 +85,9 @@ export function selectActivities(sites: Sites) {
           'CategoryNotFound',
         );
       }
-      for (const c of cats) {
-        for (const course of await moodle.coursesByField('category', c.id))
-          if (!found.has(course.id)) found.set(course.id, { course, root });
-      }
+      const byCategory = await Promise.all(cats.map((c) => read(() => moodle.coursesByField('category', c.id))));
+      // In the categories' order, whatever order the answers came in: a course listed twice keeps its first root.
+      for (const courses of byCategory) for (const course of courses) if (!found.has(course.id)) found.set(course.id, { course, root });
     }
     const single = (req.selection?.courseIds ?? []).filter((id) => !found.has(id));
     if (single.length) {
@@ -170,16 +175,16 @@ export function selectActivities(sites: Sites) {
       const list = await courseList(req);
       const after = list.courses.filter((c) => c.courseId > req.afterCourseId);
       const page = after.slice(0, req.pageSize);
-      const courses: SelectedCourse[] = [];
-      for (const c of page) {
-        const size = req.withSizes ? await measure(req.sourceSiteId, c.courseId) : { bytes: 0, activities: 0 };
-        courses.push({
-          courseId: c.courseId,
-          ...size,
-          ...(c.root !== req.categoryId ? { root: c.root } : {}),
-          ...(req.describe ? { shortname: c.shortname, categoryId: c.categoryId } : {}),
-        });
-      }
+      const read = pLimit(READS_AT_ONCE);
+      const sizes = await Promise.all(
+        page.map((c) => (req.withSizes ? read(() => measure(req.sourceSiteId, c.courseId)) : { bytes: 0, activities: 0 })),
+      );
+      const courses: SelectedCourse[] = page.map((c, i) => ({
+        courseId: c.courseId,
+        ...sizes[i],
+        ...(c.root !== req.categoryId ? { root: c.root } : {}),
+        ...(req.describe ? { shortname: c.shortname, categoryId: c.categoryId } : {}),
+      }));
       return {
         courses,
         remaining: after.length,
