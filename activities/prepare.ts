@@ -52,9 +52,9 @@ async function mirrorCategory(
 }
 
 /**
- * Creates a mirror category, or takes the one a course of the same category created meanwhile: the courses a session
- * starts together race here, and Moodle refuses all creates but the first (categoryidnumbertaken). A loser that
- * failed instead would wait out a retry and read the course again.
+ * Creates a mirror category, or takes the one a course of the same category created meanwhile on another worker:
+ * Moodle refuses a create whose idnumber is taken (categoryidnumbertaken). A loser that failed instead would wait out
+ * a retry and read its course again.
  */
 async function createMirror(
   target: MoodleClient,
@@ -82,6 +82,27 @@ async function categoryChain(source: MoodleClient, categoryId: number): Promise<
 }
 
 export function prepareActivities(sites: Sites, catalog: Catalog) {
+  /** Mirror lookups in flight in this worker: the courses of one category that a session starts together wait for one
+   * lookup (and at most one create) instead of racing on Moodle, which checks that an idnumber is free before it
+   * inserts, with no unique index behind: two creates at once can both pass. */
+  const mirroring = new Map<string, Promise<number>>();
+  const mirrorOnce = (source: MoodleClient, target: MoodleClient, course: PhaseRequest['course'], categoryId: number) => {
+    const key = JSON.stringify([
+      course.sourceSiteId,
+      course.targetSiteId,
+      course.targetCategoryId,
+      course.sourceRootCategoryId,
+      course.mirrorSubcategories,
+      categoryId,
+    ]);
+    let mirrored = mirroring.get(key);
+    if (!mirrored) {
+      mirrored = mirrorCategory(source, target, course, categoryId).finally(() => mirroring.delete(key));
+      mirroring.set(key, mirrored);
+    }
+    return mirrored;
+  };
+
   return {
     /** Heartbeats on a timer: its phase has a heartbeat timeout, so a lost worker's prepare is retried soon. */
     prepareCourse: (req: PhaseRequest): Promise<CourseFacts> => withHeartbeats(() => prepare(req)),
@@ -170,7 +191,7 @@ export function prepareActivities(sites: Sites, catalog: Catalog) {
     async function withCategory(f: CourseFacts): Promise<CourseFacts> {
       if (sites.storage(course.targetSiteId)) return f; // a package has no category: its manifest names the source's
       const target = sites.moodle(course.targetSiteId);
-      return { ...f, targetCategoryId: await mirrorCategory(source, target, course, meta.categoryid) };
+      return { ...f, targetCategoryId: await mirrorOnce(source, target, course, meta.categoryid) };
     }
   }
 }

@@ -129,18 +129,19 @@ describe('courses of one category prepared at once', () => {
     await stack?.stop();
   });
 
-  it('share one mirror category, each prepared at its first attempt', async () => {
+  it('share one mirror category, each prepared at its first attempt, on one worker or two', async () => {
     const prod = stack.sim.sites.prod.store;
     const sub = prod.addCategory('One subcategory', stack.vintageCategoryId, null);
     const ids = stack.vintageCourseIds();
     for (const id of ids) prod.course(id)!.category = sub.id;
     prod.save();
-    const activities = createActivities(stack.config, stack.catalog);
+    // Two workers: each makes one lookup for its courses, and the two race on Moodle.
+    const workers = [createActivities(stack.config, stack.catalog), createActivities(stack.config, stack.catalog)];
     const prepared = await Promise.all(
       ids.map(
-        (courseId) =>
+        (courseId, i) =>
           new MockActivityEnvironment({ workflowExecution: { workflowId: `mirror-race/${courseId}`, runId: 'r' } }).run(
-            activities.prepareCourse,
+            workers[i % 2].prepareCourse,
             {
               course: {
                 session: 'mirror-race',
