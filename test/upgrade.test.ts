@@ -1,6 +1,6 @@
 // An upgrade in the middle of a session: the worker of one build stops (SIGTERM, as systemd stops it), the worker
 // of the next build starts, and the session completes, its history showing both builds.
-import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionStatus, startSession } from '../client/sessions';
@@ -22,11 +22,11 @@ describe('a worker upgraded during a session', () => {
 
   it('hands the running session to the next build, which completes it', { timeout: 180_000 }, async () => {
     const config = writeConfigFile(stack, stack.rawConfig, 'archiver.config.json');
-    // The next build: other workflow code (here one comment more), so another build id.
+    // The next build: other workflow code (here one comment more, at the top: the bundle ends with its inline source
+    // map, which a line after it would corrupt), so another build id.
     const before = inject('workflowBundlePath');
     const next = join(stack.dir, 'next-build.js');
-    copyFileSync(before, next);
-    appendFileSync(next, '\n// the next build\n');
+    writeFileSync(next, `// the next build\n${readFileSync(before, 'utf8')}`);
     const [oldBuild, newBuild] = [before, next].map((f) => buildIdOf(readFileSync(f, 'utf8')));
     expect(oldBuild).not.toBe(newBuild);
 
