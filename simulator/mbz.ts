@@ -321,6 +321,7 @@ function backupContents(xmlFile: (path: string) => string | undefined): BackupCo
     if (text === undefined) throw new Error(`${p} is not in the backup`);
     return parser.parse(text);
   };
+  const usersXml = xmlFile('users.xml');
   const info = read('moodle_backup.xml').moodle_backup.information;
   const c = read('course/course.xml').course;
   const sectionDirs = asArray(info.contents.sections?.section);
@@ -376,7 +377,7 @@ function backupContents(xmlFile: (path: string) => string | undefined): BackupCo
     sections,
     activities,
     files,
-    users: xmlFile('users.xml') === undefined ? [] : usersOf(xmlFile('users.xml')!),
+    users: usersXml === undefined ? [] : usersOf(usersXml),
   };
 }
 
